@@ -1,0 +1,45 @@
+/**
+ * hookguard: receive webhooks safely. Verify over the raw bytes in constant
+ * time, reject stale and replayed deliveries, drop duplicates, and answer 2xx
+ * only once the event is queued.
+ *
+ * @example
+ * ```ts
+ * import { createReceiver, stripe } from 'hookguard'
+ *
+ * const receiver = createReceiver({
+ *   provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *   handler: async (event) => { console.log(event.type, event.id) },
+ * })
+ * const result = await receiver.handle({ method: 'POST', headers, body: rawBytes })
+ * ```
+ *
+ * @module
+ */
+export { createReceiver, isReceiver, type Receiver, type ReceiverOptions, type HandleOptions, type Logger, type OutcomeContext, type StandardSchema } from './receiver.js'
+export { HookguardError, isHookguardError, ERROR_CODES, type HookguardErrorCode, type HookguardErrorOptions } from './errors.js'
+export * from './providers/index.js'
+export { memoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
+export { memoryQueue, type MemoryQueue, type MemoryQueueOptions, type QueueStats, type WorkerHooks } from './queues/memory.js'
+export type { RetryOptions } from './queues/retry.js'
+export { nodeCryptoBackend, webCryptoBackend, type CryptoBackend, type HmacAlgorithm } from './crypto.js'
+export type {
+  DedupeStore,
+  EventDescription,
+  HandleResult,
+  HandshakeResponse,
+  HeadersInput,
+  HeaderValue,
+  Outcome,
+  Provider,
+  ProviderRequest,
+  QueuedEvent,
+  ReserveResult,
+  SignedRequest,
+  SignOptions,
+  Verification,
+  WebhookEvent,
+  WebhookHandler,
+  WebhookQueue,
+  WebhookRequest,
+} from './types.js'

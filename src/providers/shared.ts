@@ -1,0 +1,209 @@
+/**
+ * Building blocks every provider uses: secrets, headers, timestamps,
+ * signature matching and payload parsing. Strict by default.
+ *
+ * @module
+ */
+import { configError, HookguardError } from '../errors.js'
+import { constantTimeEqual, defaultCrypto, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
+import type { ProviderRequest } from '../types.js'
+
+/** Options every provider factory takes. */
+export interface ProviderOptions {
+  /** The signing secret, or several during a rotation: any one that matches passes. */
+  secret: string | readonly string[]
+  /**
+   * Allowed clock skew in seconds, checked in both directions (stale and
+   * future). Must be a finite number > 0. Default 300.
+   */
+  tolerance?: number
+  /**
+   * Turn the timestamp check off. Unsafe: without it a captured delivery can
+   * be replayed for as long as the dedupe store remembers nothing of it.
+   * Default false.
+   */
+  skipTimestampCheck?: boolean
+  /** Crypto implementation; default node:crypto when present, else Web Crypto. */
+  crypto?: CryptoBackend
+}
+
+export const DEFAULT_TOLERANCE_SECONDS = 300
+
+/** Validates a tolerance option; returns the tolerance in seconds. */
+export function resolveTolerance(provider: string, options: { tolerance?: number; skipTimestampCheck?: boolean }): number | undefined {
+  if (options.skipTimestampCheck !== undefined && typeof options.skipTimestampCheck !== 'boolean') {
+    throw configError(`${provider}: skipTimestampCheck must be a boolean`)
+  }
+  if (options.skipTimestampCheck === true) {
+    if (options.tolerance !== undefined) throw configError(`${provider}: give either tolerance or skipTimestampCheck, not both`)
+    return undefined
+  }
+  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE_SECONDS
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance <= 0) {
+    throw configError(
+      `${provider}: tolerance must be a finite number of seconds greater than 0 (got ${String(tolerance)}); ` +
+        'to turn the timestamp check off, pass skipTimestampCheck: true',
+    )
+  }
+  return tolerance
+}
+
+const WEAK_SECRETS = new Set(['undefined', 'null', 'secret', 'changeme', 'password', 'test', 'xxx', 'todo'])
+
+export interface SecretRules {
+  /** Minimum length in bytes after decoding. */
+  minBytes?: number
+  /** Turns one secret string into key bytes; throws a message on bad format. */
+  decode?: (secret: string) => Uint8Array
+}
+
+const utf8 = new TextEncoder()
+
+/**
+ * Normalises `secret` (one or a list) into key bytes. Refuses empty,
+ * whitespace-padded, placeholder and too-short secrets. Error messages never
+ * include the secret itself.
+ */
+export function resolveSecrets(provider: string, secret: unknown, rules: SecretRules = {}): Uint8Array[] {
+  const list = typeof secret === 'string' ? [secret] : Array.isArray(secret) ? (secret as unknown[]) : undefined
+  if (!list) throw configError(`${provider}: secret must be a string or an array of strings (got ${secret === undefined ? 'undefined' : typeof secret})`)
+  if (list.length === 0) throw configError(`${provider}: secret list is empty`)
+  if (list.length > 16) throw configError(`${provider}: at most 16 secrets may be active at once`)
+  const minBytes = rules.minBytes ?? 16
+  return list.map((item, index) => {
+    const where = list.length > 1 ? `secret[${index}]` : 'secret'
+    if (typeof item !== 'string') throw configError(`${provider}: ${where} must be a string`)
+    if (item.trim() === '') throw configError(`${provider}: ${where} is empty`)
+    if (item !== item.trim()) throw configError(`${provider}: ${where} has leading or trailing whitespace (check how it is loaded)`)
+    if (WEAK_SECRETS.has(item.toLowerCase()) || /^(.)\1*$/.test(item)) {
+      throw configError(`${provider}: ${where} is a placeholder, not a real secret`)
+    }
+    let bytes: Uint8Array
+    try {
+      bytes = rules.decode ? rules.decode(item) : utf8.encode(item)
+    } catch (error) {
+      throw configError(`${provider}: ${where} ${(error as Error).message}`)
+    }
+    if (bytes.length < minBytes) throw configError(`${provider}: ${where} is too short (${bytes.length} bytes; at least ${minBytes} required)`)
+    return bytes
+  })
+}
+
+/**
+ * One header as a single string. A header that arrived several times as an
+ * array is refused rather than guessed at.
+ */
+export function readHeader(request: ProviderRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  if (value === undefined) return undefined
+  if (typeof value === 'string') return value
+  if (value.length === 1) return value[0]
+  if (value.length === 0) return undefined
+  throw new HookguardError('header.duplicated', { reason: `header ${name} appears ${value.length} times` })
+}
+
+/** A required signature header: absent or blank means 401 signature.missing. */
+export function requireSignatureHeader(request: ProviderRequest, name: string): string {
+  const value = readHeader(request, name)
+  if (value === undefined || value.trim() === '') throw new HookguardError('signature.missing', { reason: `header ${name} is missing` })
+  return value
+}
+
+const TIMESTAMP_RE = /^[0-9]{1,12}$/
+
+/** Seconds since the epoch: ASCII digits only (no sign, decimal point, spaces or exponent). */
+export function parseTimestamp(text: string | undefined, header: string): number {
+  if (text === undefined || text === '') throw new HookguardError('timestamp.missing', { reason: `header ${header} is missing` })
+  if (!TIMESTAMP_RE.test(text)) throw new HookguardError('timestamp.malformed', { reason: `header ${header} is not a whole number of seconds` })
+  return Number(text)
+}
+
+/** Both directions: neither older nor further in the future than the tolerance. */
+export function checkTimestamp(timestampSeconds: number, nowMs: number, toleranceSeconds: number | undefined): void {
+  if (toleranceSeconds === undefined) return
+  const skew = nowMs / 1000 - timestampSeconds
+  if (skew > toleranceSeconds) {
+    throw new HookguardError('timestamp.out_of_range', { reason: `timestamp is ${Math.round(skew)} s old (tolerance ${toleranceSeconds} s)` })
+  }
+  if (-skew > toleranceSeconds) {
+    throw new HookguardError('timestamp.out_of_range', { reason: `timestamp is ${Math.round(-skew)} s in the future (tolerance ${toleranceSeconds} s)` })
+  }
+}
+
+/**
+ * HMAC the pieces with every secret and accept if any computed MAC equals any
+ * received signature. Compares bytes in constant time after a length check.
+ */
+export async function matchHmac(
+  backend: CryptoBackend,
+  algorithm: HmacAlgorithm,
+  keys: readonly Uint8Array[],
+  pieces: readonly Piece[],
+  received: readonly Uint8Array[],
+): Promise<boolean> {
+  if (received.length === 0) return false
+  for (const key of keys) {
+    const computed = await backend.hmac(algorithm, key, pieces)
+    for (const signature of received) {
+      if (constantTimeEqual(computed, signature)) return true
+    }
+  }
+  return false
+}
+
+export function invalidSignature(reason = 'no signature matched'): HookguardError {
+  return new HookguardError('signature.invalid', { reason })
+}
+
+/** At most this many signature entries in one header: more is malformed, not slow. */
+export const MAX_SIGNATURE_ENTRIES = 32
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+/** Strict UTF-8 text of the body; invalid bytes are a 400. */
+export function bodyText(body: Uint8Array): string {
+  try {
+    return strictUtf8.decode(body)
+  } catch {
+    throw new HookguardError('body.malformed', { reason: 'body is not valid UTF-8' })
+  }
+}
+
+/** Strict JSON of the body: a 400 when it is not JSON. */
+export function parseJson(body: Uint8Array): unknown {
+  const text = bodyText(body)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new HookguardError('body.malformed', { reason: 'body is not valid JSON' })
+  }
+}
+
+/** `application/x-www-form-urlencoded` body as an object; repeated names become arrays. */
+export function parseForm(body: Uint8Array): Record<string, string | string[]> {
+  const params = new URLSearchParams(bodyText(body))
+  const out: Record<string, string | string[]> = Object.create(null)
+  for (const [name, value] of params) {
+    const existing = out[name]
+    if (existing === undefined) out[name] = value
+    else if (Array.isArray(existing)) existing.push(value)
+    else out[name] = [existing, value]
+  }
+  return out
+}
+
+/** A string field of an object payload, or undefined. */
+export function stringField(payload: unknown, field: string): string | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined
+  const value = (payload as Record<string, unknown>)[field]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+export function resolveBackend(crypto: CryptoBackend | undefined): CryptoBackend {
+  return crypto ?? defaultCrypto()
+}
+
+/** Seconds from a signing helper's options. */
+export function signingTimestamp(options: { timestamp?: number; now?: () => number }): number {
+  return options.timestamp ?? Math.floor((options.now ?? Date.now)() / 1000)
+}
