@@ -1,0 +1,105 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  constantTimeEqual,
+  decodeBase64,
+  decodeHex,
+  encodeBase64,
+  encodeHex,
+  nodeCryptoBackend,
+  webCryptoBackend,
+  type HmacAlgorithm,
+} from '../../src/crypto.js'
+
+const node = nodeCryptoBackend()!
+const web = webCryptoBackend()
+
+describe('crypto backends', () => {
+  it('node:crypto and Web Crypto compute identical HMACs, fed in pieces', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<HmacAlgorithm>('sha1', 'sha256', 'sha512'),
+        fc.uint8Array({ minLength: 1, maxLength: 80 }),
+        fc.array(fc.oneof(fc.string(), fc.uint8Array({ maxLength: 300 })), { maxLength: 5 }),
+        async (algorithm, key, pieces) => {
+          const a = await node.hmac(algorithm, key, pieces)
+          const b = await web.hmac(algorithm, key, pieces)
+          const reference = createHmac(algorithm, key)
+          for (const piece of pieces) reference.update(piece)
+          expect(encodeHex(a)).toBe(reference.digest('hex'))
+          expect(encodeHex(b)).toBe(encodeHex(a))
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  it('Ed25519 signatures made by one backend verify on both, and a flipped bit fails on both', async () => {
+    const seed = randomBytes(32)
+    const message = new TextEncoder().encode('msg_1.1700000000.{"a":1}')
+    const signature = await node.signEd25519(seed, message)
+    expect(encodeHex(await web.signEd25519(seed, message))).toBe(encodeHex(signature))
+    const { createPrivateKey, createPublicKey } = await import('node:crypto')
+    const der = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' })
+    const publicKey = new Uint8Array(createPublicKey(der).export({ format: 'der', type: 'spki' }).subarray(12))
+    expect(await node.verifyEd25519(publicKey, message, signature)).toBe(true)
+    expect(await web.verifyEd25519(publicKey, message, signature)).toBe(true)
+    const flipped = Uint8Array.from(signature)
+    flipped[10]! ^= 1
+    expect(await node.verifyEd25519(publicKey, message, flipped)).toBe(false)
+    expect(await web.verifyEd25519(publicKey, message, flipped)).toBe(false)
+    expect(await node.verifyEd25519(publicKey, message, signature.subarray(0, 63))).toBe(false)
+  })
+
+  it('constantTimeEqual compares bytes and refuses different lengths', () => {
+    expect(constantTimeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3))).toBe(true)
+    expect(constantTimeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 4))).toBe(false)
+    expect(constantTimeEqual(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2))).toBe(false)
+    expect(constantTimeEqual(new Uint8Array(0), new Uint8Array(0))).toBe(true)
+  })
+})
+
+describe('strict decoding', () => {
+  it('base64 round-trips and matches Buffer for every byte string', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        const text = encodeBase64(bytes)
+        expect(text).toBe(Buffer.from(bytes).toString('base64'))
+        expect(Buffer.from(decodeBase64(text)!).equals(Buffer.from(bytes))).toBe(true)
+        const url = encodeBase64(bytes, 'base64url')
+        expect(url).toBe(Buffer.from(bytes).toString('base64url'))
+        expect(Buffer.from(decodeBase64(url, 'base64url')!).equals(Buffer.from(bytes))).toBe(true)
+      }),
+    )
+  })
+
+  it.each([
+    ['missing padding', 'YWI'],
+    ['excess padding', 'YWI=='],
+    ['padding inside', 'YQ==YWI='],
+    ['non-canonical trailing bits', 'YWJ='],
+    ['url alphabet in standard base64', 'ab-_'],
+    ['whitespace', 'YWJj ZA=='],
+    ['newline', 'YWJj\nZA=='],
+    ['non-ASCII', 'YWJjé==='],
+    ['length 1 mod 4', 'YWJjZ'],
+  ])('base64 rejects %s', (_title, text) => {
+    expect(decodeBase64(text)).toBeUndefined()
+  })
+
+  it('any string that decodes strictly re-encodes to itself (one spelling per value)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ '.split('')), maxLength: 24 }), (text) => {
+        const bytes = decodeBase64(text)
+        if (bytes) expect(encodeBase64(bytes)).toBe(text)
+      }),
+    )
+  })
+
+  it('hex accepts both cases, rejects odd lengths and non-hex', () => {
+    expect(encodeHex(decodeHex('00ffAB')!)).toBe('00ffab')
+    for (const bad of ['0', 'abc', '0g', ' 00', '00 ', '0x00', 'éé']) expect(decodeHex(bad)).toBeUndefined()
+    expect(decodeHex('')).toEqual(new Uint8Array(0))
+  })
+})
