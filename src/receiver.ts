@@ -248,7 +248,15 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     if (typeof declared === 'string' && /^[0-9]+$/.test(declared) && Number(declared) > maxBodyBytes) {
       throw new HookguardError('body.too_large', { reason: `content-length ${declared} exceeds ${maxBodyBytes}` })
     }
-    const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body
+    const raw: unknown = request.body
+    const body =
+      typeof raw === 'string'
+        ? new TextEncoder().encode(raw)
+        : raw instanceof ArrayBuffer
+          ? new Uint8Array(raw)
+          : raw === undefined || raw === null
+            ? new Uint8Array(0)
+            : raw
     if (!(body instanceof Uint8Array)) {
       throw new HookguardError('body.consumed', {
         reason: 'the body reached hookguard already parsed; pass the raw bytes (Uint8Array/Buffer) — mount hookguard before any JSON body parser',

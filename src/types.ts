@@ -16,8 +16,8 @@ export interface WebhookRequest {
   /** The full public URL the sender signed (Twilio) or the request path. */
   url?: string
   headers: HeadersInput
-  /** The exact raw bytes. A string is taken as its UTF-8 bytes. */
-  body: Uint8Array | string
+  /** The exact raw bytes. A string is taken as its UTF-8 bytes; absent means empty. */
+  body: Uint8Array | ArrayBuffer | string | undefined
 }
 
 /** The verified event that reaches the queue and the handler. */
