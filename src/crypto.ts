@@ -20,7 +20,18 @@ export interface CryptoBackend {
   /** Ed25519 signing with a 32-byte seed (tests and signing helpers only). */
   signEd25519(seed: Uint8Array, message: Uint8Array): Uint8Array | Promise<Uint8Array>
   randomBytes(length: number): Uint8Array
+  /**
+   * Public-key signature check with a DER SubjectPublicKeyInfo key (PayPal's
+   * RSA certificates, SendGrid's ECDSA key). ECDSA signatures are DER, as in
+   * X.509. RSA keys under 2048 bits and keys of another type or curve than
+   * `algorithm` never verify. Optional so custom backends written before it
+   * still type-check; the providers that need it refuse a backend without it.
+   */
+  verifyPublicKey?(algorithm: PublicKeyAlgorithm, spki: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
 }
+
+/** Public-key signature schemes {@link CryptoBackend.verifyPublicKey} knows. */
+export type PublicKeyAlgorithm = 'rsa-pkcs1-sha256' | 'rsa-pkcs1-sha384' | 'rsa-pkcs1-sha512' | 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384'
 
 const encoder = new TextEncoder()
 
@@ -68,6 +79,7 @@ const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
 
 function createNodeBackend(c: NodeCrypto): CryptoBackend {
   const publicKeys = new WeakMap<Uint8Array, import('node:crypto').KeyObject>()
+  const spkiKeys = new WeakMap<Uint8Array, import('node:crypto').KeyObject | null>()
   return {
     kind: 'node',
     hmac(algorithm, key, pieces) {
@@ -98,7 +110,48 @@ function createNodeBackend(c: NodeCrypto): CryptoBackend {
     randomBytes(length) {
       return c.randomBytes(length)
     },
+    verifyPublicKey(algorithm, spki, message, signature) {
+      const spec = PUBLIC_KEY_ALGORITHMS[algorithm]
+      if (!spec) return false
+      let keyObject = spkiKeys.get(spki)
+      if (keyObject === undefined) {
+        try {
+          keyObject = c.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
+        } catch {
+          keyObject = null
+        }
+        spkiKeys.set(spki, keyObject)
+      }
+      if (keyObject === null) return false
+      const details = keyObject.asymmetricKeyDetails ?? {}
+      if (spec.kind === 'rsa') {
+        if (keyObject.asymmetricKeyType !== 'rsa' || (details.modulusLength ?? 0) < MIN_RSA_BITS) return false
+      } else {
+        if (keyObject.asymmetricKeyType !== 'ec' || details.namedCurve !== spec.nodeCurve) return false
+        // Same strict DER rules as the Web Crypto path, so both backends agree.
+        if (!ecdsaDerToRaw(signature, spec.size)) return false
+      }
+      try {
+        return c.verify(spec.hash, message, keyObject, signature)
+      } catch {
+        return false
+      }
+    },
   }
+}
+
+const MIN_RSA_BITS = 2048
+
+type PublicKeySpec =
+  | { kind: 'rsa'; hash: string; webHash: string }
+  | { kind: 'ec'; hash: string; webHash: string; nodeCurve: string; webCurve: string; size: number }
+
+const PUBLIC_KEY_ALGORITHMS: Record<PublicKeyAlgorithm, PublicKeySpec> = {
+  'rsa-pkcs1-sha256': { kind: 'rsa', hash: 'sha256', webHash: 'SHA-256' },
+  'rsa-pkcs1-sha384': { kind: 'rsa', hash: 'sha384', webHash: 'SHA-384' },
+  'rsa-pkcs1-sha512': { kind: 'rsa', hash: 'sha512', webHash: 'SHA-512' },
+  'ecdsa-p256-sha256': { kind: 'ec', hash: 'sha256', webHash: 'SHA-256', nodeCurve: 'prime256v1', webCurve: 'P-256', size: 32 },
+  'ecdsa-p384-sha384': { kind: 'ec', hash: 'sha384', webHash: 'SHA-384', nodeCurve: 'secp384r1', webCurve: 'P-384', size: 48 },
 }
 
 const WEB_HASH: Record<HmacAlgorithm, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' }
@@ -107,7 +160,9 @@ function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array)
   // importKey is costly; keys are long-lived secrets, so cache per key object.
   const hmacKeys = new WeakMap<Uint8Array, Map<HmacAlgorithm, Promise<CryptoKey>>>()
   const edKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>()
-  const buf = (bytes: Uint8Array): ArrayBuffer => bytes.slice().buffer as ArrayBuffer
+  const spkiKeys = new WeakMap<Uint8Array, Map<PublicKeyAlgorithm, Promise<CryptoKey | null>>>()
+  // Uint8Array's own slice: a Buffer's slice() is a view whose .buffer is the shared pool.
+  const buf = (bytes: Uint8Array): ArrayBuffer => Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer
   function hmacKey(algorithm: HmacAlgorithm, key: Uint8Array): Promise<CryptoKey> {
     let byAlg = hmacKeys.get(key)
     if (!byAlg) hmacKeys.set(key, (byAlg = new Map()))
@@ -147,6 +202,34 @@ function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array)
     randomBytes(length) {
       return getRandomValues(new Uint8Array(length))
     },
+    async verifyPublicKey(algorithm, spki, message, signature) {
+      const spec = PUBLIC_KEY_ALGORITHMS[algorithm]
+      if (!spec) return false
+      let byAlg = spkiKeys.get(spki)
+      if (!byAlg) spkiKeys.set(spki, (byAlg = new Map()))
+      let cached = byAlg.get(algorithm)
+      if (!cached) {
+        const params = spec.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: spec.webHash } : { name: 'ECDSA', namedCurve: spec.webCurve }
+        cached = subtle.importKey('spki', buf(spki), params, false, ['verify']).catch(() => null)
+        byAlg.set(algorithm, cached)
+      }
+      const key = await cached
+      if (!key) return false
+      let raw = signature
+      if (spec.kind === 'rsa') {
+        if (((key.algorithm as RsaHashedKeyAlgorithm).modulusLength ?? 0) < MIN_RSA_BITS) return false
+      } else {
+        const converted = ecdsaDerToRaw(signature, spec.size)
+        if (!converted) return false
+        raw = converted
+      }
+      try {
+        const params = spec.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5' } : { name: 'ECDSA', hash: spec.webHash }
+        return await subtle.verify(params, key, buf(raw), buf(message))
+      } catch {
+        return false
+      }
+    },
   }
 }
 
@@ -182,12 +265,28 @@ export function encodeHex(bytes: Uint8Array): string {
   return out
 }
 
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/
+// Value of each ASCII hex digit, 255 for anything else: one table lookup per character, no regex, no slices (hot path of every hex signature).
+const HEX_VALUES = (() => {
+  const table = new Uint8Array(128).fill(255)
+  for (let i = 0; i < 16; i++) {
+    table[HEX.charCodeAt(i)] = i
+    table[HEX.toUpperCase().charCodeAt(i)] = i
+  }
+  return table
+})()
 /** Strict hex: even length, hex digits only (either case). Returns undefined when invalid. */
 export function decodeHex(text: string): Uint8Array | undefined {
-  if (!HEX_RE.test(text)) return undefined
+  if (text.length % 2 !== 0) return undefined
   const out = new Uint8Array(text.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16)
+  for (let i = 0; i < out.length; i++) {
+    const hi = text.charCodeAt(2 * i)
+    const lo = text.charCodeAt(2 * i + 1)
+    // Code units above 127 index past the table: undefined, so `!(x < 16)` rejects them as well.
+    const h = HEX_VALUES[hi]!
+    const l = HEX_VALUES[lo]!
+    if (!(h < 16) || !(l < 16)) return undefined
+    out[i] = (h << 4) | l
+  }
   return out
 }
 
@@ -250,4 +349,61 @@ export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'b
   // Non-zero leftover bits mean a non-canonical spelling.
   if ((value & ((1 << bits) - 1)) !== 0) return undefined
   return out
+}
+
+/**
+ * A DER ECDSA signature (`SEQUENCE { INTEGER r, INTEGER s }`) as the fixed
+ * `r || s` form Web Crypto takes. Strict: minimal lengths and integers, no
+ * trailing bytes, 0 < r, s < 2^(8·size). Returns undefined when malformed.
+ */
+export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | undefined {
+  // Short-form lengths only: for P-256/P-384 the whole signature is under 128 bytes.
+  if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2 || der[1]! > 0x7f) return undefined
+  const out = new Uint8Array(size * 2)
+  let offset = 2
+  for (let part = 0; part < 2; part++) {
+    if (der[offset] !== 0x02) return undefined
+    const length = der[offset + 1]!
+    if (length === 0 || length > 0x7f || offset + 2 + length > der.length) return undefined
+    let value = der.subarray(offset + 2, offset + 2 + length)
+    if (value[0]! & 0x80) return undefined // negative
+    // A lone 0x00 is zero; 0x00 before a byte without its high bit is non-minimal.
+    if (value[0] === 0 && (value.length === 1 || !(value[1]! & 0x80))) return undefined
+    if (value[0] === 0) value = value.subarray(1)
+    if (value.length > size) return undefined
+    out.set(value, part * size + size - value.length)
+    offset += 2 + length
+  }
+  return offset === der.length ? out : undefined
+}
+
+/** The inverse of {@link ecdsaDerToRaw}: `r || s` (each `size` bytes) as a DER ECDSA signature. */
+export function ecdsaRawToDer(raw: Uint8Array, size: number): Uint8Array {
+  if (raw.length !== size * 2) throw new TypeError(`ECDSA signature must be ${size * 2} bytes`)
+  const integer = (value: Uint8Array): number[] => {
+    let start = 0
+    while (start < value.length - 1 && value[start] === 0) start++
+    const bytes = Array.from(value.subarray(start))
+    if (bytes[0]! & 0x80) bytes.unshift(0)
+    return [0x02, bytes.length, ...bytes]
+  }
+  const body = [...integer(raw.subarray(0, size)), ...integer(raw.subarray(size))]
+  return Uint8Array.from([0x30, body.length, ...body])
+}
+
+let crcTable: Uint32Array | undefined
+
+/** CRC-32 (IEEE 802.3, as zlib) of `data`, as an unsigned 32-bit number. */
+export function crc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256)
+    for (let n = 0; n < 256; n++) {
+      let c = n
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+      crcTable[n] = c >>> 0
+    }
+  }
+  let crc = 0xffffffff
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8)
+  return (crc ^ 0xffffffff) >>> 0
 }

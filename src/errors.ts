@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   'queue.unavailable': 503,
   'queue.timeout': 503,
   'receiver.closed': 503,
+  'certificate.unavailable': 503,
+  'receiver.misconfigured': 500,
   'handler.failed': 500,
 } as const
 
@@ -63,6 +65,8 @@ const MESSAGES: Record<HookguardErrorCode, string> = {
   'queue.unavailable': 'Service unavailable; retry later',
   'queue.timeout': 'Service unavailable; retry later',
   'receiver.closed': 'Service unavailable; retry later',
+  'certificate.unavailable': 'Service unavailable; retry later',
+  'receiver.misconfigured': 'Webhook receiver misconfigured',
   'handler.failed': 'Internal error',
 }
 

@@ -216,6 +216,22 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     }
   }
 
+  /** The provider's own answer to a delivery it accepted (Discord), else the default. Never fails the request. */
+  function acknowledged(result: HandleResult, event: QueuedEvent, duplicate: boolean): HandleResult {
+    if (typeof provider.acknowledge !== 'function') return result
+    let answer
+    try {
+      answer = provider.acknowledge(event, duplicate)
+    } catch {
+      logger?.warn(`hookguard: ${provider.name}.acknowledge threw; sent the default body`)
+      return result
+    }
+    if (!answer || typeof answer.body !== 'string') return result
+    const status = answer.status ?? successStatus
+    if (status < 200 || status > 299) return result
+    return { ...result, status, headers: { ...result.headers, ...answer.headers }, body: answer.body }
+  }
+
   function errorResult(error: HookguardError, key?: string): HandleResult {
     const unavailable = error.status === 503
     const outcome: Outcome = unavailable
@@ -318,7 +334,7 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     }
     const base = { provider: provider.name, id, key, ...(type !== undefined ? { type } : {}) }
     if (reservation.status === 'duplicate') {
-      return json(successStatus, { ok: true, status: 'duplicate', id }, { kind: 'duplicate', ...base }, { 'hookguard-outcome': 'duplicate', 'hookguard-duplicate': 'true' })
+      return acknowledged(json(successStatus, { ok: true, status: 'duplicate', id }, { kind: 'duplicate', ...base }, { 'hookguard-outcome': 'duplicate', 'hookguard-duplicate': 'true' }), event, true)
     }
     if (reservation.status === 'in_flight') {
       const seconds = Math.min(30, Math.max(1, Math.ceil((reservation.retryAfterMs ?? 5000) / 1000)))
@@ -373,7 +389,7 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
       warning = 'store.complete failed after enqueue'
     }
     if (warning) logger?.warn(`hookguard: ${key}: ${warning}`)
-    return json(successStatus, { ok: true, status: 'accepted', id }, { kind: 'accepted', ...base, ...(warning ? { warning } : {}) }, { 'hookguard-outcome': 'accepted' })
+    return acknowledged(json(successStatus, { ok: true, status: 'accepted', id }, { kind: 'accepted', ...base, ...(warning ? { warning } : {}) }, { 'hookguard-outcome': 'accepted' }), event, false)
   }
 
   const receiver: Receiver & { [BRAND]: true } = {

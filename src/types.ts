@@ -172,6 +172,13 @@ export interface Provider {
   describe(payload: unknown, request: ProviderRequest, verification: Verification): EventDescription | Promise<EventDescription>
   /** Produce a correctly signed request; used by `hookguard/testing`. */
   readonly [SIGN]?: (options: SignOptions) => SignedRequest | Promise<SignedRequest>
+  /**
+   * The answer to an accepted (or duplicate) delivery, for senders that
+   * expect a particular body (Discord interactions need an interaction
+   * response). Called after the event is queued; its status must be 2xx.
+   * Default: hookguard's small JSON body.
+   */
+  acknowledge?(event: QueuedEvent, duplicate: boolean): HandshakeResponse | undefined
 }
 
 /** What `receiver.handle()` reports about a request, for hooks and tests. */

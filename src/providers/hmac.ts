@@ -91,6 +91,7 @@ export function hmac(options: HmacOptions): Provider {
   const encoding = options.encoding ?? 'hex'
   if (encoding !== 'hex' && encoding !== 'base64') throw configError(`${name}: encoding must be 'hex' or 'base64'`)
   const secretEncoding = options.secretEncoding ?? 'utf8'
+  if (!['utf8', 'hex', 'base64'].includes(secretEncoding)) throw configError(`${name}: secretEncoding must be 'utf8', 'hex' or 'base64'`)
   const keys = resolveSecrets(name, options.secret, {
     decode:
       secretEncoding === 'utf8'
@@ -107,12 +108,23 @@ export function hmac(options: HmacOptions): Provider {
   const idHeader = headerName('idHeader', options.idHeader)
   const typeHeader = headerName('typeHeader', options.typeHeader)
   const prefix = options.prefix ?? ''
+  if (typeof prefix !== 'string') throw configError(`${name}: prefix must be a string`)
   const separator = options.separator
   if (separator !== undefined && (typeof separator !== 'string' || separator === '')) throw configError(`${name}: separator must be a non-empty string`)
+  // A separator that can occur inside a signature or its prefix would split valid headers apart.
+  if (separator !== undefined && (prefix.includes(separator) || [...separator].some((c) => (encoding === 'hex' ? /[0-9a-fA-F]/ : /[A-Za-z0-9+/=]/).test(c)))) {
+    throw configError(`${name}: separator must not occur in the prefix or in ${encoding} signatures`)
+  }
+  for (const field of ['idField', 'typeField'] as const) {
+    if (options[field] !== undefined && (typeof options[field] !== 'string' || options[field] === '')) throw configError(`${name}: ${field} must be a non-empty string`)
+  }
+  if (options.signedContent !== undefined && typeof options.signedContent !== 'string') throw configError(`${name}: signedContent must be a string`)
   const template = parseTemplate(options.signedContent ?? (timestampHeader ? '{timestamp}.{body}' : '{body}'))
   const slots = template.filter((part): part is { slot: Slot } => 'slot' in part).map((part) => part.slot)
   if (slots.filter((slot) => slot === 'body').length !== 1) throw configError(`${name}: signedContent must contain {body} exactly once`)
   if (slots.includes('timestamp') && !timestampHeader) throw configError(`${name}: signedContent uses {timestamp} but no timestampHeader is set`)
+  // An unsigned timestamp can be rewritten by whoever replays the request, so checking it would protect nothing.
+  if (timestampHeader && !slots.includes('timestamp')) throw configError(`${name}: signedContent must contain {timestamp} when timestampHeader is set`)
   if (slots.includes('id') && !idHeader) throw configError(`${name}: signedContent uses {id} but no idHeader is set`)
   const tolerance = timestampHeader ? resolveTolerance(name, options) : undefined
   if (!timestampHeader && options.tolerance !== undefined) throw configError(`${name}: tolerance needs a timestampHeader`)

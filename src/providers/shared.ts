@@ -134,19 +134,42 @@ export function checkTimestamp(timestampSeconds: number, nowMs: number, toleranc
  * HMAC the pieces with every secret and accept if any computed MAC equals any
  * received signature. Compares bytes in constant time after a length check.
  */
-export async function matchHmac(
+export function matchHmac(
   backend: CryptoBackend,
   algorithm: HmacAlgorithm,
   keys: readonly Uint8Array[],
   pieces: readonly Piece[],
   received: readonly Uint8Array[],
-): Promise<boolean> {
+): boolean | Promise<boolean> {
   if (received.length === 0) return false
-  for (const key of keys) {
-    const computed = await backend.hmac(algorithm, key, pieces)
-    for (const signature of received) {
-      if (constantTimeEqual(computed, signature)) return true
-    }
+  for (let index = 0; index < keys.length; index++) {
+    const computed = backend.hmac(algorithm, keys[index]!, pieces)
+    // node:crypto answers synchronously: no promise and no await on the hot path.
+    if (!(computed instanceof Uint8Array)) return matchHmacAsync(backend, algorithm, keys, pieces, received, index, Promise.resolve(computed))
+    if (matchesAny(computed, received)) return true
+  }
+  return false
+}
+
+async function matchHmacAsync(
+  backend: CryptoBackend,
+  algorithm: HmacAlgorithm,
+  keys: readonly Uint8Array[],
+  pieces: readonly Piece[],
+  received: readonly Uint8Array[],
+  index: number,
+  pending: Promise<Uint8Array>,
+): Promise<boolean> {
+  if (matchesAny(await pending, received)) return true
+  for (let next = index + 1; next < keys.length; next++) {
+    if (matchesAny(await backend.hmac(algorithm, keys[next]!, pieces), received)) return true
+  }
+  return false
+}
+
+function matchesAny(computed: Uint8Array, received: readonly Uint8Array[]): boolean {
+  for (const signature of received) {
+    if (constantTimeEqual(computed, signature)) return true
   }
   return false
 }

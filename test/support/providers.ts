@@ -7,6 +7,9 @@
  * To add a provider: append an entry to FIXTURES (keep the existing ones).
  */
 import { github, hmac, standardWebhooks, stripe, type Provider } from '../../src/index.js'
+import { intercom, linear, paddle, shopify, slack, square, twilio, twitch, zoom } from '../../src/index.js'
+import { discord, paypal, sendgrid } from '../../src/index.js'
+import { PAYPAL_TEST, servingFetcher } from '../fixtures/paypal/index.js'
 
 export interface ProviderFixture {
   /** Test title. */
@@ -55,4 +58,117 @@ export const FIXTURES: ProviderFixture[] = [
     body: (id) => JSON.stringify({ type: 'order.created', ref: id }),
     timestamped: true,
   },
+  {
+    // Test-only key pair; privateKey lets hookguard/testing sign.
+    name: 'discord',
+    make: (o = {}) =>
+      discord({
+        publicKey: '96bab99ebcad86927c0cf42ab071f53667af0d76890b9515fbf25875ee527cae',
+        privateKey: '6f9a1c3e5b7d2f4a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a',
+        ...o,
+      }),
+    body: (id) => JSON.stringify({ id, type: 2, application_id: '11', token: 'tok', version: 1, data: { id: '1', name: 'ping' } }),
+    timestamped: true,
+  },
+  {
+    // v1a only: whpk_/whsk_ from the Standard Webhooks reference vector.
+    name: 'standardWebhooks v1a',
+    make: (o = {}) =>
+      standardWebhooks({
+        publicKey: 'whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=',
+        privateKey: 'whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=',
+        ...o,
+      }),
+    body: (id) => JSON.stringify({ type: 'invoice.paid', data: { ref: id } }),
+    timestamped: true,
+  },
+  {
+    // Offline: a self-made certificate chain served by an in-memory fetcher.
+    name: 'paypal',
+    make: (o = {}) =>
+      paypal({
+        webhookId: PAYPAL_TEST.webhookId,
+        fetchCertificate: servingFetcher({ [PAYPAL_TEST.certUrl]: PAYPAL_TEST.leaf + PAYPAL_TEST.intermediate }),
+        trustedRoots: [PAYPAL_TEST.root],
+        signing: { privateKey: PAYPAL_TEST.leafKey, certUrl: PAYPAL_TEST.certUrl },
+        ...o,
+      }),
+    body: (id) => JSON.stringify({ id, event_version: '1.0', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'CAP1' } }),
+    timestamped: true,
+  },
+  {
+    // The event id is sha256:<hex of the body>, not `id`: a batch has no id of its own.
+    name: 'sendgrid',
+    make: (o = {}) =>
+      sendgrid({
+        publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+Gt7tLW+WwBYlUIDeql5Fjx9Dv4PlrPPQ7nJWwbL0edTFfkQ0MM1mlXYryxToUH0j3yfi6i/jtEVxsFF11mErw==',
+        privateKey: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrRuN+ZDDW82qzzeC73LdB0hvAeQ+96qcfmCscTrUus2hRANCAAT4a3u0tb5bAFiVQgN6qXkWPH0O/g+Ws89DuclbBsvR51MV+RDQwzWaVdivLFOhQfSPfJ+LqL+O0RXGwUXXWYSv',
+        ...o,
+      }),
+    body: (id) => JSON.stringify([{ email: 'a@example.com', event: 'delivered', sg_event_id: id, timestamp: 1767225600 }]),
+    timestamped: true,
+  },
+  {
+    name: 'slack',
+    make: (o = {}) => slack({ secret: 'e3b7f1c09a5d4c62b8e1f0a2d4c6b8e1', ...o }),
+    body: (id) => JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: id, event: { type: 'app_mention', text: 'hi' } }),
+    timestamped: true,
+  },
+  {
+    // The id comes from X-Shopify-Webhook-Id, which signRequest sets from `id`.
+    name: 'shopify',
+    make: (o = {}) => shopify({ secret: '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', ...o }),
+    body: (id) => JSON.stringify({ id: 820982911946154500, note: id }),
+    timestamped: false,
+  },
+  {
+    // Form body without '+' or '%': Twilio signs decoded parameters, so other spellings of one value would verify.
+    name: 'twilio',
+    make: (o = {}) => twilio({ secret: '9f3b2c1d8e7a6f5b4c3d2e1f0a9b8c7d', ...o }),
+    body: (id) => `MessageSid=SM${id}&MessageStatus=delivered&AccountSid=AC0123456789`,
+    timestamped: false,
+    url: 'https://hooks.example.com/twilio/status',
+  },
+  {
+    name: 'paddle',
+    make: (o = {}) => paddle({ secret: 'pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI', ...o }),
+    body: (id) => JSON.stringify({ event_id: id, event_type: 'transaction.completed', data: { id: 'txn_1' } }),
+    timestamped: true,
+  },
+  {
+    // signRequest adds webhookTimestamp (ms) from its clock; the id is the Linear-Delivery header.
+    name: 'linear',
+    make: (o = {}) => linear({ secret: 'lin_wh_5mTq2v8XkR1pN7bC4dF6gH9jL0zA3sW', ...o }),
+    body: (id) => JSON.stringify({ type: 'Issue', action: 'create', data: { id } }),
+    timestamped: true,
+  },
+  {
+    name: 'twitch',
+    make: (o = {}) => twitch({ secret: 's3cRe7-eventsub-0123456789', ...o }),
+    body: (id) => JSON.stringify({ subscription: { id, type: 'channel.follow', version: '2', status: 'enabled' }, event: { user_id: '1337' } }),
+    timestamped: true,
+  },
+  {
+    // The id is sha256:<hex of the body>; the body carries `id` so different ids differ.
+    name: 'zoom',
+    make: (o = {}) => zoom({ secret: 'pQ7vR2sT9uW4xY6zA1bC3d', ...o }),
+    body: (id) => JSON.stringify({ event: 'meeting.started', event_ts: 1700000000123, payload: { object: { uuid: id } } }),
+    timestamped: true,
+  },
+  {
+    name: 'square',
+    make: (o = {}) => square({ secret: 'asdf1234-Sq-signature-key-5tT7u9', ...o }),
+    body: (id) => JSON.stringify({ merchant_id: '6SSW7HV8K2ST5', type: 'payment.updated', event_id: id, data: { type: 'payment', id: 'KkAk' } }),
+    timestamped: false,
+    url: 'https://hooks.example.com/square',
+  },
+  {
+    name: 'intercom',
+    make: (o = {}) => intercom({ secret: '6a2d8f0e-4b1c-4e7a-9d3f-2c5b8a1e0f47', ...o }),
+    body: (id) => JSON.stringify({ type: 'notification_event', id, topic: 'conversation.user.created', data: { item: { id: '147' } } }),
+    timestamped: false,
+  },
+  // gitlab and mailgun are deliberately absent: GitLab sends a static token and Mailgun signs timestamp + token,
+  // neither covers the body, so the shared "any changed body byte is rejected" cases cannot hold for them
+  // (their own behaviour is tested in test/providers/gitlab.test.ts and mailgun.test.ts).
 ]

@@ -1,0 +1,42 @@
+/**
+ * `hookguard/fetch`: a `(Request) => Promise<Response>` handler for Next.js
+ * route handlers, Bun, Deno, Cloudflare Workers and anything else that
+ * speaks the Fetch API.
+ *
+ * @example
+ * ```ts
+ * // app/api/webhooks/stripe/route.ts (Next.js)
+ * import { stripe } from 'hookguard'
+ * import { hookguard } from 'hookguard/fetch'
+ *
+ * export const POST = hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log })
+ * ```
+ *
+ * @module
+ */
+import { bodyTimeout, receive, toReceiver, type BaseAdapterOptions } from '../src/body.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+import type { HandleResult } from '../src/types.js'
+
+/** Options of the Fetch adapter. */
+export type FetchAdapterOptions = BaseAdapterOptions
+
+const WHERE = 'hookguard/fetch'
+
+/** The result as a Fetch `Response`. */
+function toResponse(result: HandleResult): Response {
+  return new Response(result.body === '' ? null : result.body, { status: result.status, headers: result.headers })
+}
+
+/** A Fetch handler that reads `request.body` under `maxBodyBytes` and `bodyTimeoutMs`. */
+export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: FetchAdapterOptions = {}): (request: Request) => Promise<Response> {
+  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const timeoutMs = bodyTimeout(WHERE, options)
+  return async function hookguardFetch(request) {
+    const body = request.bodyUsed
+      ? ({ kind: 'consumed', fix: 'the Request body was read before hookguard; pass hookguard the untouched Request (or request.clone())' } as const)
+      : ({ kind: 'web', stream: request.body } as const)
+    const { result } = await receive(receiver, { method: request.method, url: request.url, headers: request.headers, body }, { timeoutMs })
+    return toResponse(result)
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `hookguard/hono`: a Hono handler (or middleware, in inline mode).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { stripe } from 'hookguard'
+ * import { hookguard } from 'hookguard/hono'
+ *
+ * const app = new Hono()
+ * app.post('/webhooks/stripe', hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log }))
+ * ```
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { bodyTimeout, flag, oneOf, readWebStream, receive, resultToError, toReceiver, type BaseAdapterOptions, type RawBodySource } from '../src/body.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+import type { HandleResult, WebhookEvent } from '../src/types.js'
+
+/** Options of the Hono adapter. */
+export interface HonoAdapterOptions extends BaseAdapterOptions {
+  /**
+   * Inline mode, for apps with their own queue: after verifying and
+   * reserving the event, `c.set('webhook', event)` and `await next()`. The
+   * dedupe key is completed when the next handler answers 2xx and released
+   * when it answers anything else or throws. Default false (the event goes
+   * to the receiver's queue).
+   */
+  inline?: boolean
+  /**
+   * `'respond'`: return hookguard's own response for every outcome.
+   * `'throw'`: for non-2xx outcomes throw an `HTTPException` carrying that
+   * response (and the HookguardError as `cause`) for your `app.onError`.
+   * Default 'respond'.
+   */
+  errors?: 'respond' | 'throw'
+}
+
+/** The context variables hookguard sets: `c.get('webhook')` in inline mode. */
+export type HookguardEnv = { Variables: { webhook: WebhookEvent } }
+
+const WHERE = 'hookguard/hono'
+
+const CONSUMED_FIX =
+  'the request body was read before hookguard through c.req.raw or a parser whose cache keeps no bytes. ' +
+  'Mount hookguard first, or read the body in earlier middleware with c.req.arrayBuffer()/c.req.text() (Hono caches those)'
+
+function rawBody(c: Context): RawBodySource {
+  const cache = c.req.bodyCache
+  // Hono caches bytes or text read through c.req; arrayBuffer() turns either back into the bytes.
+  if (cache.arrayBuffer !== undefined || cache.blob !== undefined || cache.text !== undefined) {
+    return { kind: 'read', read: async () => new Uint8Array(await c.req.arrayBuffer()) }
+  }
+  // A cached parse (json/formData) would have to be re-serialized: refused.
+  if (c.req.raw.bodyUsed || Object.keys(cache).length > 0) return { kind: 'consumed', fix: CONSUMED_FIX }
+  return {
+    kind: 'read',
+    async read(limits) {
+      // Streamed rather than c.req.arrayBuffer() so the byte limit and the deadline apply while reading.
+      const bytes = await readWebStream(c.req.raw.body, limits)
+      // Later handlers can still call c.req.arrayBuffer()/json()/text().
+      ;(c.req.bodyCache as Record<string, unknown>).arrayBuffer = Promise.resolve(bytes.buffer)
+      return bytes
+    },
+  }
+}
+
+function toResponse(result: HandleResult): Response {
+  return new Response(result.body === '' ? null : result.body, { status: result.status, headers: result.headers })
+}
+
+/** A Hono handler for one webhook endpoint: `app.post(path, hookguard(...))`. */
+export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: HonoAdapterOptions = {}): MiddlewareHandler<HookguardEnv> {
+  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const timeoutMs = bodyTimeout(WHERE, options)
+  const inline = flag(WHERE, 'inline', options.inline)
+  const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')
+
+  return async function hookguardHono(c, next) {
+    const deliver = inline
+      ? async (event: WebhookEvent): Promise<boolean> => {
+          c.set('webhook', event)
+          await next()
+          // Hono turns a thrown handler error into c.error plus the onError response.
+          return c.error === undefined && c.res.status >= 200 && c.res.status < 300
+        }
+      : undefined
+    const { result, delivered } = await receive(receiver, { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: rawBody(c) }, { timeoutMs, deliver })
+    if (delivered) return
+    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
+      const error = resultToError(result)
+      throw new HTTPException(result.status as ContentfulStatusCode, { res: toResponse(result), message: error.message, cause: error })
+    }
+    return toResponse(result)
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `hookguard/koa`: Koa 2 and 3 middleware, for `app.use()` with a `path`
+ * option or for a router (`router.post(path, hookguard(...))`).
+ *
+ * @example
+ * ```ts
+ * import Koa from 'koa'
+ * import { stripe } from 'hookguard'
+ * import { hookguard } from 'hookguard/koa'
+ *
+ * const app = new Koa()
+ * app.use(hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log }, { path: '/webhooks/stripe' }))
+ * ```
+ *
+ * @module
+ */
+import type { Context, Middleware, Next } from 'koa'
+import { bodyTimeout, flag, isNodeStreamConsumed, oneOf, receive, resultToError, toReceiver, type BaseAdapterOptions, type RawBodySource } from '../src/body.js'
+import { configError } from '../src/errors.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+import type { WebhookEvent } from '../src/types.js'
+
+/** Options of the Koa adapter. */
+export interface KoaAdapterOptions extends BaseAdapterOptions {
+  /**
+   * Only requests whose `ctx.path` equals this are handled; others pass to
+   * `next()`. Leave it out when a router already matched the path.
+   * Default: every request that reaches the middleware.
+   */
+  path?: string
+  /**
+   * Inline mode, for apps with their own queue: after verifying and
+   * reserving the event, set `ctx.state.webhook` and `await next()`. The
+   * dedupe key is completed when the response status is 2xx afterwards and
+   * released when it is not or when `next()` throws (the error propagates).
+   * Default false (the event goes to the receiver's queue).
+   */
+  inline?: boolean
+  /**
+   * `'respond'`: set hookguard's status, headers and body for every outcome.
+   * `'throw'`: for non-2xx outcomes throw a HookguardError (`status`,
+   * `expose`, `headers`) for Koa's error handling. Default 'respond'.
+   */
+  errors?: 'respond' | 'throw'
+}
+
+/** `ctx.state` in inline mode. */
+export interface HookguardState {
+  webhook: WebhookEvent
+}
+
+const WHERE = 'hookguard/koa'
+
+const CONSUMED_FIX =
+  'a body parser read the request before hookguard. Mount hookguard before the body parser, ' +
+  'or use one that keeps the raw body in ctx.request.rawBody (koa-bodyparser and @koa/bodyparser do)'
+
+function rawBody(ctx: Context): RawBodySource {
+  const kept = (ctx.request as { rawBody?: unknown }).rawBody
+  if (kept instanceof Uint8Array) return { kind: 'bytes', bytes: kept }
+  if (typeof kept === 'string') return { kind: 'bytes', bytes: new TextEncoder().encode(kept) }
+  // A parsed ctx.request.body is never re-serialized: the signature covers the bytes as sent.
+  if (isNodeStreamConsumed(ctx.req)) return { kind: 'consumed', fix: CONSUMED_FIX }
+  return { kind: 'node', stream: ctx.req }
+}
+
+/** Koa middleware for one webhook endpoint. */
+export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: KoaAdapterOptions = {}): Middleware {
+  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const timeoutMs = bodyTimeout(WHERE, options)
+  const inline = flag(WHERE, 'inline', options.inline)
+  const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')
+  const path = options.path
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
+
+  return async function hookguardKoa(ctx: Context, next: Next): Promise<void> {
+    if (path !== undefined && ctx.path !== path) return next()
+    const deliver = inline
+      ? async (event: WebhookEvent): Promise<boolean> => {
+          ctx.state.webhook = event
+          await next()
+          return ctx.status >= 200 && ctx.status < 300
+        }
+      : undefined
+    const { result, delivered, unread } = await receive(receiver, { method: ctx.method, url: ctx.href, headers: ctx.req.headers, body: rawBody(ctx) }, { timeoutMs, deliver })
+    if (delivered) return
+    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)
+    if (unread) ctx.set('connection', 'close')
+    ctx.status = result.status
+    ctx.set(result.headers)
+    ctx.body = result.body === '' ? null : result.body
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * `hookguard/postgres`: a dedupe store in one PostgreSQL table, shared by
+ * every instance that uses the same database. Bring your own `pg` Pool.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from 'pg'
+ * import { createReceiver, stripe } from 'hookguard'
+ * import { migratePostgresStore, postgresStore } from 'hookguard/postgres'
+ *
+ * const pool = new Pool({ connectionString: process.env.DATABASE_URL, query_timeout: 1000 })
+ * await migratePostgresStore(pool) // once per deploy; creates hookguard_dedupe if missing
+ * const receiver = createReceiver({
+ *   provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *   store: postgresStore({ pool }),
+ * })
+ * ```
+ *
+ * @module
+ */
+export {
+  migratePostgresStore,
+  postgresStore,
+  type MigrateOptions,
+  type PostgresQueryable,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  type PurgeOptions,
+} from './stores/postgres.js'

@@ -1,0 +1,100 @@
+/**
+ * Paddle Billing: `Paddle-Signature: ts=<seconds>;h1=<hex>[;h1=<hex>…]`,
+ * HMAC-SHA256 keyed by the notification destination's secret key
+ * (`pdl_ntfset_…`, used as text) over `{ts}:{raw body}`. Every `h1` is tried,
+ * so a delivery signed during a secret rotation passes with either key.
+ *
+ * Event id from the body's `event_id`, type from `event_type`. Paddle's own
+ * SDK allows only 5 seconds of age and no check of future timestamps; the
+ * default here is 300 seconds both ways (set `tolerance: 5` to match it).
+ *
+ * @module
+ */
+import { decodeHex, encodeHex } from '../crypto.js'
+import { HookguardError } from '../errors.js'
+import { SIGN, type Provider, type SignOptions } from '../types.js'
+import {
+  checkTimestamp,
+  invalidSignature,
+  matchHmac,
+  MAX_SIGNATURE_ENTRIES,
+  parseJson,
+  parseTimestamp,
+  requireSignatureHeader,
+  resolveBackend,
+  resolveSecrets,
+  resolveTolerance,
+  signingTimestamp,
+  stringField,
+  type ProviderOptions,
+} from './shared.js'
+
+/** Options of {@link paddle}. `secret` is the notification destination's secret key. */
+export type PaddleOptions = ProviderOptions
+
+const PAIR_RE = /^([a-z0-9]+)=([^;=]*)$/
+
+/**
+ * Paddle Billing notifications (not Paddle Classic, which signs with RSA).
+ *
+ * @example
+ * ```ts
+ * const provider = paddle({ secret: process.env.PADDLE_WEBHOOK_SECRET! })
+ * ```
+ */
+export function paddle(options: PaddleOptions): Provider {
+  const name = 'paddle'
+  const keys = resolveSecrets(name, options?.secret)
+  const tolerance = resolveTolerance(name, options)
+  const backend = resolveBackend(options.crypto)
+
+  return {
+    name,
+    tolerance,
+    sensitiveHeaders: ['paddle-signature'],
+    async verify(request) {
+      const header = requireSignatureHeader(request, 'paddle-signature')
+      const pairs = header.split(';')
+      if (pairs.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many entries in paddle-signature' })
+      let timestampText: string | undefined
+      const received: Uint8Array[] = []
+      for (const pair of pairs) {
+        const match = PAIR_RE.exec(pair)
+        if (!match) throw new HookguardError('signature.malformed', { reason: 'paddle-signature is not a list of key=value pairs' })
+        const [, key, value] = match as unknown as [string, string, string]
+        if (key === 'ts') {
+          // Two timestamps would let a forger pick which one we check.
+          if (timestampText !== undefined) throw new HookguardError('signature.malformed', { reason: 'paddle-signature has more than one ts' })
+          timestampText = value
+        } else if (key === 'h1') {
+          const bytes = decodeHex(value)
+          if (!bytes || bytes.length !== 32) throw new HookguardError('signature.malformed', { reason: 'paddle-signature h1 is not 64 hex digits' })
+          received.push(bytes)
+        }
+        // Unknown schemes are ignored so Paddle can add one without breaking receivers.
+      }
+      if (timestampText === undefined) throw new HookguardError('timestamp.missing', { reason: 'paddle-signature has no ts' })
+      const timestamp = parseTimestamp(timestampText, 'paddle-signature ts')
+      checkTimestamp(timestamp, request.now, tolerance)
+      if (received.length === 0) throw invalidSignature('paddle-signature has no h1 signature')
+      if (!(await matchHmac(backend, 'sha256', keys, [`${timestampText}:`, request.body], received))) throw invalidSignature()
+      return { timestamp }
+    },
+    parse: (request) => parseJson(request.body),
+    describe(payload) {
+      return { id: stringField(payload, 'event_id'), type: stringField(payload, 'event_type') }
+    },
+    async [SIGN](sign: SignOptions) {
+      const timestamp = signingTimestamp(sign)
+      const mac = await backend.hmac('sha256', keys[0]!, [`${timestamp}:`, sign.body])
+      return {
+        headers: {
+          'content-type': 'application/json',
+          ...sign.headers,
+          'paddle-signature': `ts=${timestamp};h1=${encodeHex(mac)}`,
+        },
+        body: sign.body,
+      }
+    },
+  }
+}

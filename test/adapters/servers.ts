@@ -1,0 +1,115 @@
+/**
+ * The five adapters mounted the way their users mount them, each on a real
+ * listening server on 127.0.0.1.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createAdaptorServer } from '@hono/node-server'
+import express from 'express'
+import { Hono } from 'hono'
+import Koa from 'koa'
+import { hookguard as expressHookguard } from '../../adapters/express.js'
+import { hookguard as fetchHookguard } from '../../adapters/fetch.js'
+import { hookguard as honoHookguard } from '../../adapters/hono.js'
+import { hookguard as koaHookguard } from '../../adapters/koa.js'
+import { hookguard as nodeHookguard } from '../../adapters/node.js'
+import type { Receiver } from '../../src/receiver.js'
+
+export const PATH = '/webhooks/test'
+
+export interface StartOptions {
+  bodyTimeoutMs?: number
+  /** Mount the framework's JSON body parser in front of hookguard. */
+  preParsed?: boolean
+}
+
+export interface Running {
+  /** Full URL of the webhook endpoint. */
+  url: string
+  close(): Promise<void>
+}
+
+export interface AdapterUnderTest {
+  name: 'express' | 'koa' | 'hono' | 'fetch' | 'node'
+  /** Whether the framework has a body parser that can run before hookguard and consume the stream. */
+  preParse: boolean
+  start(receiver: Receiver, options?: StartOptions): Promise<Running>
+}
+
+/** What a body parser without raw-body support does: read the stream, keep only the parsed value. */
+export function koaJsonParser(): Koa.Middleware {
+  return async function jsonParser(ctx, next) {
+    const chunks: Buffer[] = []
+    for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
+    ;(ctx.request as { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null')
+    await next()
+  }
+}
+
+export async function listen(server: Server): Promise<Running> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}${PATH}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function notFound(res: import('node:http').ServerResponse): void {
+  res.writeHead(404).end()
+}
+
+export const ADAPTERS: AdapterUnderTest[] = [
+  {
+    name: 'express',
+    preParse: true,
+    start(receiver, options = {}) {
+      const app = express()
+      if (options.preParsed) app.use(express.json())
+      app.use(PATH, expressHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs }))
+      return listen(createServer(app))
+    },
+  },
+  {
+    name: 'koa',
+    preParse: true,
+    start(receiver, options = {}) {
+      const app = new Koa()
+      app.silent = true
+      if (options.preParsed) app.use(koaJsonParser())
+      app.use(koaHookguard(receiver, { path: PATH, bodyTimeoutMs: options.bodyTimeoutMs }))
+      return listen(createServer(app.callback()))
+    },
+  },
+  {
+    name: 'hono',
+    preParse: false,
+    start(receiver, options = {}) {
+      const app = new Hono()
+      // app.all so that other methods reach hookguard and get 405 + Allow.
+      app.all(PATH, honoHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs }))
+      return listen(createAdaptorServer({ fetch: app.fetch }) as Server)
+    },
+  },
+  {
+    name: 'fetch',
+    preParse: false,
+    start(receiver, options = {}) {
+      const handler = fetchHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs })
+      const fetch = (request: Request): Promise<Response> | Response => (new URL(request.url).pathname === PATH ? handler(request) : new Response(null, { status: 404 }))
+      return listen(createAdaptorServer({ fetch }) as Server)
+    },
+  },
+  {
+    name: 'node',
+    preParse: false,
+    start(receiver, options = {}) {
+      const listener = nodeHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs })
+      return listen(createServer((req, res) => (req.url === PATH ? listener(req, res) : notFound(res))))
+    },
+  },
+]
