@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { github, type WebhookEvent } from '../../src/index.js'
 import { signRequest } from '../../src/testing.js'
-import { BACKENDS, configMessage, handle, NOW_MS, statusOf, testReceiver, verify, verifyCode } from './core-support.js'
+import { BACKENDS, configMessage, handle, statusOf, testReceiver, verify, verifyCode } from './core-support.js'
 
 // GitHub docs, "Validating webhook deliveries": the documented test values.
 const DOCS = {
