@@ -177,7 +177,7 @@ const sqlitePath = new URL('../src/sqlite.ts', import.meta.url)
 if (existsSync(sqlitePath)) {
   setups.push({
     name: 'sqlite',
-    note: 'sqliteStore + sqliteQueue, one WAL file, defaults',
+    note: 'sqliteStore + sqliteQueue in one WAL file, defaults (the queue fsyncs each commit batch: synchronous full)',
     async make() {
       const { sqliteQueue, sqliteStore } = (await import(sqlitePath.href)) as typeof import('../src/sqlite.js')
       const dir = mkdtempSync(join(tmpdir(), 'hookguard-bench-'))

@@ -88,9 +88,9 @@ export interface BullmqQueueOptions extends BullmqConnectionOptions, BullmqWorke
   worker?: boolean
 }
 
-export interface BullmqWorkerOptions extends BullmqConnectionOptions, BullmqWorkerSettings {
-  /** Required: run for every queued event, at least once per key. */
-  handler: WebhookHandler
+export interface BullmqWorkerOptions<T = unknown> extends BullmqConnectionOptions, BullmqWorkerSettings {
+  /** Required: run for every queued event, at least once per key. `T` is the payload type you expect (not checked here). */
+  handler: WebhookHandler<T>
 }
 
 export interface BullmqQueue extends WebhookQueue {
@@ -239,13 +239,15 @@ function startWorker(where: string, resolved: Resolved, settings: BullmqWorkerSe
     if (settings[hook] !== undefined && typeof settings[hook] !== 'function') throw configError(`${where}: ${hook} must be a function`)
   }
 
-  // A worker needs maxRetriesPerRequest: null, and BullMQ throws on an ioredis
-  // instance without it. Give it a lazy copy with that setting (BullMQ
-  // duplicates it again for its own connections) instead of touching the user's.
+  // A worker needs maxRetriesPerRequest: null (BullMQ throws on an ioredis
+  // instance without it) and should queue commands while reconnecting, where
+  // a producer client is often set to fail fast. Give BullMQ a lazy copy with
+  // those settings (it duplicates it again for its own connections) instead
+  // of touching the user's client.
   let ownCopy: { disconnect(): void } | undefined
   let connection = resolved.connection
-  if (isIoredis(connection) && connection.options.maxRetriesPerRequest !== null) {
-    ownCopy = connection.duplicate({ maxRetriesPerRequest: null, lazyConnect: true })
+  if (isIoredis(connection) && (connection.options.maxRetriesPerRequest !== null || connection.options.enableOfflineQueue === false)) {
+    ownCopy = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: true })
     connection = ownCopy as unknown as ConnectionOptions
   }
 
@@ -451,8 +453,8 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqQueue {
  * process.on('SIGTERM', () => void worker.close())
  * ```
  */
-export function bullmqWorker(options: BullmqWorkerOptions): BullmqWorker {
+export function bullmqWorker<T = unknown>(options: BullmqWorkerOptions<T>): BullmqWorker {
   const where = 'bullmqWorker'
   const resolved = resolveConnection(where, options)
-  return startWorker(where, resolved, options, options.handler)
+  return startWorker(where, resolved, options, options.handler as WebhookHandler)
 }

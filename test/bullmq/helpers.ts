@@ -19,10 +19,11 @@ export async function dropPrefix(prefix: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await client.connect()
+    // Buffers, not strings: a key that is not valid UTF-8 would not survive a round trip through a JS string.
     let cursor = '0'
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
-      cursor = next
+      const [next, keys] = await client.scanBuffer(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500)
+      cursor = next.toString()
       if (keys.length > 0) await client.del(...keys)
     } while (cursor !== '0')
   } finally {

@@ -94,6 +94,24 @@ describeWithRedis('redisStore data layout and receiver integration', () => {
     })
   }
 
+  it('node-redis with RESP3: replies are read the same way', async () => {
+    const resp3 = createClient({ url: REDIS_URL!, RESP: 3 })
+    await resp3.connect()
+    try {
+      const store = redisStore({ client: resp3, prefix: `${run}resp3:` })
+      const first = await store.reserve('k', 30_000)
+      if (first.status !== 'reserved') throw new Error('expected reserved')
+      const busy = await store.reserve('k', 30_000)
+      expect(busy.status === 'in_flight' && busy.retryAfterMs).toBeGreaterThan(0)
+      expect(await store.complete('k', 'not-the-token', 60_000)).toBe(false)
+      expect(await store.complete('k', first.token, 60_000)).toBe(true)
+      expect((await store.reserve('k', 30_000)).status).toBe('duplicate')
+      expect(await store.release('k', first.token)).toBe(false)
+    } finally {
+      await resp3.close()
+    }
+  })
+
   it('node-redis: a client that was never connected makes the receiver answer 503, not throw', async () => {
     const receiver = createReceiver({ provider: makeProvider(), store: redisStore({ client: createClient({ url: REDIS_URL! }) }), logger: false })
     const delivery = await signed('evt_unconnected')
