@@ -11,6 +11,7 @@
  */
 import { configError, ERROR_CODES, HookguardError, isHookguardError, type HookguardErrorCode } from './errors.js'
 import { normalizeHeaders } from './headers.js'
+import { checkBeforeReading } from './precheck.js'
 import { createReceiver, isReceiver, type HandleOptions, type Receiver, type ReceiverOptions } from './receiver.js'
 import type { HandleResult, HeadersInput } from './types.js'
 
@@ -115,26 +116,7 @@ export function flag(where: string, name: string, value: unknown): boolean {
   return value
 }
 
-/**
- * The checks that need no body, in the receiver's order: method, then
- * `Content-Encoding` (hookguard never decompresses: the signature covers the
- * bytes as sent), then a declared `Content-Length` over the limit.
- */
-export function checkBeforeReading(method: string, headers: HeadersInput, maxBytes: number): HookguardError | undefined {
-  if (typeof method !== 'string' || method.toUpperCase() !== 'POST') {
-    return new HookguardError('method.not_allowed', { reason: `method ${method || '(none)'}` })
-  }
-  const normalized = normalizeHeaders(headers)
-  const encoding = normalized['content-encoding']
-  if (encoding !== undefined && (typeof encoding !== 'string' || !['', 'identity'].includes(encoding.trim().toLowerCase()))) {
-    return new HookguardError('body.encoding_unsupported', { reason: 'content-encoding other than identity' })
-  }
-  const declared = normalized['content-length']
-  if (typeof declared === 'string' && /^[0-9]+$/.test(declared) && Number(declared) > maxBytes) {
-    return new HookguardError('body.too_large', { reason: `content-length ${declared} exceeds ${maxBytes}` })
-  }
-  return undefined
-}
+export { checkBeforeReading } from './precheck.js'
 
 /** Whether a request announces a body (so refusing it early leaves bytes on the wire). */
 function announcesBody(headers: HeadersInput): boolean {

@@ -7,6 +7,7 @@
  */
 import { configError, HookguardError, isHookguardError, type HookguardErrorCode } from './errors.js'
 import { normalizeHeaders, redactHeaders } from './headers.js'
+import { checkBeforeReading } from './precheck.js'
 import { memoryQueue } from './queues/memory.js'
 import { parseJson } from './providers/shared.js'
 import { memoryStore } from './stores/memory.js'
@@ -254,16 +255,9 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
   async function run(request: WebhookRequest, handleOptions: HandleOptions | undefined): Promise<HandleResult> {
     if (closed) throw new HookguardError('receiver.closed', { reason: 'receiver is closing' })
     const method = typeof request.method === 'string' ? request.method.toUpperCase() : ''
-    if (method !== 'POST') throw new HookguardError('method.not_allowed', { reason: `method ${method || '(none)'}` })
     const headers = normalizeHeaders(request.headers)
-    const encoding = headers['content-encoding']
-    if (encoding !== undefined && (typeof encoding !== 'string' || !['', 'identity'].includes(encoding.trim().toLowerCase()))) {
-      throw new HookguardError('body.encoding_unsupported', { reason: 'content-encoding other than identity' })
-    }
-    const declared = headers['content-length']
-    if (typeof declared === 'string' && /^[0-9]+$/.test(declared) && Number(declared) > maxBodyBytes) {
-      throw new HookguardError('body.too_large', { reason: `content-length ${declared} exceeds ${maxBodyBytes}` })
-    }
+    const early = checkBeforeReading(method, headers, maxBodyBytes)
+    if (early) throw early
     const raw: unknown = request.body
     const body =
       typeof raw === 'string'

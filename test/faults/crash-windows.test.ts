@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithRedisServer, startPrivateRedis, type PrivateRedis } from './redis-server.js'
-import { post, signed, startChildReceiver, waitFor, type ChildConfig, type ChildReceiver, type Delivery } from './support.js'
+import { post, removeChildBundle, signed, startChildReceiver, waitFor, type ChildConfig, type ChildReceiver, type Delivery } from './support.js'
 
 const PREFIX = 'crash:'
 // Each victim's lease ≥ 2 × storeTimeoutMs + queueTimeoutMs, as the receiver
@@ -42,6 +42,7 @@ describeWithRedisServer('crash windows: receiver processes SIGKILLed mid-deliver
     await Promise.all([...Object.values(victims), survivor].map((child) => child?.kill('SIGKILL')))
     client?.disconnect()
     await redis?.stop()
+    await removeChildBundle()
   })
 
   const enqueued = () => client.lrange(`${PREFIX}enqueued`, 0, -1)

@@ -137,10 +137,16 @@ function bundleChild(): Promise<string> {
     const { build } = await import('esbuild')
     const outfile = fileURLToPath(new URL(`../../node_modules/.cache/hookguard-faults/receiver-${process.pid}-${Date.now()}.mjs`, import.meta.url))
     await build({ entryPoints: [childSource], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' })
-    process.once('exit', () => rmSync(outfile, { force: true }))
     return outfile
   })()
   return childBundle
+}
+
+/** Delete this file's child bundle (afterAll; running children already loaded it). */
+export async function removeChildBundle(): Promise<void> {
+  const bundle = childBundle
+  childBundle = undefined
+  if (bundle) rmSync(await bundle, { force: true })
 }
 
 /** Start a receiver in its own Node process and wait until it listens. */

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithRedisServer, startPrivateRedis, type PrivateRedis } from './redis-server.js'
-import { post, signed, startChildReceiver, waitFor, type Answer, type ChildReceiver, type Delivery } from './support.js'
+import { post, removeChildBundle, signed, startChildReceiver, waitFor, type Answer, type ChildReceiver, type Delivery } from './support.js'
 
 const PREFIX = 'two:'
 const GATE = 'two:gate'
@@ -30,6 +30,7 @@ describeWithRedisServer('race: two receiver processes sharing Redis', () => {
     await Promise.all(children.map((child) => child.kill('SIGKILL')))
     client?.disconnect()
     await redis?.stop()
+    await removeChildBundle()
   })
 
   const enqueued = async () => client.lrange(`${PREFIX}enqueued`, 0, -1)
