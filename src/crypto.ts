@@ -35,6 +35,15 @@ export type PublicKeyAlgorithm = 'rsa-pkcs1-sha256' | 'rsa-pkcs1-sha384' | 'rsa-
 
 const encoder = new TextEncoder()
 
+/**
+ * A standalone copy of the bytes as an ArrayBuffer, for Web Crypto. Never
+ * `bytes.buffer`, nor `Buffer#slice().buffer`: a Node Buffer is often a view
+ * into a shared pool, and its `.buffer` holds other data.
+ */
+export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer
+}
+
 export function toBytes(piece: Piece): Uint8Array {
   return typeof piece === 'string' ? encoder.encode(piece) : piece
 }
@@ -153,7 +162,7 @@ const PUBLIC_KEY_ALGORITHMS: Record<PublicKeyAlgorithm, PublicKeySpec> = {
   'ecdsa-p256-sha256': { kind: 'ec', hash: 'sha256', webHash: 'SHA-256', nodeCurve: 'prime256v1', webCurve: 'P-256', size: 32 },
   'ecdsa-p384-sha384': { kind: 'ec', hash: 'sha384', webHash: 'SHA-384', nodeCurve: 'secp384r1', webCurve: 'P-384', size: 48 },
 }
-
+  const buf = toArrayBuffer
 const WEB_HASH: Record<HmacAlgorithm, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' }
 
 function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array) => Uint8Array): CryptoBackend {
@@ -266,6 +275,11 @@ export function encodeHex(bytes: Uint8Array): string {
 }
 
 // Value of each ASCII hex digit, 255 for anything else: one table lookup per character, no regex, no slices (hot path of every hex signature).
+const HEX_RE = /^[0-9a-fA-F]*$/
+
+type BufferLike = { from(text: string, encoding: 'hex' | 'base64' | 'base64url'): Uint8Array }
+const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer
+
 const HEX_VALUES = (() => {
   const table = new Uint8Array(128).fill(255)
   for (let i = 0; i < 16; i++) {
@@ -276,17 +290,11 @@ const HEX_VALUES = (() => {
 })()
 /** Strict hex: even length, hex digits only (either case). Returns undefined when invalid. */
 export function decodeHex(text: string): Uint8Array | undefined {
-  if (text.length % 2 !== 0) return undefined
+  if (text.length % 2 !== 0 || !HEX_RE.test(text)) return undefined
+  // Buffer slices come from a pool: far cheaper than a fresh Uint8Array on the hot path.
+  if (NodeBuffer) return NodeBuffer.from(text, 'hex')
   const out = new Uint8Array(text.length / 2)
-  for (let i = 0; i < out.length; i++) {
-    const hi = text.charCodeAt(2 * i)
-    const lo = text.charCodeAt(2 * i + 1)
-    // Code units above 127 index past the table: undefined, so `!(x < 16)` rejects them as well.
-    const h = HEX_VALUES[hi]!
-    const l = HEX_VALUES[lo]!
-    if (!(h < 16) || !(l < 16)) return undefined
-    out[i] = (h << 4) | l
-  }
+  for (let i = 0; i < out.length; i++) out[i] = (HEX_VALUES[text.charCodeAt(2 * i)]! << 4) | HEX_VALUES[text.charCodeAt(2 * i + 1)]!
   return out
 }
 
@@ -333,21 +341,22 @@ export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'b
   const lookup = alphabet === 'base64' ? B64_LOOKUP : B64URL_LOOKUP
   let end = text.length
   while (end > 0 && text.charCodeAt(end - 1) === 61) end--
-  const clean = end === text.length ? text : text.slice(0, end)
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4))
+  // The last character may carry bits beyond the data (2 with one byte left over, 4 with two): they must be zero.
+  const spare = (end * 6) % 8
+  if (spare !== 0 && (lookup[text.charCodeAt(end - 1)]! & ((1 << spare) - 1)) !== 0) return undefined
+  if (NodeBuffer) return NodeBuffer.from(text, alphabet)
+  const out = new Uint8Array(Math.floor((end * 3) / 4))
   let bits = 0
   let value = 0
   let o = 0
-  for (let i = 0; i < clean.length; i++) {
-    value = ((value << 6) | lookup[clean.charCodeAt(i)]!) & 0xffffff
+  for (let i = 0; i < end; i++) {
+    value = ((value << 6) | lookup[text.charCodeAt(i)]!) & 0xffffff
     bits += 6
     if (bits >= 8) {
       bits -= 8
       out[o++] = (value >> bits) & 0xff
     }
   }
-  // Non-zero leftover bits mean a non-canonical spelling.
-  if ((value & ((1 << bits) - 1)) !== 0) return undefined
   return out
 }
 

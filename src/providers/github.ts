@@ -12,6 +12,7 @@ import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../
 import {
   invalidSignature,
   matchHmac,
+  whenReady,
   parseForm,
   parseJson,
   readHeader,
@@ -44,16 +45,18 @@ export function github(options: GitHubOptions): Provider {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
-    async verify(request) {
+    verify(request) {
       const header = requireSignatureHeader(request, 'x-hub-signature-256')
       if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature-256 does not start with sha256=' })
       const signature = decodeHex(header.slice(PREFIX.length))
       if (!signature) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature-256 is not hex' })
-      if (!(await matchHmac(backend, 'sha256', keys, [request.body], [signature]))) throw invalidSignature()
-      const id = readHeader(request, 'x-github-delivery')
-      if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'x-github-delivery is missing' })
-      const type = readHeader(request, 'x-github-event')
-      return { id, type: type || undefined }
+      return whenReady(matchHmac(backend, 'sha256', keys, [request.body], [signature]), (ok) => {
+        if (!ok) throw invalidSignature()
+        const id = readHeader(request, 'x-github-delivery')
+        if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'x-github-delivery is missing' })
+        const type = readHeader(request, 'x-github-event')
+        return { id, type: type || undefined }
+      })
     },
     parse(request) {
       if (!isForm(request)) return parseJson(request.body)

@@ -10,8 +10,8 @@ import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../
 import { checkProviderName } from './standard-webhooks.js'
 import {
   checkTimestamp,
-  invalidSignature,
   matchHmac,
+  requireMatch,
   MAX_SIGNATURE_ENTRIES,
   parseJson,
   parseTimestamp,
@@ -140,7 +140,7 @@ export function hmac(options: HmacOptions): Provider {
     name,
     tolerance,
     sensitiveHeaders: [signatureHeader],
-    async verify(request: ProviderRequest) {
+    verify(request: ProviderRequest) {
       const header = requireSignatureHeader(request, signatureHeader)
       const entries = separator === undefined ? [header] : header.split(separator).filter((entry) => entry !== '')
       if (entries.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
@@ -160,8 +160,8 @@ export function hmac(options: HmacOptions): Provider {
       }
       const id = idHeader ? readHeader(request, idHeader) : undefined
       if (slots.includes('id') && !id) throw new HookguardError('id.missing', { reason: `${idHeader} is missing` })
-      if (!(await matchHmac(backend, algorithm, keys, pieces(request.body, timestampText, id), received))) throw invalidSignature()
-      return { timestamp, id: id || undefined, type: (typeHeader && readHeader(request, typeHeader)) || undefined }
+      const verification = { timestamp, id: id || undefined, type: (typeHeader && readHeader(request, typeHeader)) || undefined }
+      return requireMatch(matchHmac(backend, algorithm, keys, pieces(request.body, timestampText, id), received), verification)
     },
     parse: (request) => parseJson(request.body),
     async describe(payload, request, verification) {

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { crc32, decodeBase64, encodeBase64, type CryptoBackend, type PublicKeyAlgorithm } from '../crypto.js'
+import { crc32, decodeBase64, encodeBase64, toArrayBuffer, type CryptoBackend, type PublicKeyAlgorithm } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import { checkTimestamp, invalidSignature, parseJson, readHeader, requireSignatureHeader, resolveBackend, resolveTolerance, signingTimestamp, stringField } from './shared.js'
@@ -38,9 +38,11 @@ export interface PayPalOptions {
   /**
    * Fetches the PEM text at a certificate URL that already passed the host
    * checks. Default: the global `fetch`, no redirects, 10 s timeout, 64 KiB
-   * limit. Inject one to run offline (tests) or to add a proxy.
+   * limit. Inject one to run offline (tests) or to add a proxy. Resolve to
+   * `undefined` when PayPal has no such certificate (a 4xx: the delivery is
+   * forged, 401); throw when it could not be reached (503, PayPal retries).
    */
-  fetchCertificate?: (url: string) => Promise<string>
+  fetchCertificate?: (url: string) => Promise<string | undefined>
   /** How many certificate URLs to remember (least recently used go first). Default 16. */
   cacheSize?: number
   /**
@@ -326,8 +328,10 @@ async function checkChain(
   return { spki: leaf.spki, notBefore, notAfter }
 }
 
-async function defaultFetchCertificate(url: string): Promise<string> {
+async function defaultFetchCertificate(url: string): Promise<string | undefined> {
   const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(10_000), headers: { accept: 'application/x-pem-file, text/plain' } })
+  // A 4xx is PayPal's definite "no such certificate"; anything else may pass.
+  if (response.status >= 400 && response.status < 500) return undefined
   if (!response.ok) throw new Error(`certificate fetch answered ${response.status}`)
   const declared = Number(response.headers.get('content-length') ?? '0')
   if (declared > MAX_CERT_BYTES) throw new Error('certificate too large')
@@ -419,14 +423,18 @@ export function paypal(options: PayPalOptions): Provider {
       return cached
     }
     const pending = (async () => {
-      let pem: string
+      let pem: string | undefined
       try {
         pem = await fetchCertificate(url)
-        if (typeof pem !== 'string') throw new TypeError('fetchCertificate must resolve to PEM text')
+        if (pem !== undefined && pem !== null && typeof pem !== 'string') throw new TypeError('fetchCertificate must resolve to PEM text or undefined')
       } catch (error) {
         // Not cached: the next delivery tries again.
         cache.delete(url)
         throw new HookguardError('certificate.unavailable', { reason: 'could not fetch the PayPal certificate', cause: error })
+      }
+      if (pem === undefined || pem === null) {
+        cache.delete(url)
+        throw invalidSignature('PayPal has no certificate at that URL')
       }
       if (pem.length > MAX_CERT_BYTES) throw invalidSignature('certificate too large')
       let certs: Certificate[]
@@ -487,12 +495,12 @@ export function paypal(options: PayPalOptions): Provider {
         const pem = signing.privateKey.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, '')
         const der = decodeBase64(pem)
         if (!der) throw configError('paypal: signing.privateKey is not valid PEM')
-        key ??= subtle.importKey('pkcs8', der.slice().buffer as ArrayBuffer, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign'])
+        key ??= subtle.importKey('pkcs8', toArrayBuffer(der), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign'])
         const transmissionId = sign.id ?? globalThis.crypto.randomUUID()
         const transmissionTime = new Date(signingTimestamp(sign) * 1000).toISOString().replace('.000Z', 'Z')
         const body = typeof sign.body === 'string' ? new TextEncoder().encode(sign.body) : sign.body
         const message = new TextEncoder().encode(`${transmissionId}|${transmissionTime}|${webhookId}|${crc32(body)}`)
-        const signature = new Uint8Array(await subtle.sign('RSASSA-PKCS1-v1_5', await key, message.buffer as ArrayBuffer))
+        const signature = new Uint8Array(await subtle.sign('RSASSA-PKCS1-v1_5', await key, toArrayBuffer(message)))
         return {
           headers: {
             'content-type': 'application/json',

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { concatBytes, decodeBase64, ecdsaRawToDer, encodeBase64, encodeHex, toBytes, type CryptoBackend } from '../crypto.js'
+import { concatBytes, decodeBase64, ecdsaRawToDer, encodeBase64, encodeHex, toArrayBuffer, toBytes, type CryptoBackend } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
 import { checkTimestamp, invalidSignature, parseJson, parseTimestamp, readHeader, requireSignatureHeader, resolveBackend, resolveTolerance, signingTimestamp } from './shared.js'
@@ -117,10 +117,10 @@ export function sendgrid(options: SendGridOptions): Provider {
       value: async function signSendGrid(sign: SignOptions) {
         const subtle = globalThis.crypto?.subtle
         if (!subtle) throw configError('sendgrid: signing needs Web Crypto (globalThis.crypto.subtle)')
-        key ??= subtle.importKey('pkcs8', privateKey!.slice().buffer as ArrayBuffer, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
+        key ??= subtle.importKey('pkcs8', toArrayBuffer(privateKey!), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
         const timestamp = String(signingTimestamp(sign))
         const message = concatBytes([timestamp, toBytes(sign.body)])
-        const raw = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, await key, message.slice().buffer as ArrayBuffer))
+        const raw = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, await key, toArrayBuffer(message)))
         const signature = ecdsaRawToDer(raw, 32)
         if (!(await verifyPublicKey!('ecdsa-p256-sha256', publicKey, message, signature))) throw configError('sendgrid: privateKey does not belong to publicKey')
         return {

@@ -15,6 +15,7 @@ import {
   checkTimestamp,
   invalidSignature,
   matchHmac,
+  whenReady,
   MAX_SIGNATURE_ENTRIES,
   parseJson,
   parseTimestamp,
@@ -137,7 +138,7 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
     name,
     tolerance,
     sensitiveHeaders: ['webhook-signature', 'svix-signature'],
-    async verify(request) {
+    verify(request) {
       const header = aliasedHeader(request, 'signature')
       if (header === undefined || header.trim() === '') throw new HookguardError('signature.missing', { reason: 'webhook-signature is missing' })
       const id = aliasedHeader(request, 'id')
@@ -168,15 +169,24 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
       }
       if (versioned === 0) throw new HookguardError('signature.malformed', { reason: 'webhook-signature has no version,signature entries' })
       const signedPrefix = `${id}.${timestampText}.`
-      if (received.length > 0 && (await matchHmac(backend, 'sha256', keys, [signedPrefix, request.body], received))) return { id, timestamp }
-      if (receivedV1a.length > 0) {
+      const verification = { id, timestamp }
+      const viaV1a = async (): Promise<typeof verification> => {
         const message = concatBytes([signedPrefix, request.body])
         for (const publicKey of publicKeys) {
           for (const signature of receivedV1a) {
-            if (await backend.verifyEd25519(publicKey, message, signature)) return { id, timestamp }
+            if (await backend.verifyEd25519(publicKey, message, signature)) return verification
           }
         }
+        throw invalidSignature('no signature matched')
       }
+      if (received.length > 0) {
+        return whenReady(matchHmac(backend, 'sha256', keys, [signedPrefix, request.body], received), (ok) => {
+          if (ok) return verification
+          if (receivedV1a.length > 0) return viaV1a()
+          throw invalidSignature()
+        })
+      }
+      if (receivedV1a.length > 0) return viaV1a()
       throw invalidSignature(received.length + receivedV1a.length === 0 ? 'no signature of a configured scheme (v1 needs secret, v1a needs publicKey)' : 'no signature matched')
     },
     parse: (request) => parseJson(request.body),

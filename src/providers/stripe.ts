@@ -11,6 +11,7 @@ import {
   checkTimestamp,
   invalidSignature,
   matchHmac,
+  requireMatch,
   MAX_SIGNATURE_ENTRIES,
   parseJson,
   parseTimestamp,
@@ -38,7 +39,7 @@ export function stripe(options: StripeOptions): Provider {
     name,
     tolerance,
     sensitiveHeaders: ['stripe-signature'],
-    async verify(request) {
+    verify(request) {
       const header = requireSignatureHeader(request, 'stripe-signature')
       const pairs = header.split(',')
       if (pairs.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many entries in stripe-signature' })
@@ -66,8 +67,7 @@ export function stripe(options: StripeOptions): Provider {
       const timestamp = parseTimestamp(timestampText, 'stripe-signature t')
       checkTimestamp(timestamp, request.now, tolerance)
       if (received.length === 0) throw invalidSignature('stripe-signature has no v1 signature')
-      if (!(await matchHmac(backend, 'sha256', keys, [`${timestampText}.`, request.body], received))) throw invalidSignature()
-      return { timestamp }
+      return requireMatch(matchHmac(backend, 'sha256', keys, [`${timestampText}.`, request.body], received), { timestamp })
     },
     parse: (request) => parseJson(request.body),
     describe(payload) {

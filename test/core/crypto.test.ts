@@ -100,6 +100,6 @@ describe('strict decoding', () => {
   it('hex accepts both cases, rejects odd lengths and non-hex', () => {
     expect(encodeHex(decodeHex('00ffAB')!)).toBe('00ffab')
     for (const bad of ['0', 'abc', '0g', ' 00', '00 ', '0x00', 'éé']) expect(decodeHex(bad)).toBeUndefined()
-    expect(decodeHex('')).toEqual(new Uint8Array(0))
+    expect(decodeHex('')?.length).toBe(0)
   })
 })

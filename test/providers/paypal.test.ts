@@ -179,6 +179,16 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
     expect(calls).toHaveLength(2)
   })
 
+  it('a certificate PayPal does not have (404) is a 401 and is not cached', async () => {
+    const fetcher = servingFetcher({})
+    const provider = make({ fetchCertificate: fetcher })
+    const first = await handle(provider, paypalSign(EVENT))
+    expect(first.result.status).toBe(401)
+    expect(first.queue.events).toHaveLength(0)
+    expect((await handle(provider, paypalSign(EVENT))).result.status).toBe(401)
+    expect(fetcher.calls).toHaveLength(2)
+  })
+
   it('never fetches a URL outside PayPal’s certificate hosts', async () => {
     const fetcher = servingFetcher({})
     const provider = make({ fetchCertificate: fetcher })
