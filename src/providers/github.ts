@@ -12,7 +12,6 @@ import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../
 import {
   invalidSignature,
   matchHmac,
-  whenReady,
   parseForm,
   parseJson,
   readHeader,
@@ -25,6 +24,11 @@ import {
 export type GitHubOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
 
 const PREFIX = 'sha256='
+
+function identified(id: string | undefined, type: string | undefined): { id: string; type: string | undefined } {
+  if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'x-github-delivery is missing' })
+  return { id, type }
+}
 
 function isForm(request: ProviderRequest): boolean {
   const type = readHeader(request, 'content-type')
@@ -50,12 +54,15 @@ export function github(options: GitHubOptions): Provider {
       if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature-256 does not start with sha256=' })
       const signature = decodeHex(header.slice(PREFIX.length))
       if (!signature) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature-256 is not hex' })
-      return whenReady(matchHmac(backend, 'sha256', keys, [request.body], [signature]), (ok) => {
+      const id = readHeader(request, 'x-github-delivery')
+      const type = readHeader(request, 'x-github-event') || undefined
+      // Signature first: an unsigned request learns nothing about its other headers.
+      const matched = matchHmac(backend, 'sha256', keys, [request.body], [signature])
+      if (matched === true) return identified(id, type)
+      if (matched === false) throw invalidSignature()
+      return matched.then((ok) => {
         if (!ok) throw invalidSignature()
-        const id = readHeader(request, 'x-github-delivery')
-        if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'x-github-delivery is missing' })
-        const type = readHeader(request, 'x-github-event')
-        return { id, type: type || undefined }
+        return identified(id, type)
       })
     },
     parse(request) {

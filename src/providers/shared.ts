@@ -167,20 +167,14 @@ async function matchHmacAsync(
   return false
 }
 
-/**
- * Runs `then` at once when `value` is ready and after it resolves when it is a
- * promise, so the node:crypto path of a verifier stays synchronous.
- */
-export function whenReady<T, R>(value: T | Promise<T>, then: (value: T) => R): R | Promise<Awaited<R>> {
-  return value instanceof Promise ? (value.then(then) as Promise<Awaited<R>>) : then(value)
-}
-
-/** Throws `signature.invalid` unless `matched` is true (sync or async). */
+/** Throws `signature.invalid` unless `matched` is (or resolves to) true; synchronous on the node:crypto path. */
 export function requireMatch<T>(matched: boolean | Promise<boolean>, result: T): T | Promise<T> {
-  return whenReady(matched, (ok) => {
+  if (matched === true) return result
+  if (matched === false) throw invalidSignature()
+  return matched.then((ok) => {
     if (!ok) throw invalidSignature()
     return result
-  }) as T | Promise<T>
+  })
 }
 
 function matchesAny(computed: Uint8Array, received: readonly Uint8Array[]): boolean {

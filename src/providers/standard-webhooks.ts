@@ -8,14 +8,13 @@
  *
  * @module
  */
-import { concatBytes, decodeBase64, encodeBase64, toBytes } from '../crypto.js'
+import { concatBytes, decodeBase64, encodeBase64, toBytes, type CryptoBackend } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
   checkTimestamp,
   invalidSignature,
   matchHmac,
-  whenReady,
   MAX_SIGNATURE_ENTRIES,
   parseJson,
   parseTimestamp,
@@ -102,6 +101,38 @@ function resolvePublicKeys(name: string, value: unknown): Uint8Array[] {
   return list.map((item, index) => decodeAsymmetricKey(name, list.length > 1 ? `publicKey[${index}]` : 'publicKey', item, 'whpk_', [32]))
 }
 
+async function verifyV1a<T>(
+  backend: CryptoBackend,
+  publicKeys: readonly Uint8Array[],
+  signedPrefix: string,
+  body: Uint8Array,
+  signatures: readonly Uint8Array[],
+  verification: T,
+): Promise<T> {
+  const message = concatBytes([signedPrefix, body])
+  for (const publicKey of publicKeys) {
+    for (const signature of signatures) {
+      if (await backend.verifyEd25519(publicKey, message, signature)) return verification
+    }
+  }
+  throw invalidSignature('no signature matched')
+}
+
+/** The Web Crypto path of v1, falling back to v1a entries when no v1 entry matched. */
+async function settleV1<T>(
+  matched: Promise<boolean>,
+  backend: CryptoBackend,
+  publicKeys: readonly Uint8Array[],
+  signedPrefix: string,
+  body: Uint8Array,
+  signaturesV1a: readonly Uint8Array[],
+  verification: T,
+): Promise<T> {
+  if (await matched) return verification
+  if (signaturesV1a.length > 0) return verifyV1a(backend, publicKeys, signedPrefix, body, signaturesV1a, verification)
+  throw invalidSignature()
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i])
 }
@@ -170,23 +201,14 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
       if (versioned === 0) throw new HookguardError('signature.malformed', { reason: 'webhook-signature has no version,signature entries' })
       const signedPrefix = `${id}.${timestampText}.`
       const verification = { id, timestamp }
-      const viaV1a = async (): Promise<typeof verification> => {
-        const message = concatBytes([signedPrefix, request.body])
-        for (const publicKey of publicKeys) {
-          for (const signature of receivedV1a) {
-            if (await backend.verifyEd25519(publicKey, message, signature)) return verification
-          }
-        }
-        throw invalidSignature('no signature matched')
-      }
       if (received.length > 0) {
-        return whenReady(matchHmac(backend, 'sha256', keys, [signedPrefix, request.body], received), (ok) => {
-          if (ok) return verification
-          if (receivedV1a.length > 0) return viaV1a()
-          throw invalidSignature()
-        })
+        const matched = matchHmac(backend, 'sha256', keys, [signedPrefix, request.body], received)
+        // node:crypto answers synchronously; only Web Crypto or a v1a fallback goes async.
+        if (matched === true) return verification
+        if (matched === false && receivedV1a.length === 0) throw invalidSignature()
+        if (matched !== false) return settleV1(matched, backend, publicKeys, signedPrefix, request.body, receivedV1a, verification)
       }
-      if (receivedV1a.length > 0) return viaV1a()
+      if (receivedV1a.length > 0) return verifyV1a(backend, publicKeys, signedPrefix, request.body, receivedV1a, verification)
       throw invalidSignature(received.length + receivedV1a.length === 0 ? 'no signature of a configured scheme (v1 needs secret, v1a needs publicKey)' : 'no signature matched')
     },
     parse: (request) => parseJson(request.body),
