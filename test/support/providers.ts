@@ -9,6 +9,7 @@
 import { github, hmac, standardWebhooks, stripe, type Provider } from '../../src/index.js'
 import { intercom, linear, paddle, shopify, slack, square, twilio, twitch, zoom } from '../../src/index.js'
 import { discord, paypal, sendgrid } from '../../src/index.js'
+import { gitlab, mailgun } from '../../src/index.js'
 import { PAYPAL_TEST, servingFetcher } from '../fixtures/paypal/index.js'
 
 export interface ProviderFixture {
@@ -22,6 +23,15 @@ export interface ProviderFixture {
   timestamped: boolean
   /** Where the provider signs a URL (Twilio), the URL to sign. */
   url?: string
+  /**
+   * False for schemes whose signature does not cover the body (GitLab's
+   * static token, Mailgun's timestamp + token): a changed body byte is then
+   * no forgery the scheme can see, so the shared "tampered body" checks skip them.
+   * Default true.
+   */
+  bodySigned?: boolean
+  /** True where the signature travels inside the body (Mailgun), so no header carries it. Default false. */
+  signatureInBody?: boolean
 }
 
 export const FIXTURES: ProviderFixture[] = [
@@ -168,7 +178,19 @@ export const FIXTURES: ProviderFixture[] = [
     body: (id) => JSON.stringify({ type: 'notification_event', id, topic: 'conversation.user.created', data: { item: { id: '147' } } }),
     timestamped: false,
   },
-  // gitlab and mailgun are deliberately absent: GitLab sends a static token and Mailgun signs timestamp + token,
-  // neither covers the body, so the shared "any changed body byte is rejected" cases cannot hold for them
-  // (their own behaviour is tested in test/providers/gitlab.test.ts and mailgun.test.ts).
+  {
+    name: 'gitlab',
+    make: (o = {}) => gitlab({ secret: 'glwt-7Qm2xK9pV4rT8sW1zN6b', ...o }),
+    body: (id) => JSON.stringify({ object_kind: 'push', ref: 'refs/heads/main', checkout_sha: id }),
+    timestamped: false,
+    bodySigned: false,
+  },
+  {
+    name: 'mailgun',
+    make: (o = {}) => mailgun({ secret: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0', ...o }),
+    body: (id) => JSON.stringify({ 'event-data': { event: 'delivered', id, recipient: 'alice@example.com' } }),
+    timestamped: true,
+    bodySigned: false,
+    signatureInBody: true,
+  },
 ]
