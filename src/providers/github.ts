@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { decodeHex, encodeHex } from '../crypto.js'
+import { encodeHex } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
@@ -14,11 +14,11 @@ import {
   matchHmac,
   parseForm,
   parseJson,
+  type ProviderOptions,
   readHeader,
-  requireSignatureHeader,
+  readPrefixedHexSignature,
   resolveBackend,
   resolveSecrets,
-  type ProviderOptions,
 } from './shared.js'
 
 export type GitHubOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
@@ -50,10 +50,7 @@ export function github(options: GitHubOptions): Provider {
     tolerance: undefined,
     sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
     verify(request) {
-      const header = requireSignatureHeader(request, 'x-hub-signature-256')
-      if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature-256 does not start with sha256=' })
-      const signature = decodeHex(header.slice(PREFIX.length))
-      if (!signature) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature-256 is not hex' })
+      const signature = readPrefixedHexSignature(request, 'x-hub-signature-256', PREFIX)
       const id = readHeader(request, 'x-github-delivery')
       const type = readHeader(request, 'x-github-event') || undefined
       // Signature first: an unsigned request learns nothing about its other headers.

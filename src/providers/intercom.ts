@@ -10,10 +10,19 @@
  *
  * @module
  */
-import { decodeHex, encodeHex } from '../crypto.js'
-import { configError, HookguardError } from '../errors.js'
+import { encodeHex } from '../crypto.js'
+import { configError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
-import { invalidSignature, matchHmac, parseJson, requireSignatureHeader, resolveBackend, resolveSecrets, stringField, type ProviderOptions } from './shared.js'
+import {
+  invalidSignature,
+  matchHmac,
+  parseJson,
+  type ProviderOptions,
+  readPrefixedHexSignature,
+  resolveBackend,
+  resolveSecrets,
+  stringField,
+} from './shared.js'
 
 /** Options of {@link intercom}. `secret` is the app's client secret. */
 export type IntercomOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
@@ -42,10 +51,7 @@ export function intercom(options: IntercomOptions): Provider {
     tolerance: undefined,
     sensitiveHeaders: ['x-hub-signature'],
     async verify(request) {
-      const header = requireSignatureHeader(request, 'x-hub-signature')
-      if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature does not start with sha1=' })
-      const signature = decodeHex(header.slice(PREFIX.length))
-      if (!signature || signature.length !== 20) throw new HookguardError('signature.malformed', { reason: 'x-hub-signature is not 40 hex digits' })
+      const signature = readPrefixedHexSignature(request, 'x-hub-signature', PREFIX, 20)
       if (!(await matchHmac(backend, 'sha1', keys, [request.body], [signature]))) throw invalidSignature()
       return {}
     },

@@ -5,7 +5,7 @@
  * @module
  */
 import { configError, HookguardError } from '../errors.js'
-import { constantTimeEqual, defaultCrypto, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
+import { constantTimeEqual, decodeHex, defaultCrypto, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
 import type { ProviderRequest } from '../types.js'
 
 /** Options every provider factory takes. */
@@ -107,6 +107,29 @@ export function requireSignatureHeader(request: ProviderRequest, name: string): 
   const value = readHeader(request, name)
   if (value === undefined || value.trim() === '') throw new HookguardError('signature.missing', { reason: `header ${name} is missing` })
   return value
+}
+
+/**
+ * A `<prefix><hex>` signature header (`sha256=…`, `v0=…`), strictly decoded.
+ * A missing header is a 401; a wrong prefix, non-hex or (when `bytes` is
+ * given) the wrong length is a 400.
+ */
+export function readPrefixedHexSignature(request: ProviderRequest, header: string, prefix: string, bytes?: number): Uint8Array {
+  const value = requireSignatureHeader(request, header)
+  if (!value.startsWith(prefix)) throw new HookguardError('signature.malformed', { reason: `${header} does not start with ${prefix}` })
+  const signature = decodeHex(value.slice(prefix.length))
+  if (!signature || (bytes !== undefined && signature.length !== bytes)) {
+    throw new HookguardError('signature.malformed', { reason: `${header} is not ${bytes === undefined ? 'hex' : `${bytes * 2} hex digits`}` })
+  }
+  return signature
+}
+
+/** A timestamp header: present, digits only, within the tolerance both ways. Returns the text as signed and its seconds. */
+export function readSignedTimestamp(request: ProviderRequest, header: string, tolerance: number | undefined): { text: string; seconds: number } {
+  const text = readHeader(request, header)
+  const seconds = parseTimestamp(text, header)
+  checkTimestamp(seconds, request.now, tolerance)
+  return { text: text!, seconds }
 }
 
 const TIMESTAMP_RE = /^[0-9]{1,12}$/

@@ -18,24 +18,23 @@
  *
  * @module
  */
-import { decodeHex, encodeHex } from '../crypto.js'
+import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
-  checkTimestamp,
   invalidSignature,
   matchHmac,
   parseForm,
   parseJson,
-  parseTimestamp,
+  type ProviderOptions,
   readHeader,
-  requireSignatureHeader,
+  readPrefixedHexSignature,
+  readSignedTimestamp,
   resolveBackend,
   resolveSecrets,
   resolveTolerance,
   signingTimestamp,
   stringField,
-  type ProviderOptions,
 } from './shared.js'
 
 /** Options of {@link slack}. `secret` is the app's Signing Secret (not the deprecated verification token). */
@@ -71,13 +70,8 @@ export function slack(options: SlackOptions): Provider {
     tolerance,
     sensitiveHeaders: ['x-slack-signature'],
     async verify(request) {
-      const header = requireSignatureHeader(request, 'x-slack-signature')
-      if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'x-slack-signature does not start with v0=' })
-      const signature = decodeHex(header.slice(PREFIX.length))
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'x-slack-signature is not 64 hex digits' })
-      const timestampText = readHeader(request, 'x-slack-request-timestamp')
-      const timestamp = parseTimestamp(timestampText, 'x-slack-request-timestamp')
-      checkTimestamp(timestamp, request.now, tolerance)
+      const signature = readPrefixedHexSignature(request, 'x-slack-signature', PREFIX, 32)
+      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(request, 'x-slack-request-timestamp', tolerance)
       if (!(await matchHmac(backend, 'sha256', keys, [`v0:${timestampText}:`, request.body], [signature]))) throw invalidSignature()
       return { timestamp }
     },

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { decodeHex, encodeHex } from '../crypto.js'
+import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
 import {
@@ -25,14 +25,14 @@ import {
   invalidSignature,
   matchHmac,
   parseJson,
+  type ProviderOptions,
   readHeader,
-  requireSignatureHeader,
+  readPrefixedHexSignature,
   resolveBackend,
   resolveSecrets,
   resolveTolerance,
   signingTimestamp,
   stringField,
-  type ProviderOptions,
 } from './shared.js'
 
 /** Options of {@link twitch}. `tolerance` defaults to 600 seconds (Twitch's recommendation). */
@@ -98,10 +98,7 @@ export function twitch(options: TwitchOptions): Provider {
     tolerance,
     sensitiveHeaders: ['twitch-eventsub-message-signature'],
     async verify(request) {
-      const header = requireSignatureHeader(request, 'twitch-eventsub-message-signature')
-      if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'twitch-eventsub-message-signature does not start with sha256=' })
-      const signature = decodeHex(header.slice(PREFIX.length))
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'twitch-eventsub-message-signature is not 64 hex digits' })
+      const signature = readPrefixedHexSignature(request, 'twitch-eventsub-message-signature', PREFIX, 32)
       const id = readHeader(request, 'twitch-eventsub-message-id')
       if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'twitch-eventsub-message-id is missing' })
       const timestampText = readHeader(request, 'twitch-eventsub-message-timestamp')

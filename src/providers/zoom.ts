@@ -16,22 +16,20 @@
  *
  * @module
  */
-import { constantTimeEqual, decodeHex, encodeHex } from '../crypto.js'
+import { constantTimeEqual, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
-  checkTimestamp,
   invalidSignature,
   parseJson,
-  parseTimestamp,
-  readHeader,
-  requireSignatureHeader,
+  type ProviderOptions,
+  readPrefixedHexSignature,
+  readSignedTimestamp,
   resolveBackend,
   resolveSecrets,
   resolveTolerance,
   signingTimestamp,
   stringField,
-  type ProviderOptions,
 } from './shared.js'
 
 /** Options of {@link zoom}. `secret` is the app's Secret Token (not the deprecated Verification Token). */
@@ -60,13 +58,8 @@ export function zoom(options: ZoomOptions): Provider {
     tolerance,
     sensitiveHeaders: ['x-zm-signature'],
     async verify(request) {
-      const header = requireSignatureHeader(request, 'x-zm-signature')
-      if (!header.startsWith(PREFIX)) throw new HookguardError('signature.malformed', { reason: 'x-zm-signature does not start with v0=' })
-      const signature = decodeHex(header.slice(PREFIX.length))
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'x-zm-signature is not 64 hex digits' })
-      const timestampText = readHeader(request, 'x-zm-request-timestamp')
-      const timestamp = parseTimestamp(timestampText, 'x-zm-request-timestamp')
-      checkTimestamp(timestamp, request.now, tolerance)
+      const signature = readPrefixedHexSignature(request, 'x-zm-signature', PREFIX, 32)
+      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(request, 'x-zm-request-timestamp', tolerance)
       for (const key of keys) {
         const mac = await backend.hmac('sha256', key, [`v0:${timestampText}:`, request.body])
         if (constantTimeEqual(mac, signature)) {
