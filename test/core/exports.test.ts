@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest'
+import * as bullmq from '../../src/bullmq.js'
+import * as core from '../../src/index.js'
+import * as postgres from '../../src/postgres.js'
+import * as redis from '../../src/redis.js'
+import * as sqlite from '../../src/sqlite.js'
+import * as testing from '../../src/testing.js'
+
+// The public names are the package's face: adding one is a decision, removing one is a breaking change.
+describe('public exports', () => {
+  it.each([
+    [
+      'hookguard',
+      core,
+      [
+        'ERROR_CODES', 'HookguardError', 'createReceiver', 'discord', 'github', 'gitlab', 'hmac', 'intercom', 'isHookguardError', 'isReceiver',
+        'linear', 'mailgun', 'memoryQueue', 'memoryStore', 'nodeCryptoBackend', 'paddle', 'paypal', 'sendgrid', 'shopify', 'slack', 'square',
+        'standardWebhooks', 'stripe', 'twilio', 'twitch', 'webCryptoBackend', 'zoom',
+      ],
+    ],
+    ['hookguard/testing', testing, ['fixedClock', 'signRequest']],
+    ['hookguard/sqlite', sqlite, ['sqliteQueue', 'sqliteStore']],
+    ['hookguard/redis', redis, ['redisStore']],
+    ['hookguard/bullmq', bullmq, ['bullmqQueue', 'bullmqWorker', 'jobIdForKey', 'keyForJobId']],
+    ['hookguard/postgres', postgres, ['migratePostgresStore', 'postgresStore']],
+  ])('%s exports exactly its documented names', (_entry, module, names) => {
+    expect(Object.keys(module).sort()).toEqual([...names].sort())
+  })
+
+  it('every shared-secret factory refuses an empty secret at construction', () => {
+    const factories = ['github', 'gitlab', 'hmac', 'intercom', 'linear', 'mailgun', 'paddle', 'shopify', 'slack', 'square', 'standardWebhooks', 'stripe', 'twilio', 'twitch', 'zoom'] as const
+    for (const name of factories) {
+      const factory = core[name] as (options: unknown) => unknown
+      expect(() => factory({ secret: '', signatureHeader: 'x-signature' }), name).toThrow(TypeError)
+    }
+  })
+})
