@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
     // src/ stays framework-free: adapters depend on src, never the reverse.
     files: ['src/**/*.ts'],
     rules: {

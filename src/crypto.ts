@@ -162,7 +162,7 @@ const PUBLIC_KEY_ALGORITHMS: Record<PublicKeyAlgorithm, PublicKeySpec> = {
   'ecdsa-p256-sha256': { kind: 'ec', hash: 'sha256', webHash: 'SHA-256', nodeCurve: 'prime256v1', webCurve: 'P-256', size: 32 },
   'ecdsa-p384-sha384': { kind: 'ec', hash: 'sha384', webHash: 'SHA-384', nodeCurve: 'secp384r1', webCurve: 'P-384', size: 48 },
 }
-  const buf = toArrayBuffer
+
 const WEB_HASH: Record<HmacAlgorithm, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' }
 
 function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array) => Uint8Array): CryptoBackend {
@@ -170,8 +170,7 @@ function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array)
   const hmacKeys = new WeakMap<Uint8Array, Map<HmacAlgorithm, Promise<CryptoKey>>>()
   const edKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>()
   const spkiKeys = new WeakMap<Uint8Array, Map<PublicKeyAlgorithm, Promise<CryptoKey | null>>>()
-  // Uint8Array's own slice: a Buffer's slice() is a view whose .buffer is the shared pool.
-  const buf = (bytes: Uint8Array): ArrayBuffer => Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer
+  const buf = toArrayBuffer
   function hmacKey(algorithm: HmacAlgorithm, key: Uint8Array): Promise<CryptoKey> {
     let byAlg = hmacKeys.get(key)
     if (!byAlg) hmacKeys.set(key, (byAlg = new Map()))
