@@ -289,9 +289,14 @@ const HEX_VALUES = (() => {
 })()
 /** Strict hex: even length, hex digits only (either case). Returns undefined when invalid. */
 export function decodeHex(text: string): Uint8Array | undefined {
-  if (text.length % 2 !== 0 || !HEX_RE.test(text)) return undefined
-  // Buffer slices come from a pool: far cheaper than a fresh Uint8Array on the hot path.
-  if (NodeBuffer) return NodeBuffer.from(text, 'hex')
+  if (text.length % 2 !== 0) return undefined
+  if (NodeBuffer) {
+    // Buffer slices come from a pool: far cheaper than a fresh Uint8Array on the hot path.
+    // Node stops decoding at the first non-hex character, so a short result means invalid input.
+    const bytes = NodeBuffer.from(text, 'hex')
+    return bytes.length * 2 === text.length ? bytes : undefined
+  }
+  if (!HEX_RE.test(text)) return undefined
   const out = new Uint8Array(text.length / 2)
   for (let i = 0; i < out.length; i++) out[i] = (HEX_VALUES[text.charCodeAt(2 * i)]! << 4) | HEX_VALUES[text.charCodeAt(2 * i + 1)]!
   return out
@@ -325,9 +330,26 @@ function lookupTable(alphabet: string): Uint8Array {
   return table
 }
 const B64_LOOKUP = lookupTable(B64)
+const B64_VALID = (() => {
+  const table = new Uint8Array(128)
+  for (let i = 0; i < B64.length; i++) table[B64.charCodeAt(i)] = 1
+  return table
+})()
 const B64URL_LOOKUP = lookupTable(B64URL)
 
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+/** Standard alphabet, length a multiple of 4, at most two '=' and only at the end (a loop: cheaper than a regex on the hot path). */
+function isStrictBase64(text: string): boolean {
+  const length = text.length
+  if (length % 4 !== 0) return false
+  let end = length
+  if (end > 0 && text.charCodeAt(end - 1) === 61) end--
+  if (end > 0 && text.charCodeAt(end - 1) === 61) end--
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i)
+    if (code > 127 || B64_VALID[code] === 0) return false
+  }
+  return true
+}
 const B64URL_RE = /^[A-Za-z0-9_-]*$/
 
 /**
@@ -336,7 +358,7 @@ const B64URL_RE = /^[A-Za-z0-9_-]*$/
  * undefined when invalid.
  */
 export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'base64'): Uint8Array | undefined {
-  if (alphabet === 'base64' ? !B64_RE.test(text) : !B64URL_RE.test(text) || text.length % 4 === 1) return undefined
+  if (alphabet === 'base64' ? !isStrictBase64(text) : !B64URL_RE.test(text) || text.length % 4 === 1) return undefined
   const lookup = alphabet === 'base64' ? B64_LOOKUP : B64URL_LOOKUP
   let end = text.length
   while (end > 0 && text.charCodeAt(end - 1) === 61) end--

@@ -179,7 +179,8 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
       const timestamp = parseTimestamp(timestampText, 'webhook-timestamp')
       checkTimestamp(timestamp, request.now, tolerance)
 
-      const entries = header.split(' ').filter((entry) => entry !== '')
+      // One entry is the common case: skip the split.
+      const entries = header.indexOf(' ') === -1 ? [header] : header.split(' ').filter((entry) => entry !== '')
       if (entries.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
       const received: Uint8Array[] = []
       const receivedV1a: Uint8Array[] = []

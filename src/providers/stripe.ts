@@ -49,7 +49,7 @@ export function stripe(options: StripeOptions): Provider {
         // key=value with a lower-case alphanumeric key and no second '=' (split by hand: a capturing regex per pair showed in profiles).
         const eq = pair.indexOf('=')
         const key = eq > 0 ? pair.slice(0, eq) : ''
-        if (!KEY_RE.test(key) || pair.indexOf('=', eq + 1) !== -1) {
+        if ((key !== 't' && key !== 'v1' && !KEY_RE.test(key)) || pair.indexOf('=', eq + 1) !== -1) {
           throw new HookguardError('signature.malformed', { reason: 'stripe-signature is not a list of key=value pairs' })
         }
         const value = pair.slice(eq + 1)
