@@ -9,19 +9,20 @@ import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import { checkProviderName } from './standard-webhooks.js'
 import {
+  bodyHashId,
   checkTimestamp,
   matchHmac,
-  requireMatch,
   MAX_SIGNATURE_ENTRIES,
   parseJson,
   parseTimestamp,
+  type ProviderOptions,
   readHeader,
+  requireMatch,
   requireSignatureHeader,
   resolveBackend,
   resolveSecrets,
   resolveTolerance,
   signingTimestamp,
-  type ProviderOptions,
 } from './shared.js'
 
 export interface HmacOptions extends ProviderOptions {
@@ -170,7 +171,7 @@ export function hmac(options: HmacOptions): Provider {
       let id = verification.id ?? (typeof fieldId === 'string' || typeof fieldId === 'number' ? String(fieldId) : undefined)
       if (id === undefined && (idHeader || options.idField)) throw new HookguardError('id.missing', { reason: 'event id not found' })
       // Without a configured id, the body hash is the id: exact resends dedupe, edited ones do not.
-      id ??= `sha256:${encodeHex(await backend.digest('sha256', request.body))}`
+      id ??= await bodyHashId(backend, request.body)
       const fieldType = options.typeField !== undefined ? record[options.typeField] : undefined
       return { id, type: verification.type ?? (typeof fieldType === 'string' ? fieldType : undefined) }
     },

@@ -16,7 +16,18 @@
 import { concatBytes, decodeBase64, ecdsaRawToDer, encodeBase64, encodeHex, toArrayBuffer, toBytes, type CryptoBackend } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
-import { checkTimestamp, invalidSignature, parseJson, parseTimestamp, readHeader, requireSignatureHeader, resolveBackend, resolveTolerance, signingTimestamp } from './shared.js'
+import {
+  bodyHashId,
+  checkTimestamp,
+  invalidSignature,
+  parseJson,
+  parseTimestamp,
+  readHeader,
+  requireSignatureHeader,
+  resolveBackend,
+  resolveTolerance,
+  signingTimestamp,
+} from './shared.js'
 
 export interface SendGridOptions {
   /**
@@ -107,7 +118,7 @@ export function sendgrid(options: SendGridOptions): Provider {
     parse: (request) => parseJson(request.body),
     async describe(payload, request) {
       if (!Array.isArray(payload)) throw new HookguardError('body.malformed', { reason: 'SendGrid events arrive as a JSON array' })
-      return { id: `sha256:${encodeHex(await backend.digest('sha256', request.body))}`, type: batchType(payload) }
+      return { id: await bodyHashId(backend, request.body), type: batchType(payload) }
     },
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { configError, HookguardError } from '../errors.js'
-import { constantTimeEqual, decodeHex, defaultCrypto, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
+import { constantTimeEqual, decodeHex, defaultCrypto, encodeHex, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
 import type { ProviderRequest } from '../types.js'
 
 /** Options every provider factory takes. */
@@ -246,6 +246,11 @@ export function parseForm(body: Uint8Array): Record<string, string | string[]> {
     else out[name] = [existing, value]
   }
   return out
+}
+
+/** Fallback event id for deliveries that carry none: `sha256:<hex of the raw body>`. An exact resend dedupes; an edited one does not. */
+export async function bodyHashId(backend: CryptoBackend, body: Uint8Array): Promise<string> {
+  return `sha256:${encodeHex(await backend.digest('sha256', body))}`
 }
 
 /** A string field of an object payload, or undefined. */

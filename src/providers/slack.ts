@@ -22,6 +22,7 @@ import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
+  bodyHashId,
   invalidSignature,
   matchHmac,
   parseForm,
@@ -99,7 +100,7 @@ export function slack(options: SlackOptions): Provider {
       const eventId = stringField(payload, 'event_id')
       if (eventId !== undefined) return { id: eventId, type }
       const command = stringField(payload, 'command')
-      const id = stringField(payload, 'trigger_id') ?? `sha256:${encodeHex(await backend.digest('sha256', request.body))}`
+      const id = stringField(payload, 'trigger_id') ?? await bodyHashId(backend, request.body)
       return { id, type: type ?? (command !== undefined ? 'slash_command' : undefined) }
     },
     async [SIGN](sign: SignOptions) {

@@ -20,6 +20,7 @@ import { constantTimeEqual, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
+  bodyHashId,
   invalidSignature,
   parseJson,
   type ProviderOptions,
@@ -83,7 +84,7 @@ export function zoom(options: ZoomOptions): Provider {
           handshake: { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ plainToken, encryptedToken }) },
         }
       }
-      return { id: `sha256:${encodeHex(await backend.digest('sha256', request.body))}`, type }
+      return { id: await bodyHashId(backend, request.body), type }
     },
     async [SIGN](sign: SignOptions) {
       const timestamp = signingTimestamp(sign)
