@@ -41,8 +41,8 @@ export function github(options: GitHubOptions): Provider {
   if ('tolerance' in options && (options as ProviderOptions).tolerance !== undefined) {
     throw configError('github: GitHub signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
   }
-  // GitHub lets users pick any secret; its own docs example is 26 characters.
-  const keys = resolveSecrets(name, options.secret, { minBytes: 12 })
+  // GitHub lets users pick any secret (its SDK's own tests use 8 bytes); below that is refused as weak.
+  const keys = resolveSecrets(name, options.secret, { minBytes: 8 })
   const backend = resolveBackend(options.crypto)
 
   return {
