@@ -106,6 +106,9 @@ export interface Receiver {
 }
 
 const MiB = 1024 * 1024
+const MAX_ID_LENGTH = 512
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f]/
 const DEFAULT_RETENTION_MS = 4 * 24 * 3600 * 1000
 const BRAND = Symbol.for('hookguard.receiver')
 
@@ -301,12 +304,19 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
       return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra, 'hookguard-outcome': 'handshake' }, body: answer, outcome }
     }
     if (schema) {
-      const result = await schema['~standard'].validate(payload)
+      let result
+      try {
+        result = await schema['~standard'].validate(payload)
+      } catch (error) {
+        throw new HookguardError('payload.invalid', { reason: 'schema validation threw', cause: error })
+      }
       if (result.issues) throw new HookguardError('payload.invalid', { reason: `payload failed schema validation (${result.issues.length} issues)` })
       payload = result.value
     }
     const id = description.id ?? verification.id
     if (typeof id !== 'string' || id === '') throw new HookguardError('id.missing', { reason: 'no event id in the delivery' })
+    // Ids become store keys: bounded, and free of control characters (PostgreSQL text refuses NUL).
+    if (id.length > MAX_ID_LENGTH || CONTROL_RE.test(id)) throw new HookguardError('id.invalid', { reason: 'event id is over-long or has control characters' })
     const key = `${provider.name}:${encodeURIComponent(name)}:${id}`
     const event: QueuedEvent = {
       id,

@@ -195,6 +195,25 @@ describe('receiver.handle status contract', () => {
     expect(JSON.parse(noId.body).error.code).toBe('id.missing')
   })
 
+  it('refuses event ids that cannot be store keys: over 512 characters or with control characters', async () => {
+    const { receiver, enqueued, body, signed } = setup()
+    for (const id of ['x'.repeat(513), 'evt_\u0000nul', 'evt_\nnewline']) {
+      const result = await receiver.handle(await signed(body(id)))
+      expect(result.status).toBe(400)
+      expect(JSON.parse(result.body).error.code).toBe('id.invalid')
+    }
+    expect((await receiver.handle(await signed(body('y'.repeat(512))))).status).toBe(200)
+    expect(enqueued).toHaveLength(1)
+  })
+
+  it('answers 400 when the schema itself throws', async () => {
+    const schema = { '~standard': { validate: () => { throw new Error('schema bug') } } }
+    const { receiver, body, signed } = setup({ schema: schema as never })
+    const result = await receiver.handle(await signed(body('evt_schema_throws')))
+    expect(result.status).toBe(400)
+    expect(JSON.parse(result.body).error.code).toBe('payload.invalid')
+  })
+
   it('handles an empty body without a 5xx', async () => {
     const { receiver, signed } = setup()
     expect((await receiver.handle({ method: 'POST', headers: {}, body: '' })).status).toBe(401)
