@@ -82,7 +82,7 @@ describe('a client that aborts mid-body', () => {
 })
 
 describe('a body refused mid-stream on Node', () => {
-  for (const adapter of ADAPTERS.filter((a) => ['express', 'koa', 'node'].includes(a.name))) {
+  for (const adapter of ADAPTERS.filter((a) => ['express', 'express4', 'koa', 'koa2', 'node'].includes(a.name))) {
     it(`${adapter.name}: the 413 says Connection: close and the server closes the socket instead of draining the rest`, async () => {
       const receiver = createReceiver({ provider, maxBodyBytes: 1024, logger: false })
       const server = await adapter.start(receiver)

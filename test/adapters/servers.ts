@@ -6,8 +6,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import express from 'express'
+import express4 from 'express4'
 import { Hono } from 'hono'
 import Koa from 'koa'
+import Koa2 from 'koa2'
 import { hookguard as expressHookguard } from '../../adapters/express.js'
 import { hookguard as fetchHookguard } from '../../adapters/fetch.js'
 import { hookguard as honoHookguard } from '../../adapters/hono.js'
@@ -30,7 +32,7 @@ export interface Running {
 }
 
 export interface AdapterUnderTest {
-  name: 'express' | 'koa' | 'hono' | 'fetch' | 'node'
+  name: 'express' | 'express4' | 'koa' | 'koa2' | 'hono' | 'fetch' | 'node'
   /** Whether the framework has a body parser that can run before hookguard and consume the stream. */
   preParse: boolean
   start(receiver: Receiver, options?: StartOptions): Promise<Running>
@@ -75,6 +77,17 @@ export const ADAPTERS: AdapterUnderTest[] = [
     },
   },
   {
+    name: 'express4',
+    preParse: true,
+    start(receiver, options = {}) {
+      // Express 4: the adapter uses nothing Express 5 added.
+      const app = express4()
+      if (options.preParsed) app.use(express4.json())
+      app.use(PATH, expressHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs }))
+      return listen(createServer(app))
+    },
+  },
+  {
     name: 'koa',
     preParse: true,
     start(receiver, options = {}) {
@@ -82,6 +95,18 @@ export const ADAPTERS: AdapterUnderTest[] = [
       app.silent = true
       if (options.preParsed) app.use(koaJsonParser())
       app.use(koaHookguard(receiver, { path: PATH, bodyTimeoutMs: options.bodyTimeoutMs }))
+      return listen(createServer(app.callback()))
+    },
+  },
+  {
+    name: 'koa2',
+    preParse: true,
+    start(receiver, options = {}) {
+      // Koa 2: the adapter uses nothing Koa 3 added.
+      const app = new Koa2()
+      app.silent = true
+      if (options.preParsed) app.use(koaJsonParser() as never)
+      app.use(koaHookguard(receiver, { path: PATH, bodyTimeoutMs: options.bodyTimeoutMs }) as never)
       return listen(createServer(app.callback()))
     },
   },
