@@ -33,7 +33,7 @@ import type * as Testing from '../src/testing.js'
 const dist = (file: string): string => new URL(`../dist/${file}`, import.meta.url).href
 const { github, hmac, standardWebhooks, stripe }: typeof Core = await import(dist('index.js'))
 const { signRequest }: typeof Testing = await import(dist('testing.js'))
-import { formatOps, runCases, table, type BenchFn } from './verify/harness.js'
+import { allocatedPerCall, formatBytes, formatOps, runCases, table, type BenchFn } from './verify/harness.js'
 
 const quick = process.argv.includes('--quick')
 const OPTIONS = quick ? { warmupMs: 100, roundMs: 100, rounds: 5 } : { warmupMs: 300, roundMs: 250, rounds: 9 }
@@ -181,6 +181,7 @@ const SIZES: Array<[string, number]> = [
 ]
 
 const rows: Row[] = []
+const memory: Array<{ provider: string; size: string; hookguard: number; bare: number; sdkName: string; sdk?: number }> = []
 for (const [size, bytes] of SIZES) {
   const body = eventBody(bytes)
   for (const [name, setup] of SETUPS) {
@@ -199,6 +200,7 @@ for (const [size, bytes] of SIZES) {
     }
     for (const [caseName, fn] of Object.entries(cases)) await mustPass(`${name} ${size} ${caseName}`, fn)
     const ops = await runCases(cases, OPTIONS)
+    memory.push({ provider: name, size, hookguard: allocatedPerCall(cases.hookguard!), bare: allocatedPerCall(s.bare), sdkName: s.sdkName, sdk: s.sdk && !(s.sdk() instanceof Promise) ? allocatedPerCall(s.sdk) : undefined })
     rows.push({ provider: name, size, hookguard: ops.hookguard!, bare: ops.bare!, sdkName: s.sdkName, sdk: ops.sdk, parseName: s.parseName, hookguardParse: ops.hookguardParse, sdkParse: ops.sdkParse })
     process.stderr.write(`measured ${name} ${size}\n`)
   }
@@ -218,6 +220,13 @@ console.log(
   table(
     ['provider', 'body', 'hookguard verify+parse', 'SDK', 'SDK ops/s', 'hookguard/SDK'],
     parsed.map((r) => [r.provider, r.size, formatOps(r.hookguardParse!), r.parseName!, formatOps(r.sdkParse!), ratio(r.hookguardParse!, r.sdkParse)]),
+  ),
+)
+console.log('\nMemory: JS heap bytes allocated per verify (largest of 5 trials of 2000 calls after a full GC):\n')
+console.log(
+  table(
+    ['provider', 'body', 'hookguard', 'bare HMAC', 'SDK', 'SDK verify'],
+    memory.map((m) => [m.provider, m.size, formatBytes(m.hookguard), formatBytes(m.bare), m.sdkName, m.sdk === undefined ? '– (none, or async)' : formatBytes(m.sdk)]),
   ),
 )
 const slow = rows.filter((r) => r.hookguard / r.bare < 0.9)

@@ -3,6 +3,8 @@
  * case, and the median ops/s. Interleaving spreads machine noise (other
  * processes, CPU frequency) evenly over the cases being compared.
  */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 export type BenchFn = () => unknown
 
@@ -62,4 +64,36 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
   return [line(header), '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...rows.map(line)].join('\n')
+}
+
+/**
+ * Bytes allocated on the JS heap per call of a synchronous `fn`: heap growth
+ * over `n` calls right after a full GC. A collection during the window can
+ * only shrink the figure, so the largest of several trials is kept.
+ */
+export function allocatedPerCall(fn: BenchFn, n = 2000, trials = 5): number {
+  const gc = collector()
+  let worst = 0
+  for (let trial = 0; trial < trials; trial++) {
+    gc()
+    const before = process.memoryUsage().heapUsed
+    for (let i = 0; i < n; i++) fn()
+    worst = Math.max(worst, (process.memoryUsage().heapUsed - before) / n)
+  }
+  return worst
+}
+
+let cachedGc: (() => void) | undefined
+function collector(): () => void {
+  if (cachedGc) return cachedGc
+  const existing = (globalThis as { gc?: () => void }).gc
+  if (existing) return (cachedGc = existing)
+  // --expose-gc at run time, then fetch gc() from a fresh context.
+  setFlagsFromString('--expose-gc')
+  cachedGc = runInNewContext('gc') as () => void
+  return cachedGc
+}
+
+export function formatBytes(bytes: number): string {
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${Math.round(bytes)} B`
 }
