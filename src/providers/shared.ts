@@ -6,7 +6,7 @@
  */
 import { configError, HookguardError } from '../errors.js'
 import { constantTimeEqual, decodeHex, defaultCrypto, encodeHex, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
-import type { ProviderRequest } from '../types.js'
+import type { ProviderRequest, SignedRequest, SignOptions } from '../types.js'
 
 /** Options every provider factory takes. */
 export interface ProviderOptions {
@@ -251,6 +251,24 @@ export function parseForm(body: Uint8Array): Record<string, string | string[]> {
 /** Fallback event id for deliveries that carry none: `sha256:<hex of the raw body>`. An exact resend dedupes; an edited one does not. */
 export async function bodyHashId(backend: CryptoBackend, body: Uint8Array): Promise<string> {
   return `sha256:${encodeHex(await backend.digest('sha256', body))}`
+}
+
+/**
+ * Signs the `v0:{timestamp}:{body}` scheme Slack and Zoom share: hex
+ * HMAC-SHA256 sent as `v0=<hex>` beside the timestamp header.
+ */
+export async function signV0(
+  backend: CryptoBackend,
+  key: Uint8Array,
+  sign: SignOptions,
+  headers: { timestamp: string; signature: string; contentType: string },
+): Promise<SignedRequest> {
+  const timestamp = signingTimestamp(sign)
+  const mac = await backend.hmac('sha256', key, [`v0:${timestamp}:`, sign.body])
+  return {
+    headers: { 'content-type': headers.contentType, ...sign.headers, [headers.timestamp]: String(timestamp), [headers.signature]: `v0=${encodeHex(mac)}` },
+    body: sign.body,
+  }
 }
 
 /** A string field of an object payload, or undefined. */

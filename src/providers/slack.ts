@@ -18,7 +18,6 @@
  *
  * @module
  */
-import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
 import {
@@ -34,7 +33,7 @@ import {
   resolveBackend,
   resolveSecrets,
   resolveTolerance,
-  signingTimestamp,
+  signV0,
   stringField,
 } from './shared.js'
 
@@ -103,18 +102,6 @@ export function slack(options: SlackOptions): Provider {
       const id = stringField(payload, 'trigger_id') ?? await bodyHashId(backend, request.body)
       return { id, type: type ?? (command !== undefined ? 'slash_command' : undefined) }
     },
-    async [SIGN](sign: SignOptions) {
-      const timestamp = signingTimestamp(sign)
-      const mac = await backend.hmac('sha256', keys[0]!, [`v0:${timestamp}:`, sign.body])
-      return {
-        headers: {
-          'content-type': 'application/json',
-          ...sign.headers,
-          'x-slack-request-timestamp': String(timestamp),
-          'x-slack-signature': `${PREFIX}${encodeHex(mac)}`,
-        },
-        body: sign.body,
-      }
-    },
+    [SIGN]: (sign: SignOptions) => signV0(backend, keys[0]!, sign, { timestamp: 'x-slack-request-timestamp', signature: 'x-slack-signature', contentType: 'application/json' }),
   }
 }

@@ -29,7 +29,7 @@ import {
   resolveBackend,
   resolveSecrets,
   resolveTolerance,
-  signingTimestamp,
+  signV0,
   stringField,
 } from './shared.js'
 
@@ -86,18 +86,6 @@ export function zoom(options: ZoomOptions): Provider {
       }
       return { id: await bodyHashId(backend, request.body), type }
     },
-    async [SIGN](sign: SignOptions) {
-      const timestamp = signingTimestamp(sign)
-      const mac = await backend.hmac('sha256', keys[0]!, [`v0:${timestamp}:`, sign.body])
-      return {
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          ...sign.headers,
-          'x-zm-request-timestamp': String(timestamp),
-          'x-zm-signature': `${PREFIX}${encodeHex(mac)}`,
-        },
-        body: sign.body,
-      }
-    },
+    [SIGN]: (sign: SignOptions) => signV0(backend, keys[0]!, sign, { timestamp: 'x-zm-request-timestamp', signature: 'x-zm-signature', contentType: 'application/json; charset=utf-8' }),
   }
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createReceiver, type Outcome } from '../../src/index.js'
 import { migratePostgresStore, postgresStore } from '../../src/postgres.js'
 import { DATABASE_URL, describeWithPostgres } from '../support/services.js'
-import { countingQueue, makeProvider, post, serve, signed, waitFor, type Delivery } from './support.js'
+import { countingQueue, expectAcceptedOnceAfterLateLease, makeProvider, post, serve, signed, waitFor, type Delivery } from './support.js'
 
 /** A loopback TCP proxy to PostgreSQL that can be cut and reopened on the same port. */
 async function startProxy(target: { host: string; port: number }) {
@@ -128,21 +128,7 @@ describeWithPostgres('fault: PostgreSQL store unavailable and slow', () => {
       expect(queue.keys).toEqual([])
       expect(outcomes.map((o) => o.kind)).toEqual(['unavailable', 'unavailable'])
 
-      const statuses: number[] = []
-      await waitFor(
-        'the late lease to end',
-        async () => {
-          const answer = await post(front.port, delivery)
-          statuses.push(answer.status)
-          return answer.status !== 409
-        },
-        100,
-        100,
-      )
-      expect(statuses.slice(0, -1).every((s) => s === 409)).toBe(true)
-      expect(statuses.at(-1)).toBe(200)
-      expect((await post(front.port, delivery)).body.status).toBe('duplicate')
-      expect(queue.keys).toEqual([key])
+      await expectAcceptedOnceAfterLateLease(front.port, delivery, queue, key)
     } finally {
       locker.release()
       await front.close()

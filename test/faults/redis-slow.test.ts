@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createReceiver, type Outcome, type Receiver } from '../../src/index.js'
 import { redisStore } from '../../src/redis.js'
 import { describeWithRedisServer, startPrivateRedis, type PrivateRedis } from './redis-server.js'
-import { countingQueue, makeProvider, post, serve, signed, sleep, waitFor } from './support.js'
+import { countingQueue, expectAcceptedOnceAfterLateLease, makeProvider, post, serve, signed, sleep } from './support.js'
 
 describeWithRedisServer('fault: Redis store slow (paused server)', () => {
   let redis: PrivateRedis
@@ -71,21 +71,7 @@ describeWithRedisServer('fault: Redis store slow (paused server)', () => {
     expect(await client.get(`slow:${key}`)).toMatch(/^r:/)
 
     // Retries inside that lease are 409, never 2xx; after it they are accepted, once.
-    const statuses: number[] = []
-    await waitFor(
-      'the late lease to end',
-      async () => {
-        const answer = await post(server.port, delivery)
-        statuses.push(answer.status)
-        return answer.status !== 409
-      },
-      100,
-      100,
-    )
-    expect(statuses.slice(0, -1).every((s) => s === 409)).toBe(true)
-    expect(statuses.at(-1)).toBe(200)
-    expect((await post(server.port, delivery)).body.status).toBe('duplicate')
-    expect(queue.keys).toEqual([key])
+    await expectAcceptedOnceAfterLateLease(server.port, delivery, queue, key)
     expect(outcomes.filter((o) => o.kind === 'accepted')).toHaveLength(1)
   })
 })

@@ -184,3 +184,28 @@ export async function startChildReceiver(config: ChildConfig): Promise<ChildRece
     },
   }
 }
+
+/**
+ * After a reserve that landed late (its request was already answered 503),
+ * keeps retrying `delivery`: every answer inside that orphaned lease must be
+ * 409, then exactly one 200 accepted, then 200 duplicate; the queue holds the
+ * key once.
+ */
+export async function expectAcceptedOnceAfterLateLease(port: number, delivery: Delivery, queue: { keys: string[] }, key: string): Promise<void> {
+  const { expect } = await import('vitest')
+  const statuses: number[] = []
+  await waitFor(
+    'the late lease to end',
+    async () => {
+      const answer = await post(port, delivery)
+      statuses.push(answer.status)
+      return answer.status !== 409
+    },
+    100,
+    100,
+  )
+  expect(statuses.slice(0, -1).every((status) => status === 409)).toBe(true)
+  expect(statuses.at(-1)).toBe(200)
+  expect((await post(port, delivery)).body.status).toBe('duplicate')
+  expect(queue.keys).toEqual([key])
+}
