@@ -20,7 +20,10 @@ export default tseslint.config(
     // src/ stays framework-free: adapters depend on src, never the reverse.
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['express', 'koa', 'hono', 'hono/*', '@hono/*', '../adapters/*', '../../adapters/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['express', 'koa', 'hono', 'hono/*', '@hono/*', '../adapters/*', '../../adapters/*'] },
+      ],
     },
   },
 )

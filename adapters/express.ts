@@ -16,7 +16,18 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { bodyTimeout, flag, isNodeStreamConsumed, oneOf, receive, resultToError, toReceiver, writeNodeResponse, type BaseAdapterOptions, type RawBodySource } from '../src/body.js'
+import {
+  bodyTimeout,
+  flag,
+  isNodeStreamConsumed,
+  oneOf,
+  receive,
+  resultToError,
+  toReceiver,
+  writeNodeResponse,
+  type BaseAdapterOptions,
+  type RawBodySource,
+} from '../src/body.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
 import type { WebhookEvent } from '../src/types.js'
 
@@ -80,7 +91,10 @@ function answeredOk(res: Response): Promise<boolean> {
 }
 
 /** Express middleware for one webhook endpoint: `app.use(path, hookguard(...))` or `app.post(path, hookguard(...))`. */
-export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: ExpressAdapterOptions = {}): RequestHandler {
+export function hookguard(
+  receiverOrOptions: Receiver | ReceiverOptions<any>,
+  options: ExpressAdapterOptions = {},
+): RequestHandler {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
@@ -99,7 +113,8 @@ export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, op
     receive(receiver, { method: req.method, url, headers: req.headers, body: rawBody(req) }, { timeoutMs, deliver })
       .then(({ result, delivered, unread }) => {
         if (delivered) return
-        if (errors === 'next' && (result.status < 200 || result.status >= 300)) return next(resultToError(result, unread))
+        if (errors === 'next' && (result.status < 200 || result.status >= 300))
+          return next(resultToError(result, unread))
         writeNodeResponse(res, result, unread)
       })
       .catch(next)

@@ -29,14 +29,24 @@ function toResponse(result: HandleResult): Response {
 }
 
 /** A Fetch handler that reads `request.body` under `maxBodyBytes` and `bodyTimeoutMs`. */
-export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: FetchAdapterOptions = {}): (request: Request) => Promise<Response> {
+export function hookguard(
+  receiverOrOptions: Receiver | ReceiverOptions<any>,
+  options: FetchAdapterOptions = {},
+): (request: Request) => Promise<Response> {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   return async function hookguardFetch(request) {
     const body = request.bodyUsed
-      ? ({ kind: 'consumed', fix: 'the Request body was read before hookguard; pass hookguard the untouched Request (or request.clone())' } as const)
+      ? ({
+          kind: 'consumed',
+          fix: 'the Request body was read before hookguard; pass hookguard the untouched Request (or request.clone())',
+        } as const)
       : ({ kind: 'web', stream: request.body } as const)
-    const { result } = await receive(receiver, { method: request.method, url: request.url, headers: request.headers, body }, { timeoutMs })
+    const { result } = await receive(
+      receiver,
+      { method: request.method, url: request.url, headers: request.headers, body },
+      { timeoutMs },
+    )
     return toResponse(result)
   }
 }

@@ -16,7 +16,17 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { bodyTimeout, flag, oneOf, readWebStream, receive, resultToError, toReceiver, type BaseAdapterOptions, type RawBodySource } from '../src/body.js'
+import {
+  bodyTimeout,
+  flag,
+  oneOf,
+  readWebStream,
+  receive,
+  resultToError,
+  toReceiver,
+  type BaseAdapterOptions,
+  type RawBodySource,
+} from '../src/body.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
 import type { HandleResult, WebhookEvent } from '../src/types.js'
 
@@ -73,7 +83,10 @@ function toResponse(result: HandleResult): Response {
 }
 
 /** A Hono handler for one webhook endpoint: `app.post(path, hookguard(...))`. */
-export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: HonoAdapterOptions = {}): MiddlewareHandler<HookguardEnv> {
+export function hookguard(
+  receiverOrOptions: Receiver | ReceiverOptions<any>,
+  options: HonoAdapterOptions = {},
+): MiddlewareHandler<HookguardEnv> {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
@@ -88,11 +101,19 @@ export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, op
           return c.error === undefined && c.res.status >= 200 && c.res.status < 300
         }
       : undefined
-    const { result, delivered } = await receive(receiver, { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: rawBody(c) }, { timeoutMs, deliver })
+    const { result, delivered } = await receive(
+      receiver,
+      { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: rawBody(c) },
+      { timeoutMs, deliver },
+    )
     if (delivered) return
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
       const error = resultToError(result)
-      throw new HTTPException(result.status as ContentfulStatusCode, { res: toResponse(result), message: error.message, cause: error })
+      throw new HTTPException(result.status as ContentfulStatusCode, {
+        res: toResponse(result),
+        message: error.message,
+        cause: error,
+      })
     }
     return toResponse(result)
   }

@@ -15,7 +15,17 @@
  * @module
  */
 import type { Context, Middleware, Next } from 'koa'
-import { bodyTimeout, flag, isNodeStreamConsumed, oneOf, receive, resultToError, toReceiver, type BaseAdapterOptions, type RawBodySource } from '../src/body.js'
+import {
+  bodyTimeout,
+  flag,
+  isNodeStreamConsumed,
+  oneOf,
+  receive,
+  resultToError,
+  toReceiver,
+  type BaseAdapterOptions,
+  type RawBodySource,
+} from '../src/body.js'
 import { configError } from '../src/errors.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
 import type { WebhookEvent } from '../src/types.js'
@@ -65,13 +75,17 @@ function rawBody(ctx: Context): RawBodySource {
 }
 
 /** Koa middleware for one webhook endpoint. */
-export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: KoaAdapterOptions = {}): Middleware {
+export function hookguard(
+  receiverOrOptions: Receiver | ReceiverOptions<any>,
+  options: KoaAdapterOptions = {},
+): Middleware {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
   const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')
   const path = options.path
-  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
+    throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
 
   return async function hookguardKoa(ctx: Context, next: Next): Promise<void> {
     if (path !== undefined && ctx.path !== path) return next()
@@ -82,7 +96,11 @@ export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, op
           return ctx.status >= 200 && ctx.status < 300
         }
       : undefined
-    const { result, delivered, unread } = await receive(receiver, { method: ctx.method, url: ctx.href, headers: ctx.req.headers, body: rawBody(ctx) }, { timeoutMs, deliver })
+    const { result, delivered, unread } = await receive(
+      receiver,
+      { method: ctx.method, url: ctx.href, headers: ctx.req.headers, body: rawBody(ctx) },
+      { timeoutMs, deliver },
+    )
     if (delivered) return
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)
     if (unread) ctx.set('connection', 'close')

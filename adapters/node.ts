@@ -13,7 +13,14 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { bodyTimeout, isNodeStreamConsumed, receive, toReceiver, writeNodeResponse, type BaseAdapterOptions } from '../src/body.js'
+import {
+  bodyTimeout,
+  isNodeStreamConsumed,
+  receive,
+  toReceiver,
+  writeNodeResponse,
+  type BaseAdapterOptions,
+} from '../src/body.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
 
 /** Options of the `node:http` adapter. */
@@ -28,19 +35,29 @@ const CONSUMED_FIX = 'the request stream was read before the hookguard listener 
  * it on its own server or call it from your router for the webhook path.
  * Reads the body itself (under `maxBodyBytes` and `bodyTimeoutMs`).
  */
-export function hookguard(receiverOrOptions: Receiver | ReceiverOptions<any>, options: NodeAdapterOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function hookguard(
+  receiverOrOptions: Receiver | ReceiverOptions<any>,
+  options: NodeAdapterOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   return function hookguardNode(req, res) {
     const host = req.headers.host ?? 'localhost'
     const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
-    const body = isNodeStreamConsumed(req) ? ({ kind: 'consumed', fix: CONSUMED_FIX } as const) : ({ kind: 'node', stream: req } as const)
-    receive(receiver, { method: req.method ?? '', url: `${scheme}://${host}${req.url ?? '/'}`, headers: req.headers, body }, { timeoutMs })
+    const body = isNodeStreamConsumed(req)
+      ? ({ kind: 'consumed', fix: CONSUMED_FIX } as const)
+      : ({ kind: 'node', stream: req } as const)
+    receive(
+      receiver,
+      { method: req.method ?? '', url: `${scheme}://${host}${req.url ?? '/'}`, headers: req.headers, body },
+      { timeoutMs },
+    )
       .then(({ result, unread }) => writeNodeResponse(res, result, unread))
       .catch(() => {
         // receive() only rejects on a bug; answer rather than leave the socket hanging.
         if (res.writableEnded) return
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' })
+        if (!res.headersSent)
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' })
         res.end('{"ok":false,"error":{"code":"internal","message":"Internal error"}}')
       })
   }

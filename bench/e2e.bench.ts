@@ -120,17 +120,34 @@ function percentile(sorted: Float64Array, p: number): number {
 async function runSetup(setup: Setup): Promise<Row> {
   const { store, queue, cleanup } = await setup.make()
   const timing: Timing = { storeMs: 0, storeCalls: 0, enqueueMs: 0, enqueues: 0, from: Infinity }
-  const receiver = createReceiver({ provider, store: timedStore(store, timing), queue: timedQueue(queue, timing), handler: () => {}, logger: false })
+  const receiver = createReceiver({
+    provider,
+    store: timedStore(store, timing),
+    queue: timedQueue(queue, timing),
+    handler: () => {},
+    logger: false,
+  })
   const server = createServer(hookguard(receiver))
   server.keepAliveTimeout = 10_000
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`
-  const client = fork(new URL('./e2e/client.ts', import.meta.url), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const client = fork(new URL('./e2e/client.ts', import.meta.url), {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   await once(client, 'message') // 'ready'
   const measureFrom = now() + WARMUP_MS
   timing.from = measureFrom
-  const input: ClientInput = { url, concurrency: CONCURRENCY, measureFrom, end: measureFrom + MEASURE_MS, secret: SECRET, tag: `${setup.name}_${Date.now()}`, maxRequests: MAX_REQUESTS }
+  const input: ClientInput = {
+    url,
+    concurrency: CONCURRENCY,
+    measureFrom,
+    end: measureFrom + MEASURE_MS,
+    secret: SECRET,
+    tag: `${setup.name}_${Date.now()}`,
+    maxRequests: MAX_REQUESTS,
+  }
   client.send(input)
   const [output] = (await once(client, 'message')) as [ClientOutput]
   if (client.exitCode === null) await once(client, 'exit')
@@ -168,7 +185,11 @@ const setups: Setup[] = [
     name: 'memory',
     note: 'memoryStore + memoryQueue (not durable)',
     async make() {
-      return { store: memoryStore({ maxKeys: MAX_REQUESTS * 2 }), queue: memoryQueue({ rememberKeys: MAX_REQUESTS * 2 }), cleanup: async () => {} }
+      return {
+        store: memoryStore({ maxKeys: MAX_REQUESTS * 2 }),
+        queue: memoryQueue({ rememberKeys: MAX_REQUESTS * 2 }),
+        cleanup: async () => {},
+      }
     },
   },
 ]
@@ -241,7 +262,18 @@ for (const setup of setups) {
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-')
 const table = [
-  ['setup', 'accepted/s', 'p50 ms', 'p99 ms', 'store ms/req', 'store share', 'enqueue ms', 'enqueue share', 'accepted', 'other statuses'],
+  [
+    'setup',
+    'accepted/s',
+    'p50 ms',
+    'p99 ms',
+    'store ms/req',
+    'store share',
+    'enqueue ms',
+    'enqueue share',
+    'accepted',
+    'other statuses',
+  ],
   ...rows.map((r) => [
     r.name + (r.exhausted ? ' (ran out of events)' : ''),
     fmt(r.rps, 0),
@@ -261,6 +293,9 @@ console.log('\n' + line(table[0]!))
 console.log('| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |')
 for (const row of table.slice(1)) console.log(line(row))
 console.log('')
-for (const r of rows) console.log(`${r.name}: ${r.note}${r.name === 'redis+bullmq' && redisNote ? `; ${redisNote}` : ''}`)
-console.log('store share / enqueue share = time inside store calls / enqueue, as a share of the summed client-observed latency.')
+for (const r of rows)
+  console.log(`${r.name}: ${r.note}${r.name === 'redis+bullmq' && redisNote ? `; ${redisNote}` : ''}`)
+console.log(
+  'store share / enqueue share = time inside store calls / enqueue, as a share of the summed client-observed latency.',
+)
 clearTimeout(hardStop)

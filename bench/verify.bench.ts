@@ -58,18 +58,41 @@ function eventBody(bytes: number): string {
     livemode: false,
     pending_webhooks: 1,
     request: { id: 'req_Zyx987', idempotency_key: 'a1b2c3d4-e5f6-7890-abcd-ef0123456789' },
-    data: { object: { id: 'in_1OaBcD', object: 'invoice', customer: 'cus_Q1w2E3', currency: 'eur', amount_paid: 4200, status: 'paid', lines: [] as unknown[] } },
+    data: {
+      object: {
+        id: 'in_1OaBcD',
+        object: 'invoice',
+        customer: 'cus_Q1w2E3',
+        currency: 'eur',
+        amount_paid: 4200,
+        status: 'paid',
+        lines: [] as unknown[],
+      },
+    },
   }
   let i = 0
   while (JSON.stringify(event).length < bytes) {
-    event.data.object.lines.push({ id: `il_${i}`, object: 'line_item', amount: 100 + i, description: `Seat ${i} — Pro plan (grüße)`, quantity: 1, period: { start: NOW_S, end: NOW_S + 2592000 } })
+    event.data.object.lines.push({
+      id: `il_${i}`,
+      object: 'line_item',
+      amount: 100 + i,
+      description: `Seat ${i} — Pro plan (grüße)`,
+      quantity: 1,
+      period: { start: NOW_S, end: NOW_S + 2592000 },
+    })
     i++
   }
   return JSON.stringify(event)
 }
 
 function providerRequest(headers: Record<string, string>, body: string): ProviderRequest {
-  return { method: 'POST', url: '/hooks', headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])), body: new TextEncoder().encode(body), now: NOW_MS }
+  return {
+    method: 'POST',
+    url: '/hooks',
+    headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+    body: new TextEncoder().encode(body),
+    now: NOW_MS,
+  }
 }
 
 /** Both halves of a like-for-like pair must succeed once before they are timed. */
@@ -110,7 +133,11 @@ async function standardWebhooksSetup(body: string): Promise<Setup> {
   const expected = Buffer.from(signed.headers['webhook-signature']!.slice(3), 'base64')
   const sdk = new Webhook(SW_SECRET)
   const svix = new SvixWebhook(SW_SECRET)
-  const svixHeaders = { 'svix-id': signed.headers['webhook-id']!, 'svix-timestamp': signed.headers['webhook-timestamp']!, 'svix-signature': signed.headers['webhook-signature']! }
+  const svixHeaders = {
+    'svix-id': signed.headers['webhook-id']!,
+    'svix-timestamp': signed.headers['webhook-timestamp']!,
+    'svix-signature': signed.headers['webhook-signature']!,
+  }
   return {
     provider,
     request,
@@ -132,7 +159,8 @@ async function stripeSetup(body: string): Promise<Setup> {
   return {
     provider,
     request,
-    bare: () => timingSafeEqual(createHmac('sha256', STRIPE_SECRET).update(prefix).update(request.body).digest(), expected),
+    bare: () =>
+      timingSafeEqual(createHmac('sha256', STRIPE_SECRET).update(prefix).update(request.body).digest(), expected),
     sdkName: 'stripe signature.verifyHeader',
     sdk: () => Stripe.webhooks.signature!.verifyHeader(body, header, STRIPE_SECRET, 300, undefined, NOW_MS),
     parseName: 'stripe constructEvent (+JSON.parse)',
@@ -156,7 +184,13 @@ async function githubSetup(body: string): Promise<Setup> {
 }
 
 async function hmacSetup(body: string): Promise<Setup> {
-  const provider = hmac({ secret: HMAC_SECRET, signatureHeader: 'X-Signature', prefix: 'sha256=', timestampHeader: 'X-Timestamp', idHeader: 'X-Event-Id' })
+  const provider = hmac({
+    secret: HMAC_SECRET,
+    signatureHeader: 'X-Signature',
+    prefix: 'sha256=',
+    timestampHeader: 'X-Timestamp',
+    idHeader: 'X-Event-Id',
+  })
   const signed = await signRequest(provider, { body, id: 'evt_42', timestamp: NOW_S })
   const request = providerRequest(signed.headers, body)
   const expected = Buffer.from(signed.headers['x-signature']!.slice(7), 'hex')
@@ -164,7 +198,8 @@ async function hmacSetup(body: string): Promise<Setup> {
   return {
     provider,
     request,
-    bare: () => timingSafeEqual(createHmac('sha256', HMAC_SECRET).update(prefix).update(request.body).digest(), expected),
+    bare: () =>
+      timingSafeEqual(createHmac('sha256', HMAC_SECRET).update(prefix).update(request.body).digest(), expected),
     sdkName: '(none: generic scheme)',
   }
 }
@@ -181,7 +216,14 @@ const SIZES: Array<[string, number]> = [
 ]
 
 const rows: Row[] = []
-const memory: Array<{ provider: string; size: string; hookguard: number; bare: number; sdkName: string; sdk?: number }> = []
+const memory: Array<{
+  provider: string
+  size: string
+  hookguard: number
+  bare: number
+  sdkName: string
+  sdk?: number
+}> = []
 for (const [size, bytes] of SIZES) {
   const body = eventBody(bytes)
   for (const [name, setup] of SETUPS) {
@@ -200,8 +242,25 @@ for (const [size, bytes] of SIZES) {
     }
     for (const [caseName, fn] of Object.entries(cases)) await mustPass(`${name} ${size} ${caseName}`, fn)
     const ops = await runCases(cases, OPTIONS)
-    memory.push({ provider: name, size, hookguard: allocatedPerCall(cases.hookguard!), bare: allocatedPerCall(s.bare), sdkName: s.sdkName, sdk: s.sdk && !(s.sdk() instanceof Promise) ? allocatedPerCall(s.sdk) : undefined })
-    rows.push({ provider: name, size, hookguard: ops.hookguard!, bare: ops.bare!, sdkName: s.sdkName, sdk: ops.sdk, parseName: s.parseName, hookguardParse: ops.hookguardParse, sdkParse: ops.sdkParse })
+    memory.push({
+      provider: name,
+      size,
+      hookguard: allocatedPerCall(cases.hookguard!),
+      bare: allocatedPerCall(s.bare),
+      sdkName: s.sdkName,
+      sdk: s.sdk && !(s.sdk() instanceof Promise) ? allocatedPerCall(s.sdk) : undefined,
+    })
+    rows.push({
+      provider: name,
+      size,
+      hookguard: ops.hookguard!,
+      bare: ops.bare!,
+      sdkName: s.sdkName,
+      sdk: ops.sdk,
+      parseName: s.parseName,
+      hookguardParse: ops.hookguardParse,
+      sdkParse: ops.sdkParse,
+    })
     process.stderr.write(`measured ${name} ${size}\n`)
   }
 }
@@ -211,7 +270,16 @@ console.log(`\nnode ${process.version}, ${OPTIONS.rounds} rounds × ${OPTIONS.ro
 console.log(
   table(
     ['provider', 'body', 'hookguard verify', 'bare HMAC', 'hookguard/bare', 'SDK', 'SDK verify', 'hookguard/SDK'],
-    rows.map((r) => [r.provider, r.size, formatOps(r.hookguard), formatOps(r.bare), ratio(r.hookguard, r.bare), r.sdkName, r.sdk === undefined ? '–' : formatOps(r.sdk), ratio(r.hookguard, r.sdk)]),
+    rows.map((r) => [
+      r.provider,
+      r.size,
+      formatOps(r.hookguard),
+      formatOps(r.bare),
+      ratio(r.hookguard, r.bare),
+      r.sdkName,
+      r.sdk === undefined ? '–' : formatOps(r.sdk),
+      ratio(r.hookguard, r.sdk),
+    ]),
   ),
 )
 const parsed = rows.filter((r) => r.sdkParse !== undefined)
@@ -219,14 +287,28 @@ console.log('\nWith JSON parsing on both sides (SDKs that always parse):\n')
 console.log(
   table(
     ['provider', 'body', 'hookguard verify+parse', 'SDK', 'SDK ops/s', 'hookguard/SDK'],
-    parsed.map((r) => [r.provider, r.size, formatOps(r.hookguardParse!), r.parseName!, formatOps(r.sdkParse!), ratio(r.hookguardParse!, r.sdkParse)]),
+    parsed.map((r) => [
+      r.provider,
+      r.size,
+      formatOps(r.hookguardParse!),
+      r.parseName!,
+      formatOps(r.sdkParse!),
+      ratio(r.hookguardParse!, r.sdkParse),
+    ]),
   ),
 )
 console.log('\nMemory: JS heap bytes allocated per verify (largest of 5 trials of 2000 calls after a full GC):\n')
 console.log(
   table(
     ['provider', 'body', 'hookguard', 'bare HMAC', 'SDK', 'SDK verify'],
-    memory.map((m) => [m.provider, m.size, formatBytes(m.hookguard), formatBytes(m.bare), m.sdkName, m.sdk === undefined ? '– (none, or async)' : formatBytes(m.sdk)]),
+    memory.map((m) => [
+      m.provider,
+      m.size,
+      formatBytes(m.hookguard),
+      formatBytes(m.bare),
+      m.sdkName,
+      m.sdk === undefined ? '– (none, or async)' : formatBytes(m.sdk),
+    ]),
   ),
 )
 const slow = rows.filter((r) => r.hookguard / r.bare < 0.9)

@@ -44,8 +44,14 @@ try {
     await receiver.close()
     console.log('ok: ' + result.body)
   `
-  writeFileSync(join(consumer, 'esm.mjs'), scenario((name) => `await import('${name}')`))
-  writeFileSync(join(consumer, 'cjs.cjs'), `(async () => {${scenario((name) => `require('${name}')`)}})().catch((e) => { console.error(e); process.exit(1) })`)
+  writeFileSync(
+    join(consumer, 'esm.mjs'),
+    scenario((name) => `await import('${name}')`),
+  )
+  writeFileSync(
+    join(consumer, 'cjs.cjs'),
+    `(async () => {${scenario((name) => `require('${name}')`)}})().catch((e) => { console.error(e); process.exit(1) })`,
+  )
   run('node', ['esm.mjs'], consumer)
   run('node', ['cjs.cjs'], consumer)
   console.log('package check passed')

@@ -30,25 +30,38 @@ interface Reply {
   outcome: string
 }
 
-function post(url: string, headers: Record<string, string>, body: string | Uint8Array | undefined, declaredLength?: number): Promise<Reply> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string | Uint8Array | undefined,
+  declaredLength?: number,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body
     const length = declaredLength ?? bytes?.length ?? 0
     let done = false
-    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(length) } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => {
-        done = true
-        req.destroy()
-        let outcome = String(res.headers['hookguard-outcome'] ?? '')
-        try {
-          const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { ok: boolean; status?: string; error?: { code?: string } }
-          outcome = (json.ok ? json.status : json.error?.code) ?? outcome
-        } catch {}
-        resolve({ status: res.statusCode ?? 0, outcome })
-      })
-    })
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(length) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => {
+          done = true
+          req.destroy()
+          let outcome = String(res.headers['hookguard-outcome'] ?? '')
+          try {
+            const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              ok: boolean
+              status?: string
+              error?: { code?: string }
+            }
+            outcome = (json.ok ? json.status : json.error?.code) ?? outcome
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, outcome })
+        })
+      },
+    )
     req.on('error', (error) => {
       if (!done) reject(error)
     })
@@ -65,7 +78,11 @@ function table(rows: DemoRow[]): string[] {
   const head = ['#', 'delivery sent', 'status', 'worker']
   const cells = rows.map((row, i) => [String(i + 1), row.sent, `${row.status} ${row.outcome}`, row.worker])
   const widths = head.map((h, col) => Math.max(h.length, ...cells.map((c) => c[col]!.length)))
-  const line = (values: string[]): string => values.map((v, col) => v.padEnd(widths[col]!)).join('  ').trimEnd()
+  const line = (values: string[]): string =>
+    values
+      .map((v, col) => v.padEnd(widths[col]!))
+      .join('  ')
+      .trimEnd()
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)]
 }
 
@@ -97,7 +114,12 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
       if (event.id === 'evt_broken') throw new Error('bug in the handler')
     },
   })
-  const githubReceiver = createReceiver({ provider: githubProvider, queue: githubQueue, logger: quiet, handler: () => {} })
+  const githubReceiver = createReceiver({
+    provider: githubProvider,
+    queue: githubQueue,
+    logger: quiet,
+    handler: () => {},
+  })
   const onStripe = hookguard(stripeReceiver)
   const onGithub = hookguard(githubReceiver)
   const server: Server = createServer((req, res) => {
@@ -109,10 +131,15 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const stripeUrl = `${base}/webhooks/stripe`
 
-  const stripeEvent = (id: string, type = 'payment_intent.succeeded'): string => JSON.stringify({ id, object: 'event', type, data: { object: { amount: 2000 } } })
+  const stripeEvent = (id: string, type = 'payment_intent.succeeded'): string =>
+    JSON.stringify({ id, object: 'event', type, data: { object: { amount: 2000 } } })
   const rows: Array<Omit<DemoRow, 'worker'> & { key?: string; worker?: string }> = []
   /** `key`: the event whose worker runs to report; `worker`: a fixed text instead. */
-  async function step(sent: string, reply: Promise<Reply>, worker: { key?: string; text?: string } = {}): Promise<void> {
+  async function step(
+    sent: string,
+    reply: Promise<Reply>,
+    worker: { key?: string; text?: string } = {},
+  ): Promise<void> {
     const { status, outcome } = await reply
     rows.push({ sent, status, outcome, key: worker.key, worker: worker.text })
   }
@@ -120,19 +147,39 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
 
   try {
     const valid = await signRequest(stripeProvider, { body: stripeEvent('evt_1001') })
-    await step('Stripe evt_1001, correctly signed', post(stripeUrl, valid.headers, valid.body), { key: stripeKey('evt_1001') })
-    await step('Stripe evt_1001 again (sender retry)', post(stripeUrl, valid.headers, valid.body), { text: 'not run again' })
+    await step('Stripe evt_1001, correctly signed', post(stripeUrl, valid.headers, valid.body), {
+      key: stripeKey('evt_1001'),
+    })
+    await step('Stripe evt_1001 again (sender retry)', post(stripeUrl, valid.headers, valid.body), {
+      text: 'not run again',
+    })
     await step('Stripe evt_1002, body edited after signing', post(stripeUrl, valid.headers, stripeEvent('evt_1002')))
-    const stale = await signRequest(stripeProvider, { body: stripeEvent('evt_1003'), timestamp: Math.floor(Date.now() / 1000) - 3600 })
+    const stale = await signRequest(stripeProvider, {
+      body: stripeEvent('evt_1003'),
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    })
     await step('Stripe evt_1003, signed an hour ago (replay)', post(stripeUrl, stale.headers, stale.body))
-    await step('Stripe delivery announcing 2 MiB (limit 1 MiB)', post(stripeUrl, valid.headers, undefined, 2 * 1024 * 1024))
+    await step(
+      'Stripe delivery announcing 2 MiB (limit 1 MiB)',
+      post(stripeUrl, valid.headers, undefined, 2 * 1024 * 1024),
+    )
     const flaky = await signRequest(stripeProvider, { body: stripeEvent('evt_flaky') })
-    await step('Stripe evt_flaky, handler fails once', post(stripeUrl, flaky.headers, flaky.body), { key: stripeKey('evt_flaky') })
+    await step('Stripe evt_flaky, handler fails once', post(stripeUrl, flaky.headers, flaky.body), {
+      key: stripeKey('evt_flaky'),
+    })
     const broken = await signRequest(stripeProvider, { body: stripeEvent('evt_broken') })
-    await step('Stripe evt_broken, handler always fails', post(stripeUrl, broken.headers, broken.body), { key: stripeKey('evt_broken') })
+    await step('Stripe evt_broken, handler always fails', post(stripeUrl, broken.headers, broken.body), {
+      key: stripeKey('evt_broken'),
+    })
     const push = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/shop' } })
-    const signedPush = await signRequest(githubProvider, { body: push, id: '7f1c2e00-demo', headers: { 'x-github-event': 'push' } })
-    await step('GitHub push, correctly signed', post(`${base}/webhooks/github`, signedPush.headers, signedPush.body), { key: 'github:default:7f1c2e00-demo' })
+    const signedPush = await signRequest(githubProvider, {
+      body: push,
+      id: '7f1c2e00-demo',
+      headers: { 'x-github-event': 'push' },
+    })
+    await step('GitHub push, correctly signed', post(`${base}/webhooks/github`, signedPush.headers, signedPush.body), {
+      key: 'github:default:7f1c2e00-demo',
+    })
 
     await Promise.all([stripeQueue.idle(), githubQueue.idle()])
   } finally {
@@ -141,7 +188,10 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
     await Promise.all([stripeReceiver.close(), githubReceiver.close()])
   }
 
-  const result: DemoRow[] = rows.map(({ key, worker, ...row }) => ({ ...row, worker: worker ?? (key ? (journal.get(key) ?? ['not run']).join('; ') : 'never queued') }))
+  const result: DemoRow[] = rows.map(({ key, worker, ...row }) => ({
+    ...row,
+    worker: worker ?? (key ? (journal.get(key) ?? ['not run']).join('; ') : 'never queued'),
+  }))
   print(`hookguard demo: receiver on ${base} (memory store, memory queue)`)
   print('')
   for (const line of table(result)) print(line)

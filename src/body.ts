@@ -88,7 +88,9 @@ export interface Received {
 export function toReceiver(where: string, receiverOrOptions: Receiver | ReceiverOptions<any>): Receiver {
   if (isReceiver(receiverOrOptions)) return receiverOrOptions
   if (!receiverOrOptions || typeof receiverOrOptions !== 'object') {
-    throw configError(`${where}: pass a receiver from createReceiver() or receiver options such as { provider: stripe({ secret }) }`)
+    throw configError(
+      `${where}: pass a receiver from createReceiver() or receiver options such as { provider: stripe({ secret }) }`,
+    )
   }
   return createReceiver(receiverOrOptions as ReceiverOptions<unknown>)
 }
@@ -97,15 +99,26 @@ export function toReceiver(where: string, receiverOrOptions: Receiver | Receiver
 export function bodyTimeout(where: string, options: BaseAdapterOptions): number {
   const value = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw configError(`${where}: bodyTimeoutMs must be a positive integer of milliseconds (got ${String(options.bodyTimeoutMs)})`)
+    throw configError(
+      `${where}: bodyTimeoutMs must be a positive integer of milliseconds (got ${String(options.bodyTimeoutMs)})`,
+    )
   }
   return value
 }
 
 /** Validates an enumerated adapter option. */
-export function oneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(
+  where: string,
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback
-  if (!allowed.includes(value as T)) throw configError(`${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${String(value)})`)
+  if (!allowed.includes(value as T))
+    throw configError(
+      `${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${String(value)})`,
+    )
   return value as T
 }
 
@@ -153,7 +166,12 @@ const noop = (): void => {}
 /** Whether someone already read (or is done with) a Node request stream. */
 export function isNodeStreamConsumed(stream: NodeReadableLike): boolean {
   // body-parser marks the requests it parsed with `_body`.
-  return stream.readableEnded === true || stream.readableDidRead === true || stream.destroyed === true || (stream as { _body?: unknown })._body === true
+  return (
+    stream.readableEnded === true ||
+    stream.readableDidRead === true ||
+    stream.destroyed === true ||
+    (stream as { _body?: unknown })._body === true
+  )
 }
 
 /**
@@ -216,7 +234,10 @@ export function readNodeStream(stream: NodeReadableLike, limits: BodyLimits): Pr
 }
 
 /** Like {@link readNodeStream}, for a Web `ReadableStream` (Fetch `Request.body`). */
-export async function readWebStream(stream: ReadableStream<Uint8Array> | null, limits: BodyLimits): Promise<Uint8Array> {
+export async function readWebStream(
+  stream: ReadableStream<Uint8Array> | null,
+  limits: BodyLimits,
+): Promise<Uint8Array> {
   if (stream === null) return new Uint8Array(0)
   const reader = stream.getReader()
   const chunks: Uint8Array[] = []
@@ -261,7 +282,13 @@ export function capturedBytes(value: unknown): Uint8Array | undefined {
 }
 
 function isBodyFailure(error: unknown): error is HookguardError {
-  return isHookguardError(error) && (error.code === 'body.too_large' || error.code === 'body.timeout' || error.code === 'body.aborted' || error.code === 'body.consumed')
+  return (
+    isHookguardError(error) &&
+    (error.code === 'body.too_large' ||
+      error.code === 'body.timeout' ||
+      error.code === 'body.aborted' ||
+      error.code === 'body.consumed')
+  )
 }
 
 /**
@@ -274,7 +301,12 @@ export async function receive(receiver: Receiver, input: ReceiveInput, options: 
   const context = { method: input.method, url: input.url }
   const streamed = input.body.kind === 'node' || input.body.kind === 'web' || input.body.kind === 'read'
   const early = checkBeforeReading(input.method, input.headers, receiver.maxBodyBytes)
-  if (early) return { result: receiver.reject(early, context), delivered: false, unread: streamed && announcesBody(input.headers) }
+  if (early)
+    return {
+      result: receiver.reject(early, context),
+      delivered: false,
+      unread: streamed && announcesBody(input.headers),
+    }
 
   const limits: BodyLimits = { maxBytes: receiver.maxBodyBytes, timeoutMs: options.timeoutMs }
   let body: Uint8Array
@@ -321,14 +353,18 @@ export function resultToError(result: HandleResult, unread = false): HookguardEr
   const outcome = result.outcome
   let code: HookguardErrorCode = 'handler.failed'
   if (outcome.kind === 'in_flight') code = 'event.in_flight'
-  else if ((outcome.kind === 'rejected' || outcome.kind === 'unavailable') && outcome.code in ERROR_CODES) code = outcome.code as HookguardErrorCode
+  else if ((outcome.kind === 'rejected' || outcome.kind === 'unavailable') && outcome.code in ERROR_CODES)
+    code = outcome.code as HookguardErrorCode
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(result.headers)) {
     if (name !== 'content-type' && name !== 'content-length') headers[name] = value
   }
   // Error handlers (Koa's onerror) reset headers and then apply these: keep the close.
   if (unread) headers.connection = 'close'
-  return new HookguardError(code, { reason: outcome.kind === 'rejected' || outcome.kind === 'unavailable' ? outcome.reason : undefined, headers })
+  return new HookguardError(code, {
+    reason: outcome.kind === 'rejected' || outcome.kind === 'unavailable' ? outcome.reason : undefined,
+    headers,
+  })
 }
 
 /** The parts of `http.ServerResponse` used to write a result. */

@@ -27,11 +27,17 @@ export interface CryptoBackend {
    * `algorithm` never verify. Optional so custom backends written before it
    * still type-check; the providers that need it refuse a backend without it.
    */
-  verifyPublicKey?(algorithm: PublicKeyAlgorithm, spki: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
+  verifyPublicKey?(
+    algorithm: PublicKeyAlgorithm,
+    spki: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+  ): boolean | Promise<boolean>
 }
 
 /** Public-key signature schemes {@link CryptoBackend.verifyPublicKey} knows. */
-export type PublicKeyAlgorithm = 'rsa-pkcs1-sha256' | 'rsa-pkcs1-sha384' | 'rsa-pkcs1-sha512' | 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384'
+export type PublicKeyAlgorithm =
+  'rsa-pkcs1-sha256' | 'rsa-pkcs1-sha384' | 'rsa-pkcs1-sha512' | 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384'
 
 const encoder = new TextEncoder()
 
@@ -83,7 +89,9 @@ const nodeCrypto: NodeCrypto | undefined = (() => {
 })()
 
 // PKCS#8 / SPKI prefixes for a raw 32-byte Ed25519 key.
-const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
+const ED25519_PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+])
 const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
 
 function createNodeBackend(c: NodeCrypto): CryptoBackend {
@@ -103,7 +111,11 @@ function createNodeBackend(c: NodeCrypto): CryptoBackend {
       if (publicKey.length !== 32 || signature.length !== 64) return false
       let keyObject = publicKeys.get(publicKey)
       if (!keyObject) {
-        keyObject = c.createPublicKey({ key: Buffer.from(concatBytes([ED25519_SPKI_PREFIX, publicKey])), format: 'der', type: 'spki' })
+        keyObject = c.createPublicKey({
+          key: Buffer.from(concatBytes([ED25519_SPKI_PREFIX, publicKey])),
+          format: 'der',
+          type: 'spki',
+        })
         publicKeys.set(publicKey, keyObject)
       }
       try {
@@ -113,7 +125,11 @@ function createNodeBackend(c: NodeCrypto): CryptoBackend {
       }
     },
     signEd25519(seed, message) {
-      const key = c.createPrivateKey({ key: Buffer.from(concatBytes([ED25519_PKCS8_PREFIX, seed])), format: 'der', type: 'pkcs8' })
+      const key = c.createPrivateKey({
+        key: Buffer.from(concatBytes([ED25519_PKCS8_PREFIX, seed])),
+        format: 'der',
+        type: 'pkcs8',
+      })
       return c.sign(null, message, key)
     },
     randomBytes(length) {
@@ -159,8 +175,22 @@ const PUBLIC_KEY_ALGORITHMS: Record<PublicKeyAlgorithm, PublicKeySpec> = {
   'rsa-pkcs1-sha256': { kind: 'rsa', hash: 'sha256', webHash: 'SHA-256' },
   'rsa-pkcs1-sha384': { kind: 'rsa', hash: 'sha384', webHash: 'SHA-384' },
   'rsa-pkcs1-sha512': { kind: 'rsa', hash: 'sha512', webHash: 'SHA-512' },
-  'ecdsa-p256-sha256': { kind: 'ec', hash: 'sha256', webHash: 'SHA-256', nodeCurve: 'prime256v1', webCurve: 'P-256', size: 32 },
-  'ecdsa-p384-sha384': { kind: 'ec', hash: 'sha384', webHash: 'SHA-384', nodeCurve: 'secp384r1', webCurve: 'P-384', size: 48 },
+  'ecdsa-p256-sha256': {
+    kind: 'ec',
+    hash: 'sha256',
+    webHash: 'SHA-256',
+    nodeCurve: 'prime256v1',
+    webCurve: 'P-256',
+    size: 32,
+  },
+  'ecdsa-p384-sha384': {
+    kind: 'ec',
+    hash: 'sha384',
+    webHash: 'SHA-384',
+    nodeCurve: 'secp384r1',
+    webCurve: 'P-384',
+    size: 48,
+  },
 }
 
 const WEB_HASH: Record<HmacAlgorithm, string> = { sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512' }
@@ -204,7 +234,13 @@ function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array)
       }
     },
     async signEd25519(seed, message) {
-      const key = await subtle.importKey('pkcs8', buf(concatBytes([ED25519_PKCS8_PREFIX, seed])), { name: 'Ed25519' }, false, ['sign'])
+      const key = await subtle.importKey(
+        'pkcs8',
+        buf(concatBytes([ED25519_PKCS8_PREFIX, seed])),
+        { name: 'Ed25519' },
+        false,
+        ['sign'],
+      )
       return new Uint8Array(await subtle.sign({ name: 'Ed25519' }, key, buf(message)))
     },
     randomBytes(length) {
@@ -217,7 +253,10 @@ function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array)
       if (!byAlg) spkiKeys.set(spki, (byAlg = new Map()))
       let cached = byAlg.get(algorithm)
       if (!cached) {
-        const params = spec.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: spec.webHash } : { name: 'ECDSA', namedCurve: spec.webCurve }
+        const params =
+          spec.kind === 'rsa'
+            ? { name: 'RSASSA-PKCS1-v1_5', hash: spec.webHash }
+            : { name: 'ECDSA', namedCurve: spec.webCurve }
         cached = subtle.importKey('spki', buf(spki), params, false, ['verify']).catch(() => null)
         byAlg.set(algorithm, cached)
       }
@@ -298,7 +337,8 @@ export function decodeHex(text: string): Uint8Array | undefined {
   }
   if (!HEX_RE.test(text)) return undefined
   const out = new Uint8Array(text.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = (HEX_VALUES[text.charCodeAt(2 * i)]! << 4) | HEX_VALUES[text.charCodeAt(2 * i + 1)]!
+  for (let i = 0; i < out.length; i++)
+    out[i] = (HEX_VALUES[text.charCodeAt(2 * i)]! << 4) | HEX_VALUES[text.charCodeAt(2 * i + 1)]!
   return out
 }
 

@@ -41,7 +41,12 @@ const SENSITIVE_RE = /signature|token|secret|hmac|api-?key|password|credential|a
 export function redactHeaders(headers: NormalizedHeaders, sensitive: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
-    out[name] = sensitive.has(name) || ALWAYS_SENSITIVE.has(name) || SENSITIVE_RE.test(name) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value
+    out[name] =
+      sensitive.has(name) || ALWAYS_SENSITIVE.has(name) || SENSITIVE_RE.test(name)
+        ? '[redacted]'
+        : Array.isArray(value)
+          ? value.join(', ')
+          : value
   }
   return out
 }

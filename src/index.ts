@@ -16,11 +16,32 @@
  *
  * @module
  */
-export { createReceiver, isReceiver, type Receiver, type ReceiverOptions, type HandleOptions, type Logger, type OutcomeContext, type StandardSchema } from './receiver.js'
-export { HookguardError, isHookguardError, ERROR_CODES, type HookguardErrorCode, type HookguardErrorOptions } from './errors.js'
+export {
+  createReceiver,
+  isReceiver,
+  type Receiver,
+  type ReceiverOptions,
+  type HandleOptions,
+  type Logger,
+  type OutcomeContext,
+  type StandardSchema,
+} from './receiver.js'
+export {
+  HookguardError,
+  isHookguardError,
+  ERROR_CODES,
+  type HookguardErrorCode,
+  type HookguardErrorOptions,
+} from './errors.js'
 export * from './providers/index.js'
 export { memoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
-export { memoryQueue, type MemoryQueue, type MemoryQueueOptions, type QueueStats, type WorkerHooks } from './queues/memory.js'
+export {
+  memoryQueue,
+  type MemoryQueue,
+  type MemoryQueueOptions,
+  type QueueStats,
+  type WorkerHooks,
+} from './queues/memory.js'
 export type { RetryOptions } from './queues/retry.js'
 export { nodeCryptoBackend, webCryptoBackend, type CryptoBackend, type HmacAlgorithm } from './crypto.js'
 export type {

@@ -9,13 +9,22 @@ import { HookguardError } from './errors.js'
 import { normalizeHeaders, type NormalizedHeaders } from './headers.js'
 import type { HeadersInput } from './types.js'
 
-export function checkBeforeReading(method: unknown, headers: HeadersInput | NormalizedHeaders, maxBytes: number): HookguardError | undefined {
+export function checkBeforeReading(
+  method: unknown,
+  headers: HeadersInput | NormalizedHeaders,
+  maxBytes: number,
+): HookguardError | undefined {
   if (typeof method !== 'string' || method.toUpperCase() !== 'POST') {
-    return new HookguardError('method.not_allowed', { reason: `method ${typeof method === 'string' && method ? method : '(none)'}` })
+    return new HookguardError('method.not_allowed', {
+      reason: `method ${typeof method === 'string' && method ? method : '(none)'}`,
+    })
   }
   const normalized = normalizeHeaders(headers)
   const encoding = normalized['content-encoding']
-  if (encoding !== undefined && (typeof encoding !== 'string' || !['', 'identity'].includes(encoding.trim().toLowerCase()))) {
+  if (
+    encoding !== undefined &&
+    (typeof encoding !== 'string' || !['', 'identity'].includes(encoding.trim().toLowerCase()))
+  ) {
     return new HookguardError('body.encoding_unsupported', { reason: 'content-encoding other than identity' })
   }
   const declared = normalized['content-length']

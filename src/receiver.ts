@@ -28,7 +28,12 @@ import {
 /** A Standard Schema (zod 4, valibot, arktype …) that validates the payload. */
 export interface StandardSchema<T = unknown> {
   readonly '~standard': {
-    validate(value: unknown): { value: T; issues?: undefined } | { issues: ReadonlyArray<unknown> } | Promise<{ value: T; issues?: undefined } | { issues: ReadonlyArray<unknown> }>
+    validate(
+      value: unknown,
+    ):
+      | { value: T; issues?: undefined }
+      | { issues: ReadonlyArray<unknown> }
+      | Promise<{ value: T; issues?: undefined } | { issues: ReadonlyArray<unknown> }>
   }
 }
 
@@ -126,10 +131,19 @@ function positive(name: string, value: unknown, fallback: number, integer = true
 
 function checkProvider(provider: unknown): Provider {
   const p = provider as Provider
-  if (!p || typeof p !== 'object' || typeof p.verify !== 'function' || typeof p.describe !== 'function' || typeof p.name !== 'string') {
-    throw configError('createReceiver: options.provider is required — pass one from a factory, e.g. stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET })')
+  if (
+    !p ||
+    typeof p !== 'object' ||
+    typeof p.verify !== 'function' ||
+    typeof p.describe !== 'function' ||
+    typeof p.name !== 'string'
+  ) {
+    throw configError(
+      'createReceiver: options.provider is required — pass one from a factory, e.g. stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET })',
+    )
   }
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(p.name)) throw configError(`provider name must match [a-z0-9][a-z0-9_-]* (got ${JSON.stringify(p.name)})`)
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(p.name))
+    throw configError(`provider name must match [a-z0-9][a-z0-9_-]* (got ${JSON.stringify(p.name)})`)
   return p
 }
 
@@ -155,10 +169,12 @@ function within<T>(promise: Promise<T> | T, ms: number): Promise<T> {
 
 /** Create a receiver. Bad configuration throws a TypeError here, not on the first request. */
 export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiver {
-  if (!options || typeof options !== 'object') throw configError('createReceiver needs an options object with at least { provider }')
+  if (!options || typeof options !== 'object')
+    throw configError('createReceiver needs an options object with at least { provider }')
   const provider = checkProvider(options.provider)
   const name = options.name ?? 'default'
-  if (typeof name !== 'string' || name === '' || name.length > 128) throw configError('createReceiver: name must be a non-empty string of at most 128 characters')
+  if (typeof name !== 'string' || name === '' || name.length > 128)
+    throw configError('createReceiver: name must be a non-empty string of at most 128 characters')
   const now = options.now ?? Date.now
   if (typeof now !== 'function') throw configError('createReceiver: now must be a function returning milliseconds')
   const maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes, MiB)
@@ -166,7 +182,9 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
   const queueTimeoutMs = positive('queueTimeoutMs', options.queueTimeoutMs, 2000)
   const leaseMs = positive('leaseMs', options.leaseMs, 30_000)
   if (leaseMs < storeTimeoutMs * 2 + queueTimeoutMs) {
-    throw configError(`leaseMs (${leaseMs}) must outlast one delivery's store and queue budgets (${storeTimeoutMs * 2 + queueTimeoutMs} ms)`)
+    throw configError(
+      `leaseMs (${leaseMs}) must outlast one delivery's store and queue budgets (${storeTimeoutMs * 2 + queueTimeoutMs} ms)`,
+    )
   }
   const retentionMs = positive('retentionMs', options.retentionMs, DEFAULT_RETENTION_MS)
   if (provider.tolerance !== undefined && retentionMs < provider.tolerance * 2000) {
@@ -185,14 +203,19 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
   const logger: Logger | undefined = options.logger === false ? undefined : (options.logger ?? console)
   const store = options.store ?? memoryStore()
   for (const method of ['reserve', 'complete', 'release'] as const) {
-    if (typeof store[method] !== 'function') throw configError(`store.${method} must be a function (see the DedupeStore interface)`)
+    if (typeof store[method] !== 'function')
+      throw configError(`store.${method} must be a function (see the DedupeStore interface)`)
   }
   const queue = options.queue ?? memoryQueue()
-  if (typeof queue.enqueue !== 'function') throw configError('queue.enqueue must be a function (see the WebhookQueue interface)')
+  if (typeof queue.enqueue !== 'function')
+    throw configError('queue.enqueue must be a function (see the WebhookQueue interface)')
   if (options.handler !== undefined) {
     if (typeof options.handler !== 'function') throw configError('handler must be a function')
-    if (typeof queue.process !== 'function') throw configError('handler given, but this queue has no process(); run its worker as its docs say')
-    void Promise.resolve(queue.process(options.handler as WebhookHandler)).catch((error) => logger?.error(`hookguard: queue worker failed to start: ${String(error)}`))
+    if (typeof queue.process !== 'function')
+      throw configError('handler given, but this queue has no process(); run its worker as its docs say')
+    void Promise.resolve(queue.process(options.handler as WebhookHandler)).catch((error) =>
+      logger?.error(`hookguard: queue worker failed to start: ${String(error)}`),
+    )
   }
   const onOutcome = options.onOutcome
   const sensitive = new Set(provider.sensitiveHeaders.map((h) => h.toLowerCase()))
@@ -203,7 +226,11 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
   function report(outcome: Outcome, started: number, request: { method?: string; url?: string }): void {
     if (!onOutcome) return
     try {
-      const result = onOutcome(outcome, { method: request.method ?? '', url: request.url, durationMs: Date.now() - started })
+      const result = onOutcome(outcome, {
+        method: request.method ?? '',
+        url: request.url,
+        durationMs: Date.now() - started,
+      })
       if (result && typeof (result as Promise<void>).catch === 'function') (result as Promise<void>).catch(() => {})
     } catch {
       // Hooks are for observation; they never change the response.
@@ -214,7 +241,11 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     const text = status === 204 ? '' : JSON.stringify(body)
     return {
       status,
-      headers: { ...(status === 204 ? {} : { 'content-type': 'application/json; charset=utf-8' }), 'cache-control': 'no-store', ...headers },
+      headers: {
+        ...(status === 204 ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+        'cache-control': 'no-store',
+        ...headers,
+      },
       body: text,
       outcome,
     }
@@ -239,7 +270,14 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
   function errorResult(error: HookguardError, key?: string): HandleResult {
     const unavailable = error.status === 503
     const outcome: Outcome = unavailable
-      ? { kind: 'unavailable', provider: provider.name, code: error.code, status: error.status, reason: error.reason, key }
+      ? {
+          kind: 'unavailable',
+          provider: provider.name,
+          code: error.code,
+          status: error.status,
+          reason: error.reason,
+          key,
+        }
       : { kind: 'rejected', provider: provider.name, code: error.code, status: error.status, reason: error.reason }
     // 401s share one body: which check failed is for logs, not for the sender.
     const code = error.status === 401 ? 'unauthorized' : error.code
@@ -252,7 +290,10 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
 
   function toHookguardError(error: unknown, fallback: HookguardErrorCode, reason: string): HookguardError {
     if (isHookguardError(error)) return error
-    return new HookguardError(fallback, { reason: `${reason}: ${error instanceof Error ? error.name : typeof error}`, cause: error })
+    return new HookguardError(fallback, {
+      reason: `${reason}: ${error instanceof Error ? error.name : typeof error}`,
+      cause: error,
+    })
   }
 
   async function run(request: WebhookRequest, handleOptions: HandleOptions | undefined): Promise<HandleResult> {
@@ -272,10 +313,12 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
             : raw
     if (!(body instanceof Uint8Array)) {
       throw new HookguardError('body.consumed', {
-        reason: 'the body reached hookguard already parsed; pass the raw bytes (Uint8Array/Buffer) — mount hookguard before any JSON body parser',
+        reason:
+          'the body reached hookguard already parsed; pass the raw bytes (Uint8Array/Buffer) — mount hookguard before any JSON body parser',
       })
     }
-    if (body.length > maxBodyBytes) throw new HookguardError('body.too_large', { reason: `body of ${body.length} bytes exceeds ${maxBodyBytes}` })
+    if (body.length > maxBodyBytes)
+      throw new HookguardError('body.too_large', { reason: `body of ${body.length} bytes exceeds ${maxBodyBytes}` })
 
     const providerRequest: ProviderRequest = { method, url: request.url, headers, body, now: now() }
     let verification
@@ -301,7 +344,17 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     if (description.handshake) {
       const { status = 200, headers: extra = {}, body: answer } = description.handshake
       const outcome: Outcome = { kind: 'handshake', provider: provider.name, type }
-      return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra, 'hookguard-outcome': 'handshake' }, body: answer, outcome }
+      return {
+        status,
+        headers: {
+          'content-type': 'text/plain; charset=utf-8',
+          'cache-control': 'no-store',
+          ...extra,
+          'hookguard-outcome': 'handshake',
+        },
+        body: answer,
+        outcome,
+      }
     }
     if (schema) {
       let result
@@ -310,13 +363,18 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
       } catch (error) {
         throw new HookguardError('payload.invalid', { reason: 'schema validation threw', cause: error })
       }
-      if (result.issues) throw new HookguardError('payload.invalid', { reason: `payload failed schema validation (${result.issues.length} issues)` })
+      if (result.issues)
+        throw new HookguardError('payload.invalid', {
+          reason: `payload failed schema validation (${result.issues.length} issues)`,
+        })
       payload = result.value
     }
     const id = description.id ?? verification.id
-    if (typeof id !== 'string' || id === '') throw new HookguardError('id.missing', { reason: 'no event id in the delivery' })
+    if (typeof id !== 'string' || id === '')
+      throw new HookguardError('id.missing', { reason: 'no event id in the delivery' })
     // Ids become store keys: bounded, and free of control characters (PostgreSQL text refuses NUL).
-    if (id.length > MAX_ID_LENGTH || CONTROL_RE.test(id)) throw new HookguardError('id.invalid', { reason: 'event id is over-long or has control characters' })
+    if (id.length > MAX_ID_LENGTH || CONTROL_RE.test(id))
+      throw new HookguardError('id.invalid', { reason: 'event id is over-long or has control characters' })
     const key = `${provider.name}:${encodeURIComponent(name)}:${id}`
     const event: QueuedEvent = {
       id,
@@ -334,18 +392,35 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
       reservation = await within(store.reserve(key, leaseMs), storeTimeoutMs)
     } catch (error) {
       const timedOut = error instanceof Timeout
-      throw new HookguardError(timedOut ? 'store.timeout' : 'store.unavailable', { reason: timedOut ? `reserve took over ${storeTimeoutMs} ms` : 'reserve failed', cause: error })
+      throw new HookguardError(timedOut ? 'store.timeout' : 'store.unavailable', {
+        reason: timedOut ? `reserve took over ${storeTimeoutMs} ms` : 'reserve failed',
+        cause: error,
+      })
     }
     const base = { provider: provider.name, id, key, ...(type !== undefined ? { type } : {}) }
     if (reservation.status === 'duplicate') {
-      return acknowledged(json(successStatus, { ok: true, status: 'duplicate', id }, { kind: 'duplicate', ...base }, { 'hookguard-outcome': 'duplicate', 'hookguard-duplicate': 'true' }), event, true)
+      return acknowledged(
+        json(
+          successStatus,
+          { ok: true, status: 'duplicate', id },
+          { kind: 'duplicate', ...base },
+          { 'hookguard-outcome': 'duplicate', 'hookguard-duplicate': 'true' },
+        ),
+        event,
+        true,
+      )
     }
     if (reservation.status === 'in_flight') {
       const seconds = Math.min(30, Math.max(1, Math.ceil((reservation.retryAfterMs ?? 5000) / 1000)))
-      return json(409, { ok: false, error: { code: 'event.in_flight', message: 'Event is being processed; retry later' } }, { kind: 'in_flight', ...base }, {
-        'hookguard-outcome': 'in_flight',
-        'retry-after': String(seconds),
-      })
+      return json(
+        409,
+        { ok: false, error: { code: 'event.in_flight', message: 'Event is being processed; retry later' } },
+        { kind: 'in_flight', ...base },
+        {
+          'hookguard-outcome': 'in_flight',
+          'retry-after': String(seconds),
+        },
+      )
     }
     if (reservation.status !== 'reserved' || typeof reservation.token !== 'string') {
       throw new HookguardError('store.unavailable', { reason: 'store.reserve returned an unknown result' })
@@ -387,13 +462,23 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     let warning: string | undefined
     try {
       const completed = await within(store.complete(key, token, retentionMs), storeTimeoutMs)
-      if (completed === false) warning = 'reservation lapsed before completion; the queue dedupes a second enqueue by key'
+      if (completed === false)
+        warning = 'reservation lapsed before completion; the queue dedupes a second enqueue by key'
     } catch {
       // The event is durably queued, so the 2xx is still right; a retry within the lease gets 409, later ones re-enqueue idempotently.
       warning = 'store.complete failed after enqueue'
     }
     if (warning) logger?.warn(`hookguard: ${key}: ${warning}`)
-    return acknowledged(json(successStatus, { ok: true, status: 'accepted', id }, { kind: 'accepted', ...base, ...(warning ? { warning } : {}) }, { 'hookguard-outcome': 'accepted' }), event, false)
+    return acknowledged(
+      json(
+        successStatus,
+        { ok: true, status: 'accepted', id },
+        { kind: 'accepted', ...base, ...(warning ? { warning } : {}) },
+        { 'hookguard-outcome': 'accepted' },
+      ),
+      event,
+      false,
+    )
   }
 
   const receiver: Receiver & { [BRAND]: true } = {
@@ -410,7 +495,17 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
         result = await run(request, handleOptions)
       } catch (error) {
         if (error instanceof DeliveryFailed) {
-          report({ kind: 'rejected', provider: provider.name, code: 'handler.failed', status: 500, reason: 'inline handler threw' }, started, request)
+          report(
+            {
+              kind: 'rejected',
+              provider: provider.name,
+              code: 'handler.failed',
+              status: 500,
+              reason: 'inline handler threw',
+            },
+            started,
+            request,
+          )
           throw error.original
         }
         result = errorResult(toHookguardError(error, 'signature.invalid', 'unexpected error'))

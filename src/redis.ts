@@ -17,4 +17,10 @@
  *
  * @module
  */
-export { redisStore, type IoRedisLike, type NodeRedisLike, type RedisStore, type RedisStoreOptions } from './stores/redis.js'
+export {
+  redisStore,
+  type IoRedisLike,
+  type NodeRedisLike,
+  type RedisStore,
+  type RedisStoreOptions,
+} from './stores/redis.js'

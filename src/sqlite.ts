@@ -18,5 +18,18 @@
  *
  * @module
  */
-export { sqliteStore, type SqliteStore, type SqliteStoreOptions, type SqliteConnectionOptions, type SqliteDatabase, type SqliteSynchronous } from './stores/sqlite.js'
-export { sqliteQueue, type SqliteQueue, type SqliteQueueOptions, type SqliteQueueStats, type DeadLetter } from './queues/sqlite.js'
+export {
+  sqliteStore,
+  type SqliteStore,
+  type SqliteStoreOptions,
+  type SqliteConnectionOptions,
+  type SqliteDatabase,
+  type SqliteSynchronous,
+} from './stores/sqlite.js'
+export {
+  sqliteQueue,
+  type SqliteQueue,
+  type SqliteQueueOptions,
+  type SqliteQueueStats,
+  type DeadLetter,
+} from './queues/sqlite.js'

@@ -26,8 +26,15 @@ export type { SignedRequest, SignOptions } from './types.js'
  */
 export async function signRequest(provider: Provider, options: SignOptions): Promise<SignedRequest> {
   const sign = provider?.[SIGN]
-  if (typeof sign !== 'function') throw configError(`signRequest: provider ${provider?.name ?? '(unknown)'} cannot sign (no private key or no signing support)`)
-  if (options === null || typeof options !== 'object' || (typeof options.body !== 'string' && !(options.body instanceof Uint8Array))) {
+  if (typeof sign !== 'function')
+    throw configError(
+      `signRequest: provider ${provider?.name ?? '(unknown)'} cannot sign (no private key or no signing support)`,
+    )
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    (typeof options.body !== 'string' && !(options.body instanceof Uint8Array))
+  ) {
     throw configError('signRequest: options.body must be a string or bytes')
   }
   return sign(options)

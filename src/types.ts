@@ -50,9 +50,7 @@ export type WebhookHandler<T = unknown> = (event: WebhookEvent<T>) => unknown
 
 /** Result of {@link DedupeStore.reserve}. */
 export type ReserveResult =
-  | { status: 'reserved'; token: string }
-  | { status: 'duplicate' }
-  | { status: 'in_flight'; retryAfterMs?: number }
+  { status: 'reserved'; token: string } | { status: 'duplicate' } | { status: 'in_flight'; retryAfterMs?: number }
 
 /**
  * Dedupe store: a key is first reserved for a short lease, then completed
@@ -169,7 +167,11 @@ export interface Provider {
   /** Parse the verified body. Defaults to strict UTF-8 JSON. */
   parse?(request: ProviderRequest): unknown
   /** Event id, type, or a handshake answer, from the parsed payload. */
-  describe(payload: unknown, request: ProviderRequest, verification: Verification): EventDescription | Promise<EventDescription>
+  describe(
+    payload: unknown,
+    request: ProviderRequest,
+    verification: Verification,
+  ): EventDescription | Promise<EventDescription>
   /** Produce a correctly signed request; used by `hookguard/testing`. */
   readonly [SIGN]?: (options: SignOptions) => SignedRequest | Promise<SignedRequest>
   /**

@@ -38,11 +38,19 @@ const now = (): number => performance.timeOrigin + performance.now()
 
 function send(url: string, agent: Agent, delivery: { headers: Record<string, string>; body: string }): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { ...delivery.headers, 'content-length': String(Buffer.byteLength(delivery.body)) } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', () => resolve(0))
-    })
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { ...delivery.headers, 'content-length': String(Buffer.byteLength(delivery.body)) },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.on('error', () => resolve(0))
+      },
+    )
     req.on('error', () => resolve(0))
     req.end(delivery.body)
   })
@@ -58,7 +66,12 @@ async function run(input: ClientInput): Promise<ClientOutput> {
   async function user(): Promise<void> {
     while (next < input.maxRequests && now() < input.end) {
       const n = next++
-      const body = JSON.stringify({ id: `evt_${input.tag}_${n}`, object: 'event', type: 'invoice.paid', data: { object: { id: `in_${n}`, amount_due: 4200, currency: 'eur' } } })
+      const body = JSON.stringify({
+        id: `evt_${input.tag}_${n}`,
+        object: 'event',
+        type: 'invoice.paid',
+        data: { object: { id: `in_${n}`, amount_due: 4200, currency: 'eur' } },
+      })
       const signed = await signRequest(provider, { body })
       const delivery = { headers: { ...signed.headers, 'content-type': 'application/json' }, body }
       const started = now()
@@ -82,4 +95,3 @@ process.once('message', (input: ClientInput) => {
 })
 // Loaded: the parent starts the clock only now, so start-up is never measured.
 process.send!('ready')
-

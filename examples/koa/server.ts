@@ -24,7 +24,9 @@ router.post('/webhooks/github', hookguard({ provider: github({ secret: GITHUB_WE
 router.get('/', (ctx) => void (ctx.body = { ok: true }))
 
 // Without a router: the `path` option.
-app.use(hookguard({ provider: stripe({ secret: STRIPE_WEBHOOK_SECRET }), handler: handle }, { path: '/webhooks/stripe' }))
+app.use(
+  hookguard({ provider: stripe({ secret: STRIPE_WEBHOOK_SECRET }), handler: handle }, { path: '/webhooks/stripe' }),
+)
 app.use(router.routes()).use(router.allowedMethods())
 
 const port = Number(process.env.PORT ?? 3000)

@@ -65,10 +65,15 @@ function defaultResponse(interaction: Record<string, unknown>): unknown {
 }
 
 function decodeKey(option: string, value: unknown, bytes: number): Uint8Array {
-  if (typeof value !== 'string') throw configError(`discord: ${option} must be a string of ${bytes * 2} hex digits (got ${value === undefined ? 'undefined' : typeof value})`)
+  if (typeof value !== 'string')
+    throw configError(
+      `discord: ${option} must be a string of ${bytes * 2} hex digits (got ${value === undefined ? 'undefined' : typeof value})`,
+    )
   const decoded = decodeHex(value.trim() === value ? value : '')
   if (!decoded || decoded.length !== bytes) {
-    throw configError(`discord: ${option} must be ${bytes * 2} hex digits (${bytes} bytes), as shown in the Developer Portal under General Information`)
+    throw configError(
+      `discord: ${option} must be ${bytes * 2} hex digits (${bytes} bytes), as shown in the Developer Portal under General Information`,
+    )
   }
   return decoded
 }
@@ -85,13 +90,15 @@ const MAX_ID_LENGTH = 128
  */
 export function discord(options: DiscordOptions): Provider {
   const name = 'discord'
-  if (!options || typeof options !== 'object') throw configError('discord: pass { publicKey } — the application public key in hex')
+  if (!options || typeof options !== 'object')
+    throw configError('discord: pass { publicKey } — the application public key in hex')
   const publicKey = decodeKey('publicKey', options.publicKey, 32)
   const privateKey = options.privateKey === undefined ? undefined : decodeKey('privateKey', options.privateKey, 32)
   const tolerance = resolveTolerance(name, options)
   const backend = resolveBackend(options.crypto)
   const respond = options.respond ?? defaultResponse
-  if (typeof respond !== 'function') throw configError('discord: respond must be a function (interaction) => interaction response')
+  if (typeof respond !== 'function')
+    throw configError('discord: respond must be a function (interaction) => interaction response')
 
   const provider: Provider = {
     name,
@@ -103,7 +110,8 @@ export function discord(options: DiscordOptions): Provider {
       const timestamp = parseTimestamp(timestampText, 'x-signature-timestamp')
       checkTimestamp(timestamp, request.now, tolerance)
       const signature = decodeHex(signatureText)
-      if (!signature || signature.length !== 64) throw new HookguardError('signature.malformed', { reason: 'x-signature-ed25519 is not 128 hex digits' })
+      if (!signature || signature.length !== 64)
+        throw new HookguardError('signature.malformed', { reason: 'x-signature-ed25519 is not 128 hex digits' })
       const ok = await backend.verifyEd25519(publicKey, concatBytes([timestampText!, request.body]), signature)
       if (!ok) throw invalidSignature()
       return { timestamp }
@@ -114,16 +122,22 @@ export function discord(options: DiscordOptions): Provider {
         throw new HookguardError('body.malformed', { reason: 'interaction is not a JSON object' })
       }
       const { type, id } = payload as { type?: unknown; id?: unknown }
-      if (typeof type !== 'number' || !Number.isInteger(type)) throw new HookguardError('body.malformed', { reason: 'interaction has no numeric type' })
+      if (typeof type !== 'number' || !Number.isInteger(type))
+        throw new HookguardError('body.malformed', { reason: 'interaction has no numeric type' })
       const typeName = INTERACTION_TYPES[type] ?? `TYPE_${type}`
       if (type === PING) {
-        return { type: typeName, handshake: { status: 200, headers: { 'content-type': 'application/json' }, body: PONG_BODY } }
+        return {
+          type: typeName,
+          handshake: { status: 200, headers: { 'content-type': 'application/json' }, body: PONG_BODY },
+        }
       }
       return { id: typeof id === 'string' && id.length <= MAX_ID_LENGTH ? id : undefined, type: typeName }
     },
     acknowledge(event) {
       const body = JSON.stringify(respond(event.payload as Record<string, unknown>))
-      return typeof body === 'string' ? { status: 200, headers: { 'content-type': 'application/json' }, body } : undefined
+      return typeof body === 'string'
+        ? { status: 200, headers: { 'content-type': 'application/json' }, body }
+        : undefined
     },
   }
   if (privateKey) {
@@ -133,9 +147,15 @@ export function discord(options: DiscordOptions): Provider {
         const message = concatBytes([timestamp, toBytes(sign.body)])
         const signature = await backend.signEd25519(privateKey, message)
         // A private key that is not the public key's twin would sign requests this provider refuses.
-        if (!(await backend.verifyEd25519(publicKey, message, signature))) throw configError('discord: privateKey does not belong to publicKey')
+        if (!(await backend.verifyEd25519(publicKey, message, signature)))
+          throw configError('discord: privateKey does not belong to publicKey')
         return {
-          headers: { 'content-type': 'application/json', ...sign.headers, 'x-signature-ed25519': encodeHex(signature), 'x-signature-timestamp': timestamp },
+          headers: {
+            'content-type': 'application/json',
+            ...sign.headers,
+            'x-signature-ed25519': encodeHex(signature),
+            'x-signature-timestamp': timestamp,
+          },
           body: sign.body,
         }
       },

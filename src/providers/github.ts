@@ -39,7 +39,9 @@ function isForm(request: ProviderRequest): boolean {
 export function github(options: GitHubOptions): Provider {
   const name = 'github'
   if ('tolerance' in options && (options as ProviderOptions).tolerance !== undefined) {
-    throw configError('github: GitHub signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
+    throw configError(
+      'github: GitHub signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
+    )
   }
   // GitHub lets users pick any secret (its SDK's own tests use 8 bytes); below that is refused as weak.
   const keys = resolveSecrets(name, options.secret, { minBytes: 8 })
@@ -67,7 +69,8 @@ export function github(options: GitHubOptions): Provider {
       // Form-encoded deliveries carry the JSON in a `payload` field.
       const form = parseForm(request.body)
       const payload = form.payload
-      if (typeof payload !== 'string') throw new HookguardError('body.malformed', { reason: 'form body has no payload field' })
+      if (typeof payload !== 'string')
+        throw new HookguardError('body.malformed', { reason: 'form body has no payload field' })
       return parseJson(new TextEncoder().encode(payload))
     },
     describe(_payload, _request, verification) {

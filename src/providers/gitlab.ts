@@ -21,7 +21,15 @@
 import { constantTimeEqual } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
-import { invalidSignature, parseJson, readHeader, requireSignatureHeader, resolveBackend, resolveSecrets, type ProviderOptions } from './shared.js'
+import {
+  invalidSignature,
+  parseJson,
+  readHeader,
+  requireSignatureHeader,
+  resolveBackend,
+  resolveSecrets,
+  type ProviderOptions,
+} from './shared.js'
 
 export type GitLabOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
 
@@ -39,7 +47,9 @@ export function gitlab(options: GitLabOptions): Provider {
   const name = 'gitlab'
   const raw = options as ProviderOptions
   if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError('gitlab: GitLab sends no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
+    throw configError(
+      'gitlab: GitLab sends no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
+    )
   }
   const keys = resolveSecrets(name, options?.secret)
   const backend = resolveBackend(options.crypto)
@@ -53,13 +63,16 @@ export function gitlab(options: GitLabOptions): Provider {
     tolerance: undefined,
     sensitiveHeaders: ['x-gitlab-token'],
     async verify(request) {
-      const token = await backend.hmac('sha256', blind, [utf8.encode(requireSignatureHeader(request, 'x-gitlab-token'))])
+      const token = await backend.hmac('sha256', blind, [
+        utf8.encode(requireSignatureHeader(request, 'x-gitlab-token')),
+      ])
       // Every key is compared, so the time taken does not tell which one matched.
       let matched = false
       for (const digest of await expected) if (constantTimeEqual(digest, token)) matched = true
       if (!matched) throw invalidSignature('x-gitlab-token does not match')
       const id = readHeader(request, 'idempotency-key') || readHeader(request, 'x-gitlab-event-uuid')
-      if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'neither idempotency-key nor x-gitlab-event-uuid is present' })
+      if (id === undefined || id === '')
+        throw new HookguardError('id.missing', { reason: 'neither idempotency-key nor x-gitlab-event-uuid is present' })
       const type = readHeader(request, 'x-gitlab-event')
       return { id, type: type || undefined }
     },

@@ -79,7 +79,8 @@ function parseTemplate(template: string): Template {
 
 function headerName(option: string, value: unknown): string | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) throw configError(`hmac: ${option} must be a header name`)
+  if (typeof value !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value))
+    throw configError(`hmac: ${option} must be a header name`)
   return value.toLowerCase()
 }
 
@@ -88,11 +89,13 @@ export function hmac(options: HmacOptions): Provider {
   const name = options.name ?? 'hmac'
   checkProviderName(name)
   const algorithm = options.algorithm ?? 'sha256'
-  if (!['sha1', 'sha256', 'sha512'].includes(algorithm)) throw configError(`${name}: algorithm must be 'sha256', 'sha512' or 'sha1'`)
+  if (!['sha1', 'sha256', 'sha512'].includes(algorithm))
+    throw configError(`${name}: algorithm must be 'sha256', 'sha512' or 'sha1'`)
   const encoding = options.encoding ?? 'hex'
   if (encoding !== 'hex' && encoding !== 'base64') throw configError(`${name}: encoding must be 'hex' or 'base64'`)
   const secretEncoding = options.secretEncoding ?? 'utf8'
-  if (!['utf8', 'hex', 'base64'].includes(secretEncoding)) throw configError(`${name}: secretEncoding must be 'utf8', 'hex' or 'base64'`)
+  if (!['utf8', 'hex', 'base64'].includes(secretEncoding))
+    throw configError(`${name}: secretEncoding must be 'utf8', 'hex' or 'base64'`)
   const keys = resolveSecrets(name, options.secret, {
     decode:
       secretEncoding === 'utf8'
@@ -111,30 +114,43 @@ export function hmac(options: HmacOptions): Provider {
   const prefix = options.prefix ?? ''
   if (typeof prefix !== 'string') throw configError(`${name}: prefix must be a string`)
   const separator = options.separator
-  if (separator !== undefined && (typeof separator !== 'string' || separator === '')) throw configError(`${name}: separator must be a non-empty string`)
+  if (separator !== undefined && (typeof separator !== 'string' || separator === ''))
+    throw configError(`${name}: separator must be a non-empty string`)
   // A separator that can occur inside a signature or its prefix would split valid headers apart.
-  if (separator !== undefined && (prefix.includes(separator) || [...separator].some((c) => (encoding === 'hex' ? /[0-9a-fA-F]/ : /[A-Za-z0-9+/=]/).test(c)))) {
+  if (
+    separator !== undefined &&
+    (prefix.includes(separator) ||
+      [...separator].some((c) => (encoding === 'hex' ? /[0-9a-fA-F]/ : /[A-Za-z0-9+/=]/).test(c)))
+  ) {
     throw configError(`${name}: separator must not occur in the prefix or in ${encoding} signatures`)
   }
   for (const field of ['idField', 'typeField'] as const) {
-    if (options[field] !== undefined && (typeof options[field] !== 'string' || options[field] === '')) throw configError(`${name}: ${field} must be a non-empty string`)
+    if (options[field] !== undefined && (typeof options[field] !== 'string' || options[field] === ''))
+      throw configError(`${name}: ${field} must be a non-empty string`)
   }
-  if (options.signedContent !== undefined && typeof options.signedContent !== 'string') throw configError(`${name}: signedContent must be a string`)
+  if (options.signedContent !== undefined && typeof options.signedContent !== 'string')
+    throw configError(`${name}: signedContent must be a string`)
   const template = parseTemplate(options.signedContent ?? (timestampHeader ? '{timestamp}.{body}' : '{body}'))
   const slots = template.filter((part): part is { slot: Slot } => 'slot' in part).map((part) => part.slot)
-  if (slots.filter((slot) => slot === 'body').length !== 1) throw configError(`${name}: signedContent must contain {body} exactly once`)
-  if (slots.includes('timestamp') && !timestampHeader) throw configError(`${name}: signedContent uses {timestamp} but no timestampHeader is set`)
+  if (slots.filter((slot) => slot === 'body').length !== 1)
+    throw configError(`${name}: signedContent must contain {body} exactly once`)
+  if (slots.includes('timestamp') && !timestampHeader)
+    throw configError(`${name}: signedContent uses {timestamp} but no timestampHeader is set`)
   // An unsigned timestamp can be rewritten by whoever replays the request, so checking it would protect nothing.
-  if (timestampHeader && !slots.includes('timestamp')) throw configError(`${name}: signedContent must contain {timestamp} when timestampHeader is set`)
+  if (timestampHeader && !slots.includes('timestamp'))
+    throw configError(`${name}: signedContent must contain {timestamp} when timestampHeader is set`)
   if (slots.includes('id') && !idHeader) throw configError(`${name}: signedContent uses {id} but no idHeader is set`)
   const tolerance = timestampHeader ? resolveTolerance(name, options) : undefined
-  if (!timestampHeader && options.tolerance !== undefined) throw configError(`${name}: tolerance needs a timestampHeader`)
+  if (!timestampHeader && options.tolerance !== undefined)
+    throw configError(`${name}: tolerance needs a timestampHeader`)
   const backend = resolveBackend(options.crypto)
   const decode = encoding === 'hex' ? decodeHex : (text: string) => decodeBase64(text)
   const encode = encoding === 'hex' ? encodeHex : (bytes: Uint8Array) => encodeBase64(bytes)
 
   function pieces(body: Uint8Array | string, timestamp: string | undefined, id: string | undefined): Piece[] {
-    return template.map((part) => ('text' in part ? part.text : part.slot === 'body' ? body : part.slot === 'timestamp' ? timestamp! : id!))
+    return template.map((part) =>
+      'text' in part ? part.text : part.slot === 'body' ? body : part.slot === 'timestamp' ? timestamp! : id!,
+    )
   }
 
   return {
@@ -144,10 +160,12 @@ export function hmac(options: HmacOptions): Provider {
     verify(request: ProviderRequest) {
       const header = requireSignatureHeader(request, signatureHeader)
       const entries = separator === undefined ? [header] : header.split(separator).filter((entry) => entry !== '')
-      if (entries.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
+      if (entries.length > MAX_SIGNATURE_ENTRIES)
+        throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
       const received: Uint8Array[] = []
       for (const entry of entries) {
-        if (!entry.startsWith(prefix)) throw new HookguardError('signature.malformed', { reason: `${signatureHeader} lacks the expected prefix` })
+        if (!entry.startsWith(prefix))
+          throw new HookguardError('signature.malformed', { reason: `${signatureHeader} lacks the expected prefix` })
         const bytes = decode(entry.slice(prefix.length))
         if (!bytes) throw new HookguardError('signature.malformed', { reason: `${signatureHeader} is not ${encoding}` })
         received.push(bytes)
@@ -161,15 +179,24 @@ export function hmac(options: HmacOptions): Provider {
       }
       const id = idHeader ? readHeader(request, idHeader) : undefined
       if (slots.includes('id') && !id) throw new HookguardError('id.missing', { reason: `${idHeader} is missing` })
-      const verification = { timestamp, id: id || undefined, type: (typeHeader && readHeader(request, typeHeader)) || undefined }
-      return requireMatch(matchHmac(backend, algorithm, keys, pieces(request.body, timestampText, id), received), verification)
+      const verification = {
+        timestamp,
+        id: id || undefined,
+        type: (typeHeader && readHeader(request, typeHeader)) || undefined,
+      }
+      return requireMatch(
+        matchHmac(backend, algorithm, keys, pieces(request.body, timestampText, id), received),
+        verification,
+      )
     },
     parse: (request) => parseJson(request.body),
     async describe(payload, request, verification) {
       const record = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {}
       const fieldId = options.idField !== undefined ? record[options.idField] : undefined
-      let id = verification.id ?? (typeof fieldId === 'string' || typeof fieldId === 'number' ? String(fieldId) : undefined)
-      if (id === undefined && (idHeader || options.idField)) throw new HookguardError('id.missing', { reason: 'event id not found' })
+      let id =
+        verification.id ?? (typeof fieldId === 'string' || typeof fieldId === 'number' ? String(fieldId) : undefined)
+      if (id === undefined && (idHeader || options.idField))
+        throw new HookguardError('id.missing', { reason: 'event id not found' })
       // Without a configured id, the body hash is the id: exact resends dedupe, edited ones do not.
       id ??= await bodyHashId(backend, request.body)
       const fieldType = options.typeField !== undefined ? record[options.typeField] : undefined
@@ -179,7 +206,11 @@ export function hmac(options: HmacOptions): Provider {
       const timestamp = timestampHeader ? String(signingTimestamp(sign)) : undefined
       const id = sign.id ?? (idHeader ? crypto.randomUUID() : undefined)
       const mac = await backend.hmac(algorithm, keys[0]!, pieces(sign.body, timestamp, id))
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...sign.headers, [signatureHeader]: prefix + encode(mac) }
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...sign.headers,
+        [signatureHeader]: prefix + encode(mac),
+      }
       if (timestampHeader) headers[timestampHeader] = timestamp!
       if (idHeader && id) headers[idHeader] = id
       return { headers, body: sign.body }

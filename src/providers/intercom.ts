@@ -41,7 +41,9 @@ export function intercom(options: IntercomOptions): Provider {
   const name = 'intercom'
   const raw = options as ProviderOptions
   if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError('intercom: Intercom signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
+    throw configError(
+      'intercom: Intercom signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
+    )
   }
   const keys = resolveSecrets(name, options?.secret)
   const backend = resolveBackend(options.crypto)
@@ -62,7 +64,11 @@ export function intercom(options: IntercomOptions): Provider {
     async [SIGN](sign: SignOptions) {
       const mac = await backend.hmac('sha1', keys[0]!, [sign.body])
       return {
-        headers: { 'content-type': 'application/json', ...sign.headers, 'x-hub-signature': `${PREFIX}${encodeHex(mac)}` },
+        headers: {
+          'content-type': 'application/json',
+          ...sign.headers,
+          'x-hub-signature': `${PREFIX}${encodeHex(mac)}`,
+        },
         body: sign.body,
       }
     },

@@ -49,7 +49,8 @@ function withWebhookTimestamp(sign: SignOptions): string | Uint8Array {
   } catch {
     return sign.body
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || 'webhookTimestamp' in payload) return sign.body
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || 'webhookTimestamp' in payload)
+    return sign.body
   const ms = sign.timestamp !== undefined ? signingTimestamp(sign) * 1000 : (sign.now ?? Date.now)()
   return JSON.stringify({ ...payload, webhookTimestamp: ms })
 }
@@ -65,7 +66,11 @@ function withWebhookTimestamp(sign: SignOptions): string | Uint8Array {
 export function linear(options: LinearOptions): Provider {
   const name = 'linear'
   const keys = resolveSecrets(name, options?.secret)
-  const tolerance = resolveTolerance(name, { ...options, tolerance: options.skipTimestampCheck === true ? options.tolerance : (options.tolerance ?? DEFAULT_LINEAR_TOLERANCE) })
+  const tolerance = resolveTolerance(name, {
+    ...options,
+    tolerance:
+      options.skipTimestampCheck === true ? options.tolerance : (options.tolerance ?? DEFAULT_LINEAR_TOLERANCE),
+  })
   const backend = resolveBackend(options.crypto)
 
   return {
@@ -75,17 +80,24 @@ export function linear(options: LinearOptions): Provider {
     async verify(request) {
       const header = requireSignatureHeader(request, 'linear-signature')
       const signature = decodeHex(header)
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'linear-signature is not 64 hex digits' })
+      if (!signature || signature.length !== 32)
+        throw new HookguardError('signature.malformed', { reason: 'linear-signature is not 64 hex digits' })
       if (!(await matchHmac(backend, 'sha256', keys, [request.body], [signature]))) throw invalidSignature()
       const id = readHeader(request, 'linear-delivery')
-      if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'linear-delivery is missing' })
+      if (id === undefined || id === '')
+        throw new HookguardError('id.missing', { reason: 'linear-delivery is missing' })
       const type = readHeader(request, 'linear-event') || undefined
       if (tolerance === undefined) return { id, type }
       const payload = parseJson(request.body)
-      const ms = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).webhookTimestamp : undefined
+      const ms =
+        typeof payload === 'object' && payload !== null
+          ? (payload as Record<string, unknown>).webhookTimestamp
+          : undefined
       if (ms === undefined) throw new HookguardError('timestamp.missing', { reason: 'body has no webhookTimestamp' })
       if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
-        throw new HookguardError('timestamp.malformed', { reason: 'webhookTimestamp is not a whole number of milliseconds' })
+        throw new HookguardError('timestamp.malformed', {
+          reason: 'webhookTimestamp is not a whole number of milliseconds',
+        })
       }
       checkTimestamp(ms / 1000, request.now, tolerance)
       return { id, type, timestamp: Math.floor(ms / 1000) }
@@ -112,4 +124,3 @@ export function linear(options: LinearOptions): Provider {
     },
   }
 }
-

@@ -42,7 +42,9 @@ function isForm(request: ProviderRequest): boolean {
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined
 }
 
 // Mailgun sends 50 hex-like characters; any visible ASCII up to 256 is taken.
@@ -61,7 +63,8 @@ export function mailgun(options: MailgunOptions): Provider {
   const keys = resolveSecrets(name, options?.secret)
   const tolerance = resolveTolerance(name, options)
   const backend = resolveBackend(options.crypto)
-  const parse = (request: ProviderRequest): unknown => (isForm(request) ? parseForm(request.body) : parseJson(request.body))
+  const parse = (request: ProviderRequest): unknown =>
+    isForm(request) ? parseForm(request.body) : parseJson(request.body)
 
   return {
     name,
@@ -70,15 +73,21 @@ export function mailgun(options: MailgunOptions): Provider {
     async verify(request) {
       const payload = record(parse(request))
       const fields = isForm(request) ? payload : record(payload?.signature)
-      if (fields === undefined) throw new HookguardError('signature.missing', { reason: 'body has no signature object' })
+      if (fields === undefined)
+        throw new HookguardError('signature.missing', { reason: 'body has no signature object' })
       const { timestamp: timestampText, token, signature: signatureText } = fields
-      if (signatureText === undefined || signatureText === '') throw new HookguardError('signature.missing', { reason: 'signature.signature is missing' })
-      if (typeof signatureText !== 'string') throw new HookguardError('signature.malformed', { reason: 'signature.signature is not a string' })
+      if (signatureText === undefined || signatureText === '')
+        throw new HookguardError('signature.missing', { reason: 'signature.signature is missing' })
+      if (typeof signatureText !== 'string')
+        throw new HookguardError('signature.malformed', { reason: 'signature.signature is not a string' })
       const signature = decodeHex(signatureText)
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'signature.signature is not 64 hex digits' })
-      if (timestampText !== undefined && typeof timestampText !== 'string') throw new HookguardError('timestamp.malformed', { reason: 'signature.timestamp is not a string' })
+      if (!signature || signature.length !== 32)
+        throw new HookguardError('signature.malformed', { reason: 'signature.signature is not 64 hex digits' })
+      if (timestampText !== undefined && typeof timestampText !== 'string')
+        throw new HookguardError('timestamp.malformed', { reason: 'signature.timestamp is not a string' })
       const timestamp = parseTimestamp(timestampText, 'signature.timestamp')
-      if (typeof token !== 'string' || !TOKEN_RE.test(token)) throw new HookguardError('signature.malformed', { reason: 'signature.token is missing or not visible ASCII' })
+      if (typeof token !== 'string' || !TOKEN_RE.test(token))
+        throw new HookguardError('signature.malformed', { reason: 'signature.token is missing or not visible ASCII' })
       checkTimestamp(timestamp, request.now, tolerance)
       if (!(await matchHmac(backend, 'sha256', keys, [timestampText!, token], [signature]))) throw invalidSignature()
       return { timestamp, id: token }

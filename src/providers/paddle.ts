@@ -55,29 +55,37 @@ export function paddle(options: PaddleOptions): Provider {
     async verify(request) {
       const header = requireSignatureHeader(request, 'paddle-signature')
       const pairs = header.split(';')
-      if (pairs.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many entries in paddle-signature' })
+      if (pairs.length > MAX_SIGNATURE_ENTRIES)
+        throw new HookguardError('signature.malformed', { reason: 'too many entries in paddle-signature' })
       let timestampText: string | undefined
       const received: Uint8Array[] = []
       for (const pair of pairs) {
         const match = PAIR_RE.exec(pair)
-        if (!match) throw new HookguardError('signature.malformed', { reason: 'paddle-signature is not a list of key=value pairs' })
+        if (!match)
+          throw new HookguardError('signature.malformed', {
+            reason: 'paddle-signature is not a list of key=value pairs',
+          })
         const [, key, value] = match as unknown as [string, string, string]
         if (key === 'ts') {
           // Two timestamps would let a forger pick which one we check.
-          if (timestampText !== undefined) throw new HookguardError('signature.malformed', { reason: 'paddle-signature has more than one ts' })
+          if (timestampText !== undefined)
+            throw new HookguardError('signature.malformed', { reason: 'paddle-signature has more than one ts' })
           timestampText = value
         } else if (key === 'h1') {
           const bytes = decodeHex(value)
-          if (!bytes || bytes.length !== 32) throw new HookguardError('signature.malformed', { reason: 'paddle-signature h1 is not 64 hex digits' })
+          if (!bytes || bytes.length !== 32)
+            throw new HookguardError('signature.malformed', { reason: 'paddle-signature h1 is not 64 hex digits' })
           received.push(bytes)
         }
         // Unknown schemes are ignored so Paddle can add one without breaking receivers.
       }
-      if (timestampText === undefined) throw new HookguardError('timestamp.missing', { reason: 'paddle-signature has no ts' })
+      if (timestampText === undefined)
+        throw new HookguardError('timestamp.missing', { reason: 'paddle-signature has no ts' })
       const timestamp = parseTimestamp(timestampText, 'paddle-signature ts')
       checkTimestamp(timestamp, request.now, tolerance)
       if (received.length === 0) throw invalidSignature('paddle-signature has no h1 signature')
-      if (!(await matchHmac(backend, 'sha256', keys, [`${timestampText}:`, request.body], received))) throw invalidSignature()
+      if (!(await matchHmac(backend, 'sha256', keys, [`${timestampText}:`, request.body], received)))
+        throw invalidSignature()
       return { timestamp }
     },
     parse: (request) => parseJson(request.body),

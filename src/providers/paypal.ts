@@ -21,10 +21,27 @@
  *
  * @module
  */
-import { crc32, decodeBase64, encodeBase64, toArrayBuffer, type CryptoBackend, type PublicKeyAlgorithm } from '../crypto.js'
+import {
+  crc32,
+  decodeBase64,
+  encodeBase64,
+  toArrayBuffer,
+  type CryptoBackend,
+  type PublicKeyAlgorithm,
+} from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
-import { checkTimestamp, invalidSignature, parseJson, readHeader, requireSignatureHeader, resolveBackend, resolveTolerance, signingTimestamp, stringField } from './shared.js'
+import {
+  checkTimestamp,
+  invalidSignature,
+  parseJson,
+  readHeader,
+  requireSignatureHeader,
+  resolveBackend,
+  resolveTolerance,
+  signingTimestamp,
+  stringField,
+} from './shared.js'
 
 export interface PayPalOptions {
   /** Required: the webhook's id from the PayPal developer dashboard (letters and digits). It is part of what PayPal signs. */
@@ -65,7 +82,10 @@ const HOSTS = {
   live: ['api.paypal.com', 'api-m.paypal.com'],
   sandbox: ['api.sandbox.paypal.com', 'api-m.sandbox.paypal.com'],
 } as const
-const SUBJECTS = { live: 'messageverificationcerts.paypal.com', sandbox: 'messageverificationcerts.sandbox.paypal.com' } as const
+const SUBJECTS = {
+  live: 'messageverificationcerts.paypal.com',
+  sandbox: 'messageverificationcerts.sandbox.paypal.com',
+} as const
 const CERT_PATH_RE = /^\/v1\/notifications\/certs\/[A-Za-z0-9._-]{1,128}$/
 const AUTH_ALGO = 'SHA256withRSA'
 /** Printable ASCII without `|`, which would make the signed string ambiguous. */
@@ -78,11 +98,26 @@ const MAX_CHAIN = 5
 export function parseRfc3339(text: string): number | undefined {
   const m = RFC3339_RE.exec(text)
   if (!m) return undefined
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   const ms = Date.UTC(year, month - 1, day, hour, minute, second)
   const check = new Date(ms)
   // Date.UTC rolls 2026-02-30 over to March; a round trip catches it.
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  )
+    return undefined
   let offset = 0
   const zone = m[8]!
   if (zone !== 'Z') {
@@ -159,7 +194,12 @@ interface Certificate {
 
 function parseTime(bytes: Uint8Array, tlv: Tlv): number {
   const text = String.fromCharCode(...bytes.subarray(tlv.valueStart, tlv.end))
-  const m = tlv.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : tlv.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null
+  const m =
+    tlv.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+      : tlv.tag === 0x18
+        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
+        : null
   if (!m) throw new DerError('bad time')
   let year = Number(m[1])
   if (tlv.tag === 0x17) year += year < 50 ? 2000 : 1900
@@ -168,9 +208,9 @@ function parseTime(bytes: Uint8Array, tlv: Tlv): number {
 
 function commonNamesOf(bytes: Uint8Array, name: Tlv): string[] {
   const names: string[] = []
-  for (let p = name.valueStart; p < name.end; ) {
+  for (let p = name.valueStart; p < name.end;) {
     const set = expectTag(bytes, p, name.end, 0x31)
-    for (let q = set.valueStart; q < set.end; ) {
+    for (let q = set.valueStart; q < set.end;) {
       const attribute = expectTag(bytes, q, set.end, 0x30)
       const oid = expectTag(bytes, attribute.valueStart, attribute.end, 0x06)
       const value = readTlv(bytes, oid.end, attribute.end)
@@ -187,7 +227,7 @@ function commonNamesOf(bytes: Uint8Array, name: Tlv): string[] {
 
 function isCertificateAuthority(bytes: Uint8Array, extensions: Tlv): boolean {
   const list = expectTag(bytes, extensions.valueStart, extensions.end, 0x30)
-  for (let p = list.valueStart; p < list.end; ) {
+  for (let p = list.valueStart; p < list.end;) {
     const extension = expectTag(bytes, p, list.end, 0x30)
     const oid = expectTag(bytes, extension.valueStart, extension.end, 0x06)
     if (hex(bytes.subarray(oid.valueStart, oid.end)) === OID_BASIC_CONSTRAINTS) {
@@ -219,7 +259,8 @@ function parseCertificate(der: Uint8Array): Certificate {
   expectTag(der, p, tbs.end, 0x02) // serial
   const innerAlgorithm = expectTag(der, field.end, tbs.end, 0x30)
   // The signed algorithm must be the one the outer signature claims.
-  if (hex(der.subarray(innerAlgorithm.start, innerAlgorithm.end)) !== hex(der.subarray(algorithm.start, algorithm.end))) throw new DerError('algorithm mismatch')
+  if (hex(der.subarray(innerAlgorithm.start, innerAlgorithm.end)) !== hex(der.subarray(algorithm.start, algorithm.end)))
+    throw new DerError('algorithm mismatch')
   const issuer = expectTag(der, innerAlgorithm.end, tbs.end, 0x30)
   const validity = expectTag(der, issuer.end, tbs.end, 0x30)
   const notBefore = readTlv(der, validity.valueStart, validity.end)
@@ -227,7 +268,7 @@ function parseCertificate(der: Uint8Array): Certificate {
   const subject = expectTag(der, validity.end, tbs.end, 0x30)
   const spki = expectTag(der, subject.end, tbs.end, 0x30)
   let isCA = false
-  for (let q = spki.end; q < tbs.end; ) {
+  for (let q = spki.end; q < tbs.end;) {
     const optional = readTlv(der, q, tbs.end)
     if (optional.tag === 0xa3) isCA = isCertificateAuthority(der, optional)
     q = optional.end
@@ -306,13 +347,16 @@ async function checkChain(
   let notBefore = -Infinity
   let notAfter = Infinity
   const signedBy = async (cert: Certificate, issuer: Certificate): Promise<boolean> =>
-    cert.issuer === issuer.subject && cert.signatureAlgorithm !== undefined && (await verify(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature))
+    cert.issuer === issuer.subject &&
+    cert.signatureAlgorithm !== undefined &&
+    (await verify(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature))
   for (let i = 0; i < certs.length; i++) {
     const cert = certs[i]!
     notBefore = Math.max(notBefore, cert.notBefore)
     notAfter = Math.min(notAfter, cert.notAfter)
     const issuer = certs[i + 1]
-    if (issuer && !(issuer.isCA && (await signedBy(cert, issuer)))) throw invalidSignature('certificate chain is broken (issuer is not a CA or did not sign)')
+    if (issuer && !(issuer.isCA && (await signedBy(cert, issuer))))
+      throw invalidSignature('certificate chain is broken (issuer is not a CA or did not sign)')
   }
   if (roots) {
     const last = certs[certs.length - 1]!
@@ -329,7 +373,11 @@ async function checkChain(
 }
 
 async function defaultFetchCertificate(url: string): Promise<string | undefined> {
-  const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(10_000), headers: { accept: 'application/x-pem-file, text/plain' } })
+  const response = await fetch(url, {
+    redirect: 'error',
+    signal: AbortSignal.timeout(10_000),
+    headers: { accept: 'application/x-pem-file, text/plain' },
+  })
   // A 4xx is PayPal's definite "no such certificate"; anything else may pass.
   if (response.status >= 400 && response.status < 500) return undefined
   if (!response.ok) throw new Error(`certificate fetch answered ${response.status}`)
@@ -372,34 +420,47 @@ export function allowedCertificateUrl(text: string, hosts: readonly string[]): s
  */
 export function paypal(options: PayPalOptions): Provider {
   const name = 'paypal'
-  if (!options || typeof options !== 'object') throw configError('paypal: pass { webhookId } — the webhook id from the PayPal developer dashboard')
+  if (!options || typeof options !== 'object')
+    throw configError('paypal: pass { webhookId } — the webhook id from the PayPal developer dashboard')
   const { webhookId } = options
   if (typeof webhookId !== 'string' || !/^[A-Za-z0-9]{1,64}$/.test(webhookId)) {
-    throw configError('paypal: webhookId must be the webhook id from the PayPal developer dashboard (letters and digits, e.g. 8PT597110X687430LKGECATA)')
+    throw configError(
+      'paypal: webhookId must be the webhook id from the PayPal developer dashboard (letters and digits, e.g. 8PT597110X687430LKGECATA)',
+    )
   }
   const environment = options.environment ?? 'live'
-  if (environment !== 'live' && environment !== 'sandbox') throw configError(`paypal: environment must be 'live' or 'sandbox'`)
+  if (environment !== 'live' && environment !== 'sandbox')
+    throw configError(`paypal: environment must be 'live' or 'sandbox'`)
   const hosts = HOSTS[environment]
   const subject = SUBJECTS[environment]
   const tolerance = resolveTolerance(name, options)
   const backend = resolveBackend(options.crypto)
   const verifyPublicKey = backend.verifyPublicKey?.bind(backend)
-  if (!verifyPublicKey) throw configError('paypal: the crypto backend has no verifyPublicKey (RSA); use nodeCryptoBackend() or webCryptoBackend()')
+  if (!verifyPublicKey)
+    throw configError(
+      'paypal: the crypto backend has no verifyPublicKey (RSA); use nodeCryptoBackend() or webCryptoBackend()',
+    )
   const fetchCertificate = options.fetchCertificate ?? defaultFetchCertificate
-  if (typeof fetchCertificate !== 'function') throw configError('paypal: fetchCertificate must be a function (url) => Promise<string>')
+  if (typeof fetchCertificate !== 'function')
+    throw configError('paypal: fetchCertificate must be a function (url) => Promise<string>')
   const cacheSize = options.cacheSize ?? 16
-  if (!Number.isInteger(cacheSize) || cacheSize < 1 || cacheSize > 1024) throw configError('paypal: cacheSize must be an integer from 1 to 1024')
+  if (!Number.isInteger(cacheSize) || cacheSize < 1 || cacheSize > 1024)
+    throw configError('paypal: cacheSize must be an integer from 1 to 1024')
   let roots: () => Map<string, Certificate[]> | undefined
   if (options.trustedRoots === false) {
     roots = () => undefined
   } else if (options.trustedRoots !== undefined) {
-    if (!Array.isArray(options.trustedRoots) || options.trustedRoots.some((pem) => typeof pem !== 'string')) throw configError('paypal: trustedRoots must be an array of PEM strings, or false')
+    if (!Array.isArray(options.trustedRoots) || options.trustedRoots.some((pem) => typeof pem !== 'string'))
+      throw configError('paypal: trustedRoots must be an array of PEM strings, or false')
     const index = indexRoots(options.trustedRoots)
     if (index.size === 0) throw configError('paypal: trustedRoots holds no readable PEM certificate')
     roots = () => index
   } else {
     const pems = runtimeRootPems()
-    if (!pems) throw configError('paypal: this runtime has no node:tls root store; pass trustedRoots (PEM roots) or trustedRoots: false')
+    if (!pems)
+      throw configError(
+        'paypal: this runtime has no node:tls root store; pass trustedRoots (PEM roots) or trustedRoots: false',
+      )
     // Parsing ~150 roots takes a while: done once per process, on the first certificate check.
     roots = () => (systemRoots ??= indexRoots(pems))
   }
@@ -426,11 +487,15 @@ export function paypal(options: PayPalOptions): Provider {
       let pem: string | undefined
       try {
         pem = await fetchCertificate(url)
-        if (pem !== undefined && pem !== null && typeof pem !== 'string') throw new TypeError('fetchCertificate must resolve to PEM text or undefined')
+        if (pem !== undefined && pem !== null && typeof pem !== 'string')
+          throw new TypeError('fetchCertificate must resolve to PEM text or undefined')
       } catch (error) {
         // Not cached: the next delivery tries again.
         cache.delete(url)
-        throw new HookguardError('certificate.unavailable', { reason: 'could not fetch the PayPal certificate', cause: error })
+        throw new HookguardError('certificate.unavailable', {
+          reason: 'could not fetch the PayPal certificate',
+          cause: error,
+        })
       }
       if (pem === undefined || pem === null) {
         cache.delete(url)
@@ -460,23 +525,40 @@ export function paypal(options: PayPalOptions): Provider {
       const transmissionTime = readHeader(request, 'paypal-transmission-time')
       const certUrlText = readHeader(request, 'paypal-cert-url')
       const authAlgo = readHeader(request, 'paypal-auth-algo')
-      if (transmissionId === undefined || transmissionTime === undefined || certUrlText === undefined || authAlgo === undefined) {
-        throw new HookguardError('signature.missing', { reason: 'a PAYPAL-TRANSMISSION-ID/-TIME, PAYPAL-CERT-URL or PAYPAL-AUTH-ALGO header is missing' })
+      if (
+        transmissionId === undefined ||
+        transmissionTime === undefined ||
+        certUrlText === undefined ||
+        authAlgo === undefined
+      ) {
+        throw new HookguardError('signature.missing', {
+          reason: 'a PAYPAL-TRANSMISSION-ID/-TIME, PAYPAL-CERT-URL or PAYPAL-AUTH-ALGO header is missing',
+        })
       }
       if (authAlgo !== AUTH_ALGO) throw invalidSignature('PAYPAL-AUTH-ALGO is not SHA256withRSA')
-      if (!TRANSMISSION_ID_RE.test(transmissionId)) throw new HookguardError('header.malformed', { reason: 'PAYPAL-TRANSMISSION-ID is malformed' })
+      if (!TRANSMISSION_ID_RE.test(transmissionId))
+        throw new HookguardError('header.malformed', { reason: 'PAYPAL-TRANSMISSION-ID is malformed' })
       const timestamp = parseRfc3339(transmissionTime)
-      if (timestamp === undefined) throw new HookguardError('timestamp.malformed', { reason: 'PAYPAL-TRANSMISSION-TIME is not an RFC 3339 date-time' })
+      if (timestamp === undefined)
+        throw new HookguardError('timestamp.malformed', {
+          reason: 'PAYPAL-TRANSMISSION-TIME is not an RFC 3339 date-time',
+        })
       checkTimestamp(timestamp, request.now, tolerance)
       const signature = decodeBase64(signatureText)
-      if (!signature || signature.length < 256 || signature.length > 1024) throw new HookguardError('signature.malformed', { reason: 'PAYPAL-TRANSMISSION-SIG is not base64 of an RSA signature' })
+      if (!signature || signature.length < 256 || signature.length > 1024)
+        throw new HookguardError('signature.malformed', {
+          reason: 'PAYPAL-TRANSMISSION-SIG is not base64 of an RSA signature',
+        })
       const certUrl = allowedCertificateUrl(certUrlText, hosts)
       if (!certUrl) throw invalidSignature(`PAYPAL-CERT-URL is not a ${environment} PayPal certificate URL`)
 
       const certificate = await certificateFor(certUrl)
       const nowSeconds = request.now / 1000
-      if (nowSeconds < certificate.notBefore || nowSeconds > certificate.notAfter) throw invalidSignature('certificate is outside its validity period')
-      const message = new TextEncoder().encode(`${transmissionId}|${transmissionTime}|${webhookId}|${crc32(request.body)}`)
+      if (nowSeconds < certificate.notBefore || nowSeconds > certificate.notAfter)
+        throw invalidSignature('certificate is outside its validity period')
+      const message = new TextEncoder().encode(
+        `${transmissionId}|${transmissionTime}|${webhookId}|${crc32(request.body)}`,
+      )
       if (!(await verifyPublicKey!('rsa-pkcs1-sha256', certificate.spki, message, signature))) throw invalidSignature()
       return { timestamp: Math.floor(timestamp) }
     },
@@ -495,7 +577,9 @@ export function paypal(options: PayPalOptions): Provider {
         const pem = signing.privateKey.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, '')
         const der = decodeBase64(pem)
         if (!der) throw configError('paypal: signing.privateKey is not valid PEM')
-        key ??= subtle.importKey('pkcs8', toArrayBuffer(der), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign'])
+        key ??= subtle.importKey('pkcs8', toArrayBuffer(der), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+          'sign',
+        ])
         const transmissionId = sign.id ?? globalThis.crypto.randomUUID()
         const transmissionTime = new Date(signingTimestamp(sign) * 1000).toISOString().replace('.000Z', 'Z')
         const body = typeof sign.body === 'string' ? new TextEncoder().encode(sign.body) : sign.body

@@ -13,7 +13,16 @@
  *
  * @module
  */
-import { concatBytes, decodeBase64, ecdsaRawToDer, encodeBase64, encodeHex, toArrayBuffer, toBytes, type CryptoBackend } from '../crypto.js'
+import {
+  concatBytes,
+  decodeBase64,
+  ecdsaRawToDer,
+  encodeBase64,
+  encodeHex,
+  toArrayBuffer,
+  toBytes,
+  type CryptoBackend,
+} from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
 import {
@@ -57,22 +66,33 @@ const TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp'
 const P256_SPKI_PREFIX = '3059301306072a8648ce3d020106082a8648ce3d030107034200'
 
 function pemOrBase64(value: string, label: string): Uint8Array | undefined {
-  const armored = new RegExp(`^-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----\\s*$`).exec(value.trim())
+  const armored = new RegExp(`^-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----\\s*$`).exec(
+    value.trim(),
+  )
   return decodeBase64(armored ? armored[1]!.replace(/\s+/g, '') : value)
 }
 
 function decodePublicKey(value: unknown): Uint8Array {
-  if (typeof value !== 'string') throw configError(`sendgrid: publicKey must be a string, the verification key from Mail Settings → Event Webhook (got ${value === undefined ? 'undefined' : typeof value})`)
+  if (typeof value !== 'string')
+    throw configError(
+      `sendgrid: publicKey must be a string, the verification key from Mail Settings → Event Webhook (got ${value === undefined ? 'undefined' : typeof value})`,
+    )
   const der = pemOrBase64(value, 'PUBLIC KEY')
   if (!der || der.length !== 91 || encodeHex(der.subarray(0, 26)) !== P256_SPKI_PREFIX || der[26] !== 0x04) {
-    throw configError('sendgrid: publicKey must be the base64 P-256 verification key from Mail Settings → Event Webhook (starts with MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE)')
+    throw configError(
+      'sendgrid: publicKey must be the base64 P-256 verification key from Mail Settings → Event Webhook (starts with MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE)',
+    )
   }
   return der
 }
 
 /** Type of the batch: the shared `event` of every entry, or 'batch' when they differ. */
 function batchType(events: unknown[]): string {
-  const types = new Set(events.map((event) => (typeof event === 'object' && event !== null ? (event as { event?: unknown }).event : undefined)))
+  const types = new Set(
+    events.map((event) =>
+      typeof event === 'object' && event !== null ? (event as { event?: unknown }).event : undefined,
+    ),
+  )
   const [only] = types
   return types.size === 1 && typeof only === 'string' && only !== '' ? only : 'batch'
 }
@@ -87,16 +107,21 @@ function batchType(events: unknown[]): string {
  */
 export function sendgrid(options: SendGridOptions): Provider {
   const name = 'sendgrid'
-  if (!options || typeof options !== 'object') throw configError('sendgrid: pass { publicKey } — the Event Webhook verification key')
+  if (!options || typeof options !== 'object')
+    throw configError('sendgrid: pass { publicKey } — the Event Webhook verification key')
   const publicKey = decodePublicKey(options.publicKey)
   const tolerance = resolveTolerance(name, options)
   const backend = resolveBackend(options.crypto)
   const verifyPublicKey = backend.verifyPublicKey?.bind(backend)
-  if (!verifyPublicKey) throw configError('sendgrid: the crypto backend has no verifyPublicKey (ECDSA); use nodeCryptoBackend() or webCryptoBackend()')
+  if (!verifyPublicKey)
+    throw configError(
+      'sendgrid: the crypto backend has no verifyPublicKey (ECDSA); use nodeCryptoBackend() or webCryptoBackend()',
+    )
   let privateKey: Uint8Array | undefined
   if (options.privateKey !== undefined) {
     privateKey = typeof options.privateKey === 'string' ? pemOrBase64(options.privateKey, 'PRIVATE KEY') : undefined
-    if (!privateKey || privateKey.length < 64) throw configError('sendgrid: privateKey must be a PKCS#8 P-256 private key, PEM or base64 DER')
+    if (!privateKey || privateKey.length < 64)
+      throw configError('sendgrid: privateKey must be a PKCS#8 P-256 private key, PEM or base64 DER')
   }
 
   const provider: Provider = {
@@ -110,14 +135,23 @@ export function sendgrid(options: SendGridOptions): Provider {
       checkTimestamp(timestamp, request.now, tolerance)
       const signature = decodeBase64(signatureText)
       // A DER P-256 signature is 8 to 72 bytes.
-      if (!signature || signature.length < 8 || signature.length > 72) throw new HookguardError('signature.malformed', { reason: `${SIGNATURE_HEADER} is not base64 of a DER ECDSA signature` })
-      const ok = await verifyPublicKey!('ecdsa-p256-sha256', publicKey, concatBytes([timestampText!, request.body]), signature)
+      if (!signature || signature.length < 8 || signature.length > 72)
+        throw new HookguardError('signature.malformed', {
+          reason: `${SIGNATURE_HEADER} is not base64 of a DER ECDSA signature`,
+        })
+      const ok = await verifyPublicKey!(
+        'ecdsa-p256-sha256',
+        publicKey,
+        concatBytes([timestampText!, request.body]),
+        signature,
+      )
       if (!ok) throw invalidSignature()
       return { timestamp }
     },
     parse: (request) => parseJson(request.body),
     async describe(payload, request) {
-      if (!Array.isArray(payload)) throw new HookguardError('body.malformed', { reason: 'SendGrid events arrive as a JSON array' })
+      if (!Array.isArray(payload))
+        throw new HookguardError('body.malformed', { reason: 'SendGrid events arrive as a JSON array' })
       return { id: await bodyHashId(backend, request.body), type: batchType(payload) }
     },
   }
@@ -128,14 +162,24 @@ export function sendgrid(options: SendGridOptions): Provider {
       value: async function signSendGrid(sign: SignOptions) {
         const subtle = globalThis.crypto?.subtle
         if (!subtle) throw configError('sendgrid: signing needs Web Crypto (globalThis.crypto.subtle)')
-        key ??= subtle.importKey('pkcs8', toArrayBuffer(privateKey!), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
+        key ??= subtle.importKey('pkcs8', toArrayBuffer(privateKey!), { name: 'ECDSA', namedCurve: 'P-256' }, false, [
+          'sign',
+        ])
         const timestamp = String(signingTimestamp(sign))
         const message = concatBytes([timestamp, toBytes(sign.body)])
-        const raw = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, await key, toArrayBuffer(message)))
+        const raw = new Uint8Array(
+          await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, await key, toArrayBuffer(message)),
+        )
         const signature = ecdsaRawToDer(raw, 32)
-        if (!(await verifyPublicKey!('ecdsa-p256-sha256', publicKey, message, signature))) throw configError('sendgrid: privateKey does not belong to publicKey')
+        if (!(await verifyPublicKey!('ecdsa-p256-sha256', publicKey, message, signature)))
+          throw configError('sendgrid: privateKey does not belong to publicKey')
         return {
-          headers: { 'content-type': 'application/json', ...sign.headers, [SIGNATURE_HEADER]: encodeBase64(signature), [TIMESTAMP_HEADER]: timestamp },
+          headers: {
+            'content-type': 'application/json',
+            ...sign.headers,
+            [SIGNATURE_HEADER]: encodeBase64(signature),
+            [TIMESTAMP_HEADER]: timestamp,
+          },
           body: sign.body,
         }
       },

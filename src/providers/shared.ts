@@ -5,7 +5,15 @@
  * @module
  */
 import { configError, HookguardError } from '../errors.js'
-import { constantTimeEqual, decodeHex, defaultCrypto, encodeHex, type CryptoBackend, type HmacAlgorithm, type Piece } from '../crypto.js'
+import {
+  constantTimeEqual,
+  decodeHex,
+  defaultCrypto,
+  encodeHex,
+  type CryptoBackend,
+  type HmacAlgorithm,
+  type Piece,
+} from '../crypto.js'
 import type { ProviderRequest, SignedRequest, SignOptions } from '../types.js'
 
 /** Options every provider factory takes. */
@@ -30,12 +38,16 @@ export interface ProviderOptions {
 export const DEFAULT_TOLERANCE_SECONDS = 300
 
 /** Validates a tolerance option; returns the tolerance in seconds. */
-export function resolveTolerance(provider: string, options: { tolerance?: number; skipTimestampCheck?: boolean }): number | undefined {
+export function resolveTolerance(
+  provider: string,
+  options: { tolerance?: number; skipTimestampCheck?: boolean },
+): number | undefined {
   if (options.skipTimestampCheck !== undefined && typeof options.skipTimestampCheck !== 'boolean') {
     throw configError(`${provider}: skipTimestampCheck must be a boolean`)
   }
   if (options.skipTimestampCheck === true) {
-    if (options.tolerance !== undefined) throw configError(`${provider}: give either tolerance or skipTimestampCheck, not both`)
+    if (options.tolerance !== undefined)
+      throw configError(`${provider}: give either tolerance or skipTimestampCheck, not both`)
     return undefined
   }
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE_SECONDS
@@ -66,7 +78,10 @@ const utf8 = new TextEncoder()
  */
 export function resolveSecrets(provider: string, secret: unknown, rules: SecretRules = {}): Uint8Array[] {
   const list = typeof secret === 'string' ? [secret] : Array.isArray(secret) ? (secret as unknown[]) : undefined
-  if (!list) throw configError(`${provider}: secret must be a string or an array of strings (got ${secret === undefined ? 'undefined' : typeof secret})`)
+  if (!list)
+    throw configError(
+      `${provider}: secret must be a string or an array of strings (got ${secret === undefined ? 'undefined' : typeof secret})`,
+    )
   if (list.length === 0) throw configError(`${provider}: secret list is empty`)
   if (list.length > 16) throw configError(`${provider}: at most 16 secrets may be active at once`)
   const minBytes = rules.minBytes ?? 16
@@ -74,7 +89,8 @@ export function resolveSecrets(provider: string, secret: unknown, rules: SecretR
     const where = list.length > 1 ? `secret[${index}]` : 'secret'
     if (typeof item !== 'string') throw configError(`${provider}: ${where} must be a string`)
     if (item.trim() === '') throw configError(`${provider}: ${where} is empty`)
-    if (item !== item.trim()) throw configError(`${provider}: ${where} has leading or trailing whitespace (check how it is loaded)`)
+    if (item !== item.trim())
+      throw configError(`${provider}: ${where} has leading or trailing whitespace (check how it is loaded)`)
     if (WEAK_SECRETS.has(item.toLowerCase()) || /^(.)\1*$/.test(item)) {
       throw configError(`${provider}: ${where} is a placeholder, not a real secret`)
     }
@@ -84,7 +100,8 @@ export function resolveSecrets(provider: string, secret: unknown, rules: SecretR
     } catch (error) {
       throw configError(`${provider}: ${where} ${(error as Error).message}`)
     }
-    if (bytes.length < minBytes) throw configError(`${provider}: ${where} is too short (${bytes.length} bytes; at least ${minBytes} required)`)
+    if (bytes.length < minBytes)
+      throw configError(`${provider}: ${where} is too short (${bytes.length} bytes; at least ${minBytes} required)`)
     return bytes
   })
 }
@@ -105,7 +122,8 @@ export function readHeader(request: ProviderRequest, name: string): string | und
 /** A required signature header: absent or blank means 401 signature.missing. */
 export function requireSignatureHeader(request: ProviderRequest, name: string): string {
   const value = readHeader(request, name)
-  if (value === undefined || value.trim() === '') throw new HookguardError('signature.missing', { reason: `header ${name} is missing` })
+  if (value === undefined || value.trim() === '')
+    throw new HookguardError('signature.missing', { reason: `header ${name} is missing` })
   return value
 }
 
@@ -114,18 +132,30 @@ export function requireSignatureHeader(request: ProviderRequest, name: string): 
  * A missing header is a 401; a wrong prefix, non-hex or (when `bytes` is
  * given) the wrong length is a 400.
  */
-export function readPrefixedHexSignature(request: ProviderRequest, header: string, prefix: string, bytes?: number): Uint8Array {
+export function readPrefixedHexSignature(
+  request: ProviderRequest,
+  header: string,
+  prefix: string,
+  bytes?: number,
+): Uint8Array {
   const value = requireSignatureHeader(request, header)
-  if (!value.startsWith(prefix)) throw new HookguardError('signature.malformed', { reason: `${header} does not start with ${prefix}` })
+  if (!value.startsWith(prefix))
+    throw new HookguardError('signature.malformed', { reason: `${header} does not start with ${prefix}` })
   const signature = decodeHex(value.slice(prefix.length))
   if (!signature || (bytes !== undefined && signature.length !== bytes)) {
-    throw new HookguardError('signature.malformed', { reason: `${header} is not ${bytes === undefined ? 'hex' : `${bytes * 2} hex digits`}` })
+    throw new HookguardError('signature.malformed', {
+      reason: `${header} is not ${bytes === undefined ? 'hex' : `${bytes * 2} hex digits`}`,
+    })
   }
   return signature
 }
 
 /** A timestamp header: present, digits only, within the tolerance both ways. Returns the text as signed and its seconds. */
-export function readSignedTimestamp(request: ProviderRequest, header: string, tolerance: number | undefined): { text: string; seconds: number } {
+export function readSignedTimestamp(
+  request: ProviderRequest,
+  header: string,
+  tolerance: number | undefined,
+): { text: string; seconds: number } {
   const text = readHeader(request, header)
   const seconds = parseTimestamp(text, header)
   checkTimestamp(seconds, request.now, tolerance)
@@ -136,8 +166,10 @@ const TIMESTAMP_RE = /^[0-9]{1,12}$/
 
 /** Seconds since the epoch: ASCII digits only (no sign, decimal point, spaces or exponent). */
 export function parseTimestamp(text: string | undefined, header: string): number {
-  if (text === undefined || text === '') throw new HookguardError('timestamp.missing', { reason: `header ${header} is missing` })
-  if (!TIMESTAMP_RE.test(text)) throw new HookguardError('timestamp.malformed', { reason: `header ${header} is not a whole number of seconds` })
+  if (text === undefined || text === '')
+    throw new HookguardError('timestamp.missing', { reason: `header ${header} is missing` })
+  if (!TIMESTAMP_RE.test(text))
+    throw new HookguardError('timestamp.malformed', { reason: `header ${header} is not a whole number of seconds` })
   return Number(text)
 }
 
@@ -146,10 +178,14 @@ export function checkTimestamp(timestampSeconds: number, nowMs: number, toleranc
   if (toleranceSeconds === undefined) return
   const skew = nowMs / 1000 - timestampSeconds
   if (skew > toleranceSeconds) {
-    throw new HookguardError('timestamp.out_of_range', { reason: `timestamp is ${Math.round(skew)} s old (tolerance ${toleranceSeconds} s)` })
+    throw new HookguardError('timestamp.out_of_range', {
+      reason: `timestamp is ${Math.round(skew)} s old (tolerance ${toleranceSeconds} s)`,
+    })
   }
   if (-skew > toleranceSeconds) {
-    throw new HookguardError('timestamp.out_of_range', { reason: `timestamp is ${Math.round(-skew)} s in the future (tolerance ${toleranceSeconds} s)` })
+    throw new HookguardError('timestamp.out_of_range', {
+      reason: `timestamp is ${Math.round(-skew)} s in the future (tolerance ${toleranceSeconds} s)`,
+    })
   }
 }
 
@@ -168,7 +204,8 @@ export function matchHmac(
   for (let index = 0; index < keys.length; index++) {
     const computed = backend.hmac(algorithm, keys[index]!, pieces)
     // node:crypto answers synchronously: no promise and no await on the hot path.
-    if (!(computed instanceof Uint8Array)) return matchHmacAsync(backend, algorithm, keys, pieces, received, index, Promise.resolve(computed))
+    if (!(computed instanceof Uint8Array))
+      return matchHmacAsync(backend, algorithm, keys, pieces, received, index, Promise.resolve(computed))
     if (matchesAny(computed, received)) return true
   }
   return false
@@ -266,7 +303,12 @@ export async function signV0(
   const timestamp = signingTimestamp(sign)
   const mac = await backend.hmac('sha256', key, [`v0:${timestamp}:`, sign.body])
   return {
-    headers: { 'content-type': headers.contentType, ...sign.headers, [headers.timestamp]: String(timestamp), [headers.signature]: `v0=${encodeHex(mac)}` },
+    headers: {
+      'content-type': headers.contentType,
+      ...sign.headers,
+      [headers.timestamp]: String(timestamp),
+      [headers.signature]: `v0=${encodeHex(mac)}`,
+    },
     body: sign.body,
   }
 }

@@ -22,7 +22,15 @@
 import { decodeBase64, encodeBase64 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
-import { invalidSignature, matchHmac, parseJson, readHeader, resolveBackend, resolveSecrets, type ProviderOptions } from './shared.js'
+import {
+  invalidSignature,
+  matchHmac,
+  parseJson,
+  readHeader,
+  resolveBackend,
+  resolveSecrets,
+  type ProviderOptions,
+} from './shared.js'
 
 export interface ShopifyOptions extends Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'> {
   /**
@@ -55,11 +63,14 @@ export function shopify(options: ShopifyOptions): Provider {
   const name = 'shopify'
   const raw = options as ProviderOptions & ShopifyOptions
   if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError('shopify: Shopify signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
+    throw configError(
+      'shopify: Shopify signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
+    )
   }
   const keys = resolveSecrets(name, options?.secret)
   const dedupeBy = options.dedupeBy ?? 'webhook'
-  if (dedupeBy !== 'webhook' && dedupeBy !== 'event') throw configError(`shopify: dedupeBy must be 'webhook' or 'event' (got ${String(dedupeBy)})`)
+  if (dedupeBy !== 'webhook' && dedupeBy !== 'event')
+    throw configError(`shopify: dedupeBy must be 'webhook' or 'event' (got ${String(dedupeBy)})`)
   const backend = resolveBackend(options.crypto)
 
   return {
@@ -68,13 +79,19 @@ export function shopify(options: ShopifyOptions): Provider {
     sensitiveHeaders: ['x-shopify-hmac-sha256', 'shopify-hmac-sha256'],
     async verify(request) {
       const header = shopifyHeader(request, 'hmac-sha256')
-      if (header === undefined || header.trim() === '') throw new HookguardError('signature.missing', { reason: 'header x-shopify-hmac-sha256 is missing' })
+      if (header === undefined || header.trim() === '')
+        throw new HookguardError('signature.missing', { reason: 'header x-shopify-hmac-sha256 is missing' })
       const signature = decodeBase64(header)
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'x-shopify-hmac-sha256 is not the base64 of 32 bytes' })
+      if (!signature || signature.length !== 32)
+        throw new HookguardError('signature.malformed', {
+          reason: 'x-shopify-hmac-sha256 is not the base64 of 32 bytes',
+        })
       if (!(await matchHmac(backend, 'sha256', keys, [request.body], [signature]))) throw invalidSignature()
       const id = shopifyHeader(request, dedupeBy === 'event' ? 'event-id' : 'webhook-id')
       if (id === undefined || id === '') {
-        throw new HookguardError('id.missing', { reason: `${dedupeBy === 'event' ? 'x-shopify-event-id' : 'x-shopify-webhook-id'} is missing` })
+        throw new HookguardError('id.missing', {
+          reason: `${dedupeBy === 'event' ? 'x-shopify-event-id' : 'x-shopify-webhook-id'} is missing`,
+        })
       }
       const type = shopifyHeader(request, 'topic')
       return { id, type: type || undefined }

@@ -71,8 +71,13 @@ export function slack(options: SlackOptions): Provider {
     sensitiveHeaders: ['x-slack-signature'],
     async verify(request) {
       const signature = readPrefixedHexSignature(request, 'x-slack-signature', PREFIX, 32)
-      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(request, 'x-slack-request-timestamp', tolerance)
-      if (!(await matchHmac(backend, 'sha256', keys, [`v0:${timestampText}:`, request.body], [signature]))) throw invalidSignature()
+      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(
+        request,
+        'x-slack-request-timestamp',
+        tolerance,
+      )
+      if (!(await matchHmac(backend, 'sha256', keys, [`v0:${timestampText}:`, request.body], [signature])))
+        throw invalidSignature()
       return { timestamp }
     },
     parse(request) {
@@ -81,15 +86,20 @@ export function slack(options: SlackOptions): Provider {
       const payload = form.payload
       if (payload === undefined) return form
       // Interactivity: the whole event is JSON in one `payload` field.
-      if (typeof payload !== 'string') throw new HookguardError('body.malformed', { reason: 'form body has more than one payload field' })
+      if (typeof payload !== 'string')
+        throw new HookguardError('body.malformed', { reason: 'form body has more than one payload field' })
       return parseJson(new TextEncoder().encode(payload))
     },
     async describe(payload, request) {
       const type = stringField(payload, 'type')
       if (type === 'url_verification') {
         const challenge = stringField(payload, 'challenge')
-        if (challenge === undefined) throw new HookguardError('body.malformed', { reason: 'url_verification without a challenge' })
-        return { type, handshake: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: challenge } }
+        if (challenge === undefined)
+          throw new HookguardError('body.malformed', { reason: 'url_verification without a challenge' })
+        return {
+          type,
+          handshake: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: challenge },
+        }
       }
       if (stringField(payload, 'ssl_check') === '1') return { type: 'ssl_check', handshake: { status: 200, body: '' } }
       if (type === 'event_callback') {
@@ -99,9 +109,14 @@ export function slack(options: SlackOptions): Provider {
       const eventId = stringField(payload, 'event_id')
       if (eventId !== undefined) return { id: eventId, type }
       const command = stringField(payload, 'command')
-      const id = stringField(payload, 'trigger_id') ?? await bodyHashId(backend, request.body)
+      const id = stringField(payload, 'trigger_id') ?? (await bodyHashId(backend, request.body))
       return { id, type: type ?? (command !== undefined ? 'slash_command' : undefined) }
     },
-    [SIGN]: (sign: SignOptions) => signV0(backend, keys[0]!, sign, { timestamp: 'x-slack-request-timestamp', signature: 'x-slack-signature', contentType: 'application/json' }),
+    [SIGN]: (sign: SignOptions) =>
+      signV0(backend, keys[0]!, sign, {
+        timestamp: 'x-slack-request-timestamp',
+        signature: 'x-slack-signature',
+        contentType: 'application/json',
+      }),
   }
 }

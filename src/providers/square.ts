@@ -14,7 +14,16 @@
 import { decodeBase64, encodeBase64 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types.js'
-import { invalidSignature, matchHmac, parseJson, requireSignatureHeader, resolveBackend, resolveSecrets, stringField, type ProviderOptions } from './shared.js'
+import {
+  invalidSignature,
+  matchHmac,
+  parseJson,
+  requireSignatureHeader,
+  resolveBackend,
+  resolveSecrets,
+  stringField,
+  type ProviderOptions,
+} from './shared.js'
 import { checkPublicUrlOption, resolvePublicUrl, type PublicUrlOption } from './twilio.js'
 
 export interface SquareOptions extends Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'> {
@@ -38,7 +47,9 @@ export function square(options: SquareOptions): Provider {
   const name = 'square'
   const raw = options as ProviderOptions & SquareOptions
   if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError('square: Square signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
+    throw configError(
+      'square: Square signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
+    )
   }
   const keys = resolveSecrets(name, options?.secret)
   const publicUrl = checkPublicUrlOption(name, options.publicUrl)
@@ -51,7 +62,10 @@ export function square(options: SquareOptions): Provider {
     async verify(request) {
       const header = requireSignatureHeader(request, 'x-square-hmacsha256-signature')
       const signature = decodeBase64(header)
-      if (!signature || signature.length !== 32) throw new HookguardError('signature.malformed', { reason: 'x-square-hmacsha256-signature is not the base64 of 32 bytes' })
+      if (!signature || signature.length !== 32)
+        throw new HookguardError('signature.malformed', {
+          reason: 'x-square-hmacsha256-signature is not the base64 of 32 bytes',
+        })
       const url = resolvePublicUrl(name, publicUrl, request)
       if (!(await matchHmac(backend, 'sha256', keys, [url, request.body], [signature]))) throw invalidSignature()
       return {}
@@ -66,7 +80,11 @@ export function square(options: SquareOptions): Provider {
       if (url === undefined) throw configError('square: signRequest needs a url (or a string publicUrl)')
       const mac = await backend.hmac('sha256', keys[0]!, [url, sign.body])
       return {
-        headers: { 'content-type': 'application/json', ...sign.headers, 'x-square-hmacsha256-signature': encodeBase64(mac) },
+        headers: {
+          'content-type': 'application/json',
+          ...sign.headers,
+          'x-square-hmacsha256-signature': encodeBase64(mac),
+        },
         body: sign.body,
         url,
       }

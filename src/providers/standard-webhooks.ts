@@ -78,17 +78,30 @@ const HEADER_NAMES = {
 const MAX_ID_LENGTH = 1024
 
 /** Strips an optional prefix; a key with another scheme's prefix is a mix-up worth naming. */
-function decodeAsymmetricKey(name: string, option: string, value: unknown, prefix: 'whpk_' | 'whsk_', lengths: readonly number[]): Uint8Array {
+function decodeAsymmetricKey(
+  name: string,
+  option: string,
+  value: unknown,
+  prefix: 'whpk_' | 'whsk_',
+  lengths: readonly number[],
+): Uint8Array {
   if (typeof value !== 'string') throw configError(`${name}: ${option} must be a string (${prefix} followed by base64)`)
   for (const other of ['whsec_', 'whpk_', 'whsk_']) {
     if (other !== prefix && value.startsWith(other)) {
-      const hint = other === 'whsec_' ? 'a v1 secret belongs in secret' : other === 'whsk_' ? 'that is the secret key; the receiver needs the whpk_ public key' : 'that is the public key; give it as publicKey'
+      const hint =
+        other === 'whsec_'
+          ? 'a v1 secret belongs in secret'
+          : other === 'whsk_'
+            ? 'that is the secret key; the receiver needs the whpk_ public key'
+            : 'that is the public key; give it as publicKey'
       throw configError(`${name}: ${option} starts with ${other}, expected ${prefix} (${hint})`)
     }
   }
   const bytes = decodeBase64(value.startsWith(prefix) ? value.slice(prefix.length) : value)
   if (!bytes || !lengths.includes(bytes.length)) {
-    throw configError(`${name}: ${option} must be ${prefix} followed by standard base64 of ${lengths.join(' or ')} bytes (an Ed25519 key)`)
+    throw configError(
+      `${name}: ${option} must be ${prefix} followed by standard base64 of ${lengths.join(' or ')} bytes (an Ed25519 key)`,
+    )
   }
   return bytes
 }
@@ -98,7 +111,9 @@ function resolvePublicKeys(name: string, value: unknown): Uint8Array[] {
   if (!list) throw configError(`${name}: publicKey must be a string or an array of strings`)
   if (list.length === 0) throw configError(`${name}: publicKey list is empty`)
   if (list.length > 16) throw configError(`${name}: at most 16 public keys may be active at once`)
-  return list.map((item, index) => decodeAsymmetricKey(name, list.length > 1 ? `publicKey[${index}]` : 'publicKey', item, 'whpk_', [32]))
+  return list.map((item, index) =>
+    decodeAsymmetricKey(name, list.length > 1 ? `publicKey[${index}]` : 'publicKey', item, 'whpk_', [32]),
+  )
 }
 
 async function verifyV1a<T>(
@@ -171,7 +186,8 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
     sensitiveHeaders: ['webhook-signature', 'svix-signature'],
     verify(request) {
       const header = aliasedHeader(request, 'signature')
-      if (header === undefined || header.trim() === '') throw new HookguardError('signature.missing', { reason: 'webhook-signature is missing' })
+      if (header === undefined || header.trim() === '')
+        throw new HookguardError('signature.missing', { reason: 'webhook-signature is missing' })
       const id = aliasedHeader(request, 'id')
       if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'webhook-id is missing' })
       if (id.length > MAX_ID_LENGTH) throw new HookguardError('header.malformed', { reason: 'webhook-id is too long' })
@@ -181,7 +197,8 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
 
       // One entry is the common case: skip the split.
       const entries = header.indexOf(' ') === -1 ? [header] : header.split(' ').filter((entry) => entry !== '')
-      if (entries.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
+      if (entries.length > MAX_SIGNATURE_ENTRIES)
+        throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
       const received: Uint8Array[] = []
       const receivedV1a: Uint8Array[] = []
       let versioned = 0
@@ -199,7 +216,10 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
           if (bytes && bytes.length === 64) receivedV1a.push(bytes)
         }
       }
-      if (versioned === 0) throw new HookguardError('signature.malformed', { reason: 'webhook-signature has no version,signature entries' })
+      if (versioned === 0)
+        throw new HookguardError('signature.malformed', {
+          reason: 'webhook-signature has no version,signature entries',
+        })
       const signedPrefix = `${id}.${timestampText}.`
       const verification = { id, timestamp }
       if (received.length > 0) {
@@ -207,10 +227,16 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
         // node:crypto answers synchronously; only Web Crypto or a v1a fallback goes async.
         if (matched === true) return verification
         if (matched === false && receivedV1a.length === 0) throw invalidSignature()
-        if (matched !== false) return settleV1(matched, backend, publicKeys, signedPrefix, request.body, receivedV1a, verification)
+        if (matched !== false)
+          return settleV1(matched, backend, publicKeys, signedPrefix, request.body, receivedV1a, verification)
       }
-      if (receivedV1a.length > 0) return verifyV1a(backend, publicKeys, signedPrefix, request.body, receivedV1a, verification)
-      throw invalidSignature(received.length + receivedV1a.length === 0 ? 'no signature of a configured scheme (v1 needs secret, v1a needs publicKey)' : 'no signature matched')
+      if (receivedV1a.length > 0)
+        return verifyV1a(backend, publicKeys, signedPrefix, request.body, receivedV1a, verification)
+      throw invalidSignature(
+        received.length + receivedV1a.length === 0
+          ? 'no signature of a configured scheme (v1 needs secret, v1a needs publicKey)'
+          : 'no signature matched',
+      )
     },
     parse: (request) => parseJson(request.body),
     describe(payload, _request, verification) {
@@ -223,11 +249,15 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
         const id = sign.id ?? `msg_${Math.random().toString(36).slice(2)}`
         const timestamp = signingTimestamp(sign)
         const signatures: string[] = []
-        if (keys.length > 0) signatures.push(`v1,${encodeBase64(await backend.hmac('sha256', keys[0]!, [`${id}.${timestamp}.`, sign.body]))}`)
+        if (keys.length > 0)
+          signatures.push(
+            `v1,${encodeBase64(await backend.hmac('sha256', keys[0]!, [`${id}.${timestamp}.`, sign.body]))}`,
+          )
         if (seed) {
           const message = concatBytes([`${id}.${timestamp}.`, toBytes(sign.body)])
           const signature = await backend.signEd25519(seed, message)
-          if (!(await backend.verifyEd25519(publicKeys[0]!, message, signature))) throw configError(`${name}: privateKey does not belong to publicKey`)
+          if (!(await backend.verifyEd25519(publicKeys[0]!, message, signature)))
+            throw configError(`${name}: privateKey does not belong to publicKey`)
           signatures.push(`v1a,${encodeBase64(signature)}`)
         }
         return {
@@ -248,5 +278,6 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
 
 /** Throws at construction when `name` is not usable in dedupe keys. */
 export function checkProviderName(name: string): void {
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name)) throw configError(`provider name must match [a-z0-9][a-z0-9_-]* (got ${JSON.stringify(name)})`)
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name))
+    throw configError(`provider name must match [a-z0-9][a-z0-9_-]* (got ${JSON.stringify(name)})`)
 }

@@ -42,7 +42,8 @@ export function stripe(options: StripeOptions): Provider {
     verify(request) {
       const header = requireSignatureHeader(request, 'stripe-signature')
       const pairs = header.split(',')
-      if (pairs.length > MAX_SIGNATURE_ENTRIES) throw new HookguardError('signature.malformed', { reason: 'too many entries in stripe-signature' })
+      if (pairs.length > MAX_SIGNATURE_ENTRIES)
+        throw new HookguardError('signature.malformed', { reason: 'too many entries in stripe-signature' })
       let timestampText: string | undefined
       const received: Uint8Array[] = []
       for (const pair of pairs) {
@@ -50,12 +51,15 @@ export function stripe(options: StripeOptions): Provider {
         const eq = pair.indexOf('=')
         const key = eq > 0 ? pair.slice(0, eq) : ''
         if ((key !== 't' && key !== 'v1' && !KEY_RE.test(key)) || pair.indexOf('=', eq + 1) !== -1) {
-          throw new HookguardError('signature.malformed', { reason: 'stripe-signature is not a list of key=value pairs' })
+          throw new HookguardError('signature.malformed', {
+            reason: 'stripe-signature is not a list of key=value pairs',
+          })
         }
         const value = pair.slice(eq + 1)
         if (key === 't') {
           // Two timestamps would let a forger pick which one we check.
-          if (timestampText !== undefined) throw new HookguardError('signature.malformed', { reason: 'stripe-signature has more than one t' })
+          if (timestampText !== undefined)
+            throw new HookguardError('signature.malformed', { reason: 'stripe-signature has more than one t' })
           timestampText = value
         } else if (key === 'v1') {
           const bytes = decodeHex(value)
@@ -63,11 +67,14 @@ export function stripe(options: StripeOptions): Provider {
         }
         // v0 (test-mode legacy) and unknown schemes never count.
       }
-      if (timestampText === undefined) throw new HookguardError('signature.malformed', { reason: 'stripe-signature has no t' })
+      if (timestampText === undefined)
+        throw new HookguardError('signature.malformed', { reason: 'stripe-signature has no t' })
       const timestamp = parseTimestamp(timestampText, 'stripe-signature t')
       checkTimestamp(timestamp, request.now, tolerance)
       if (received.length === 0) throw invalidSignature('stripe-signature has no v1 signature')
-      return requireMatch(matchHmac(backend, 'sha256', keys, [`${timestampText}.`, request.body], received), { timestamp })
+      return requireMatch(matchHmac(backend, 'sha256', keys, [`${timestampText}.`, request.body], received), {
+        timestamp,
+      })
     },
     parse: (request) => parseJson(request.body),
     describe(payload) {
@@ -77,7 +84,11 @@ export function stripe(options: StripeOptions): Provider {
       const timestamp = signingTimestamp(sign)
       const mac = await backend.hmac('sha256', keys[0]!, [`${timestamp}.`, sign.body])
       return {
-        headers: { 'content-type': 'application/json', ...sign.headers, 'stripe-signature': `t=${timestamp},v1=${encodeHex(mac)}` },
+        headers: {
+          'content-type': 'application/json',
+          ...sign.headers,
+          'stripe-signature': `t=${timestamp},v1=${encodeHex(mac)}`,
+        },
         body: sign.body,
       }
     },

@@ -81,12 +81,26 @@ function queryOf(url: string | undefined): string {
  * string option without a query string takes the request's query string, so
  * per-request parameters (Twilio's `bodySHA256`) are kept.
  */
-export function resolvePublicUrl(provider: string, option: PublicUrlOption | undefined, request: ProviderRequest): string {
+export function resolvePublicUrl(
+  provider: string,
+  option: PublicUrlOption | undefined,
+  request: ProviderRequest,
+): string {
   let url: unknown
   try {
-    url = typeof option === 'function' ? option(request) : typeof option === 'string' ? (option.includes('?') ? option : option + queryOf(request.url)) : request.url
+    url =
+      typeof option === 'function'
+        ? option(request)
+        : typeof option === 'string'
+          ? option.includes('?')
+            ? option
+            : option + queryOf(request.url)
+          : request.url
   } catch (error) {
-    throw new HookguardError('receiver.misconfigured', { reason: `${provider}: the publicUrl function threw`, cause: error })
+    throw new HookguardError('receiver.misconfigured', {
+      reason: `${provider}: the publicUrl function threw`,
+      cause: error,
+    })
   }
   if (typeof url !== 'string' || !ABSOLUTE_RE.test(url)) {
     throw new HookguardError('receiver.misconfigured', {
@@ -155,10 +169,13 @@ export function twilio(options: TwilioOptions): Provider {
   const name = 'twilio'
   const raw = options as ProviderOptions & TwilioOptions
   if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError('twilio: Twilio signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store')
+    throw configError(
+      'twilio: Twilio signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
+    )
   }
   const algorithm = options?.algorithm ?? 'sha1'
-  if (algorithm !== 'sha1' && algorithm !== 'sha256') throw configError(`twilio: algorithm must be 'sha1' or 'sha256' (got ${String(algorithm)})`)
+  if (algorithm !== 'sha1' && algorithm !== 'sha256')
+    throw configError(`twilio: algorithm must be 'sha1' or 'sha256' (got ${String(algorithm)})`)
   // Auth Tokens are 32 hex characters; SharedKey secrets are at least 16 bytes.
   const keys = resolveSecrets(name, options?.secret, { minBytes: algorithm === 'sha1' ? 32 : 16 })
   const publicUrl = checkPublicUrlOption(name, options.publicUrl)
@@ -183,20 +200,26 @@ export function twilio(options: TwilioOptions): Provider {
         }
       }
       const signature = decodeBase64(header)
-      if (!signature || signature.length !== macLength) throw new HookguardError('signature.malformed', { reason: 'x-twilio-signature is not a base64 MAC of the configured algorithm' })
+      if (!signature || signature.length !== macLength)
+        throw new HookguardError('signature.malformed', {
+          reason: 'x-twilio-signature is not a base64 MAC of the configured algorithm',
+        })
       const url = resolvePublicUrl(name, publicUrl, request)
       const hashParam = bodyHashParam(url)
-      if (hashParam === null) throw new HookguardError('header.malformed', { reason: 'url has more than one bodySHA256 parameter' })
+      if (hashParam === null)
+        throw new HookguardError('header.malformed', { reason: 'url has more than one bodySHA256 parameter' })
       let params = ''
       if (hashParam !== undefined) {
         const expected = decodeHex(hashParam)
-        if (!expected || expected.length !== 32) throw new HookguardError('signature.malformed', { reason: 'bodySHA256 is not 64 hex digits' })
+        if (!expected || expected.length !== 32)
+          throw new HookguardError('signature.malformed', { reason: 'bodySHA256 is not 64 hex digits' })
         const actual = await backend.digest('sha256', request.body)
         // The body hash is computed from public data, so checking it before the MAC leaks nothing.
         if (!constantTimeEqual(actual, expected)) throw invalidSignature('body does not match bodySHA256')
       } else if (request.body.length > 0) {
         // Without bodySHA256 only form parameters are covered by the signature.
-        if (!isForm(request)) throw invalidSignature('body is not form-encoded and the URL has no bodySHA256, so it is not signed')
+        if (!isForm(request))
+          throw invalidSignature('body is not form-encoded and the URL has no bodySHA256, so it is not signed')
         params = signedParams(parseForm(request.body))
       }
       for (const candidate of urlVariants(url)) {
@@ -217,7 +240,8 @@ export function twilio(options: TwilioOptions): Provider {
     async [SIGN](sign: SignOptions) {
       // A fixed publicUrl is what verify() will use, so it is what gets signed.
       let url = typeof publicUrl === 'string' ? publicUrl : sign.url
-      if (url === undefined || !ABSOLUTE_RE.test(url)) throw configError('twilio: signRequest needs an absolute url (or a string publicUrl)')
+      if (url === undefined || !ABSOLUTE_RE.test(url))
+        throw configError('twilio: signRequest needs an absolute url (or a string publicUrl)')
       const text = typeof sign.body === 'string' ? sign.body : new TextDecoder().decode(sign.body)
       const trimmed = text.trimStart()
       const json = trimmed.startsWith('{') || trimmed.startsWith('[')

@@ -40,7 +40,8 @@ export type TwitchOptions = ProviderOptions
 
 const PREFIX = 'sha256='
 const DEFAULT_TWITCH_TOLERANCE = 600
-const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
+const RFC3339_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
 
 /**
  * Strict RFC 3339 date-time to seconds since the epoch (fractional). Returns
@@ -90,7 +91,11 @@ export function twitch(options: TwitchOptions): Provider {
   const name = 'twitch'
   // Twitch accepts subscription secrets of 10 to 100 ASCII characters.
   const keys = resolveSecrets(name, options?.secret, { minBytes: 10 })
-  const tolerance = resolveTolerance(name, { ...options, tolerance: options.skipTimestampCheck === true ? options.tolerance : (options.tolerance ?? DEFAULT_TWITCH_TOLERANCE) })
+  const tolerance = resolveTolerance(name, {
+    ...options,
+    tolerance:
+      options.skipTimestampCheck === true ? options.tolerance : (options.tolerance ?? DEFAULT_TWITCH_TOLERANCE),
+  })
   const backend = resolveBackend(options.crypto)
 
   return {
@@ -100,13 +105,19 @@ export function twitch(options: TwitchOptions): Provider {
     async verify(request) {
       const signature = readPrefixedHexSignature(request, 'twitch-eventsub-message-signature', PREFIX, 32)
       const id = readHeader(request, 'twitch-eventsub-message-id')
-      if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'twitch-eventsub-message-id is missing' })
+      if (id === undefined || id === '')
+        throw new HookguardError('id.missing', { reason: 'twitch-eventsub-message-id is missing' })
       const timestampText = readHeader(request, 'twitch-eventsub-message-timestamp')
-      if (timestampText === undefined || timestampText === '') throw new HookguardError('timestamp.missing', { reason: 'twitch-eventsub-message-timestamp is missing' })
+      if (timestampText === undefined || timestampText === '')
+        throw new HookguardError('timestamp.missing', { reason: 'twitch-eventsub-message-timestamp is missing' })
       const seconds = parseRfc3339(timestampText)
-      if (seconds === undefined) throw new HookguardError('timestamp.malformed', { reason: 'twitch-eventsub-message-timestamp is not an RFC 3339 date-time' })
+      if (seconds === undefined)
+        throw new HookguardError('timestamp.malformed', {
+          reason: 'twitch-eventsub-message-timestamp is not an RFC 3339 date-time',
+        })
       checkTimestamp(seconds, request.now, tolerance)
-      if (!(await matchHmac(backend, 'sha256', keys, [id, timestampText, request.body], [signature]))) throw invalidSignature()
+      if (!(await matchHmac(backend, 'sha256', keys, [id, timestampText, request.body], [signature])))
+        throw invalidSignature()
       const messageType = readHeader(request, 'twitch-eventsub-message-type')
       return { id, timestamp: Math.floor(seconds), type: messageType || undefined }
     },
@@ -115,14 +126,19 @@ export function twitch(options: TwitchOptions): Provider {
       const messageType = verification.type
       if (messageType === 'webhook_callback_verification') {
         const challenge = stringField(payload, 'challenge')
-        if (challenge === undefined) throw new HookguardError('body.malformed', { reason: 'webhook_callback_verification without a challenge' })
-        return { type: messageType, handshake: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: challenge } }
+        if (challenge === undefined)
+          throw new HookguardError('body.malformed', { reason: 'webhook_callback_verification without a challenge' })
+        return {
+          type: messageType,
+          handshake: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: challenge },
+        }
       }
       if (messageType === 'revocation') return { id: verification.id, type: 'revocation' }
       if (messageType !== 'notification') {
         throw new HookguardError('header.malformed', { reason: 'twitch-eventsub-message-type is missing or unknown' })
       }
-      const subscription = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).subscription : undefined
+      const subscription =
+        typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).subscription : undefined
       return { id: verification.id, type: stringField(subscription, 'type') ?? 'notification' }
     },
     async [SIGN](sign: SignOptions) {

@@ -60,7 +60,11 @@ export function zoom(options: ZoomOptions): Provider {
     sensitiveHeaders: ['x-zm-signature'],
     async verify(request) {
       const signature = readPrefixedHexSignature(request, 'x-zm-signature', PREFIX, 32)
-      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(request, 'x-zm-request-timestamp', tolerance)
+      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(
+        request,
+        'x-zm-request-timestamp',
+        tolerance,
+      )
       for (const key of keys) {
         const mac = await backend.hmac('sha256', key, [`v0:${timestampText}:`, request.body])
         if (constantTimeEqual(mac, signature)) {
@@ -74,18 +78,29 @@ export function zoom(options: ZoomOptions): Provider {
     async describe(payload, request) {
       const type = stringField(payload, 'event')
       if (type === 'endpoint.url_validation') {
-        const inner = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).payload : undefined
+        const inner =
+          typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).payload : undefined
         const plainToken = stringField(inner, 'plainToken')
         const key = verifiedWith.get(request)
-        if (plainToken === undefined || key === undefined) throw new HookguardError('body.malformed', { reason: 'endpoint.url_validation without payload.plainToken' })
+        if (plainToken === undefined || key === undefined)
+          throw new HookguardError('body.malformed', { reason: 'endpoint.url_validation without payload.plainToken' })
         const encryptedToken = encodeHex(await backend.hmac('sha256', key, [plainToken]))
         return {
           type,
-          handshake: { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ plainToken, encryptedToken }) },
+          handshake: {
+            status: 200,
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+            body: JSON.stringify({ plainToken, encryptedToken }),
+          },
         }
       }
       return { id: await bodyHashId(backend, request.body), type }
     },
-    [SIGN]: (sign: SignOptions) => signV0(backend, keys[0]!, sign, { timestamp: 'x-zm-request-timestamp', signature: 'x-zm-signature', contentType: 'application/json; charset=utf-8' }),
+    [SIGN]: (sign: SignOptions) =>
+      signV0(backend, keys[0]!, sign, {
+        timestamp: 'x-zm-request-timestamp',
+        signature: 'x-zm-signature',
+        contentType: 'application/json; charset=utf-8',
+      }),
   }
 }

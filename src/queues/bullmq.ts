@@ -151,14 +151,17 @@ function isLow(unit: number): boolean {
 /** The dedupe key a job id made by {@link jobIdForKey} stands for, or undefined for other ids. */
 export function keyForJobId(jobId: string): string | undefined {
   if (!jobId.startsWith('hg-')) return undefined
-  return jobId.slice(3).replace(/%(25|3A|u[0-9A-F]{4})/g, (_, code: string) =>
-    code === '25' ? '%' : code === '3A' ? ':' : String.fromCharCode(parseInt(code.slice(1), 16)),
-  )
+  return jobId
+    .slice(3)
+    .replace(/%(25|3A|u[0-9A-F]{4})/g, (_, code: string) =>
+      code === '25' ? '%' : code === '3A' ? ':' : String.fromCharCode(parseInt(code.slice(1), 16)),
+    )
 }
 
 function positiveInteger(where: string, name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw configError(`${where}: ${name} must be a positive integer (got ${String(value)})`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw configError(`${where}: ${name} must be a positive integer (got ${String(value)})`)
   return value
 }
 
@@ -167,13 +170,19 @@ function keepJobs(where: string, name: string, value: unknown, fallback: KeepJob
   if (value === false) return false
   const keep = value as KeepJobs
   if (!keep || typeof keep !== 'object' || (keep.age === undefined && keep.count === undefined)) {
-    throw configError(`${where}: ${name} must be false or { age?: seconds, count?: jobs } with at least one of them; true or 0 would forget job ids at once and break dedupe`)
+    throw configError(
+      `${where}: ${name} must be false or { age?: seconds, count?: jobs } with at least one of them; true or 0 would forget job ids at once and break dedupe`,
+    )
   }
   for (const field of ['age', 'count'] as const) {
     const n = keep[field]
-    if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1)) throw configError(`${where}: ${name}.${field} must be a positive integer`)
+    if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1))
+      throw configError(`${where}: ${name}.${field} must be a positive integer`)
   }
-  return { ...(keep.age !== undefined ? { age: keep.age } : {}), ...(keep.count !== undefined ? { count: keep.count } : {}) }
+  return {
+    ...(keep.age !== undefined ? { age: keep.age } : {}),
+    ...(keep.count !== undefined ? { count: keep.count } : {}),
+  }
 }
 
 interface Resolved {
@@ -185,17 +194,23 @@ interface Resolved {
 }
 
 function resolveConnection(where: string, options: BullmqConnectionOptions): Resolved {
-  if (!options || typeof options !== 'object') throw configError(`${where} needs an options object with at least { connection }`)
+  if (!options || typeof options !== 'object')
+    throw configError(`${where} needs an options object with at least { connection }`)
   const connection = options.connection
   if (!connection || typeof connection !== 'object') {
-    throw configError(`${where}: connection is required — pass an ioredis instance or options, e.g. { connection: { host: '127.0.0.1', port: 6379 } }`)
+    throw configError(
+      `${where}: connection is required — pass an ioredis instance or options, e.g. { connection: { host: '127.0.0.1', port: 6379 } }`,
+    )
   }
   const name = options.name ?? 'hookguard'
-  if (typeof name !== 'string' || name === '' || name.includes(':')) throw configError(`${where}: name must be a non-empty string without ':' (got ${JSON.stringify(name)})`)
+  if (typeof name !== 'string' || name === '' || name.includes(':'))
+    throw configError(`${where}: name must be a non-empty string without ':' (got ${JSON.stringify(name)})`)
   const prefix = options.prefix
-  if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '')) throw configError(`${where}: prefix must be a non-empty string`)
+  if (prefix !== undefined && (typeof prefix !== 'string' || prefix === ''))
+    throw configError(`${where}: prefix must be a non-empty string`)
   const logger = options.logger === false ? undefined : (options.logger ?? console)
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw configError(`${where}: onError must be a function`)
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw configError(`${where}: onError must be a function`)
   let lastWarned = 0
   const onError =
     options.onError ??
@@ -224,19 +239,33 @@ class HandlerThrew extends Error {
   }
 }
 
-function isIoredis(value: unknown): value is { options: Record<string, unknown>; duplicate(options: object): { disconnect(): void } } {
+function isIoredis(
+  value: unknown,
+): value is { options: Record<string, unknown>; duplicate(options: object): { disconnect(): void } } {
   const v = value as { defineCommand?: unknown; duplicate?: unknown; options?: unknown; isCluster?: unknown }
-  return typeof v.defineCommand === 'function' && typeof v.duplicate === 'function' && typeof v.options === 'object' && v.options !== null && !v.isCluster
+  return (
+    typeof v.defineCommand === 'function' &&
+    typeof v.duplicate === 'function' &&
+    typeof v.options === 'object' &&
+    v.options !== null &&
+    !v.isCluster
+  )
 }
 
-function startWorker(where: string, resolved: Resolved, settings: BullmqWorkerSettings, handler: WebhookHandler): BullmqWorker {
+function startWorker(
+  where: string,
+  resolved: Resolved,
+  settings: BullmqWorkerSettings,
+  handler: WebhookHandler,
+): BullmqWorker {
   if (typeof handler !== 'function') throw configError(`${where}: handler must be a function`)
   const concurrency = positiveInteger(where, 'concurrency', settings.concurrency, 4)
   const lockDuration = positiveInteger(where, 'lockDuration', settings.lockDuration, 30_000)
   const stalledInterval = positiveInteger(where, 'stalledInterval', settings.stalledInterval, 30_000)
   const maxStalledCount = positiveInteger(where, 'maxStalledCount', settings.maxStalledCount, 2)
   for (const hook of ['onSuccess', 'onRetry', 'onDeadLetter'] as const) {
-    if (settings[hook] !== undefined && typeof settings[hook] !== 'function') throw configError(`${where}: ${hook} must be a function`)
+    if (settings[hook] !== undefined && typeof settings[hook] !== 'function')
+      throw configError(`${where}: ${hook} must be a function`)
   }
 
   // A worker needs maxRetriesPerRequest: null (BullMQ throws on an ioredis
@@ -246,7 +275,10 @@ function startWorker(where: string, resolved: Resolved, settings: BullmqWorkerSe
   // of touching the user's client.
   let ownCopy: { disconnect(): void } | undefined
   let connection = resolved.connection
-  if (isIoredis(connection) && (connection.options.maxRetriesPerRequest !== null || connection.options.enableOfflineQueue === false)) {
+  if (
+    isIoredis(connection) &&
+    (connection.options.maxRetriesPerRequest !== null || connection.options.enableOfflineQueue === false)
+  ) {
     ownCopy = connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: true })
     connection = ownCopy as unknown as ConnectionOptions
   }
@@ -285,7 +317,10 @@ function startWorker(where: string, resolved: Resolved, settings: BullmqWorkerSe
           const max = (job?.data as Partial<JobData> | undefined)?.maxBackoffMs
           let delay: number
           try {
-            delay = type === BACKOFF_TYPE ? resolveRetry(where, { backoffMs: base, maxBackoffMs: max }).delay(attemptsMade) : fallback.delay(attemptsMade)
+            delay =
+              type === BACKOFF_TYPE
+                ? resolveRetry(where, { backoffMs: base, maxBackoffMs: max }).delay(attemptsMade)
+                : fallback.delay(attemptsMade)
           } catch {
             delay = fallback.delay(attemptsMade)
           }
@@ -296,7 +331,9 @@ function startWorker(where: string, resolved: Resolved, settings: BullmqWorkerSe
     })
   } catch (error) {
     ownCopy?.disconnect()
-    throw configError(`${where}: BullMQ refused the connection: ${error instanceof Error ? error.message : String(error)}`)
+    throw configError(
+      `${where}: BullMQ refused the connection: ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
   worker.on('error', resolved.onError)
   worker.on('completed', (job) => {
@@ -312,7 +349,10 @@ function startWorker(where: string, resolved: Resolved, settings: BullmqWorkerSe
     const final = typeof job.finishedOn === 'number' || job.attemptsMade >= (job.opts.attempts ?? 1)
     if (final) {
       if (settings.onDeadLetter) callHook(settings.onDeadLetter, event, original)
-      else resolved.logger?.warn(`hookguard/bullmq: ${event.key} failed on attempt ${event.attempt} and was dead-lettered (moved to BullMQ's failed set)`)
+      else
+        resolved.logger?.warn(
+          `hookguard/bullmq: ${event.key} failed on attempt ${event.attempt} and was dead-lettered (moved to BullMQ's failed set)`,
+        )
     } else {
       callHook(settings.onRetry, event, original, delays.get(job) ?? 0)
     }
@@ -376,7 +416,9 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       ...(resolved.prefix !== undefined ? { prefix: resolved.prefix } : {}),
     })
   } catch (error) {
-    throw configError(`${where}: BullMQ refused the connection: ${error instanceof Error ? error.message : String(error)}`)
+    throw configError(
+      `${where}: BullMQ refused the connection: ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
   queue.on('error', resolved.onError)
   if (checkPersistence && resolved.logger) {
@@ -410,7 +452,8 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     bullmq: queue,
     async enqueue(event) {
       if (closed) throw new Error('bullmqQueue is closed')
-      if (!event || typeof event.key !== 'string' || event.key === '') throw new TypeError('bullmqQueue: event.key must be a non-empty string')
+      if (!event || typeof event.key !== 'string' || event.key === '')
+        throw new TypeError('bullmqQueue: event.key must be a non-empty string')
       const data: JobData = { v: 1, event, maxBackoffMs: retry.maxBackoffMs }
       // A job with this id that is waiting, delayed, active, failed or still
       // kept as completed makes this add a no-op inside Redis.
@@ -418,7 +461,9 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     },
     process(handler) {
       if (!runsWorker) {
-        throw configError(`${where}({ worker: false }) runs no handlers in this process; start bullmqWorker({ connection, handler }) in your worker process instead`)
+        throw configError(
+          `${where}({ worker: false }) runs no handlers in this process; start bullmqWorker({ connection, handler }) in your worker process instead`,
+        )
       }
       if (closed) throw configError(`${where}: process() called after close()`)
       if (worker) throw configError(`${where}: a handler is already running on this queue`)

@@ -63,7 +63,8 @@ function callHook<A extends unknown[]>(hook: ((...args: A) => void) | undefined,
 export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
   const retry = resolveRetry('memoryQueue', options)
   const concurrency = options.concurrency ?? 4
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw configError('memoryQueue: concurrency must be an integer >= 1')
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw configError('memoryQueue: concurrency must be an integer >= 1')
   const remembered = new LRUCache<string, true>({ max: options.rememberKeys ?? 10_000 })
   const jobs = new Map<string, Job>()
   const ready: Job[] = []

@@ -24,7 +24,8 @@ export function resolveRetry(where: string, options: RetryOptions): RetryPolicy 
   const maxBackoffMs = options.maxBackoffMs ?? 300_000
   if (!Number.isInteger(attempts) || attempts < 1) throw configError(`${where}: attempts must be an integer >= 1`)
   if (!Number.isFinite(backoffMs) || backoffMs < 0) throw configError(`${where}: backoffMs must be a number >= 0`)
-  if (!Number.isFinite(maxBackoffMs) || maxBackoffMs < backoffMs) throw configError(`${where}: maxBackoffMs must be >= backoffMs`)
+  if (!Number.isFinite(maxBackoffMs) || maxBackoffMs < backoffMs)
+    throw configError(`${where}: maxBackoffMs must be >= backoffMs`)
   return {
     attempts,
     backoffMs,

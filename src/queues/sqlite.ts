@@ -7,7 +7,15 @@
  */
 import { randomToken } from '../crypto.js'
 import { configError } from '../errors.js'
-import { checkOptions, checkTableName, ensureTable, openSqlite, positiveInteger, type SqliteConnectionOptions, type SqliteSynchronous } from '../stores/sqlite.js'
+import {
+  checkOptions,
+  checkTableName,
+  ensureTable,
+  openSqlite,
+  positiveInteger,
+  type SqliteConnectionOptions,
+  type SqliteSynchronous,
+} from '../stores/sqlite.js'
 import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types.js'
 import type { WorkerHooks } from './memory.js'
 import { resolveRetry, type RetryOptions } from './retry.js'
@@ -116,7 +124,26 @@ interface InsertRow {
   now: number
 }
 
-const COLUMNS = ['id', 'key', 'state', 'event_id', 'provider', 'type', 'timestamp', 'received_at', 'payload', 'headers', 'attempt', 'run_at', 'claimed_by', 'claimed_until', 'last_error', 'created_at', 'updated_at', 'expires_at']
+const COLUMNS = [
+  'id',
+  'key',
+  'state',
+  'event_id',
+  'provider',
+  'type',
+  'timestamp',
+  'received_at',
+  'payload',
+  'headers',
+  'attempt',
+  'run_at',
+  'claimed_by',
+  'claimed_until',
+  'last_error',
+  'created_at',
+  'updated_at',
+  'expires_at',
+]
 
 function callHook<A extends unknown[]>(hook: ((...args: A) => void) | undefined, ...args: A): void {
   try {
@@ -161,7 +188,8 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
   const table = checkTableName(where, options.table, 'hookguard_jobs')
   const retry = resolveRetry(where, options)
   const synchronous = options.synchronous ?? 'full'
-  if (synchronous !== 'normal' && synchronous !== 'full') throw configError(`${where}: synchronous must be 'normal' or 'full'`)
+  if (synchronous !== 'normal' && synchronous !== 'full')
+    throw configError(`${where}: synchronous must be 'normal' or 'full'`)
   const concurrency = positiveInteger(where, 'concurrency', options.concurrency, 4)
   const visibilityTimeoutMs = positiveInteger(where, 'visibilityTimeoutMs', options.visibilityTimeoutMs, 30_000)
   if (visibilityTimeoutMs < 30) throw configError(`${where}: visibilityTimeoutMs must be at least 30 ms`)
@@ -171,7 +199,8 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
   const purgeIntervalMs = positiveInteger(where, 'purgeIntervalMs', options.purgeIntervalMs, 60_000)
   const purgeBatchSize = positiveInteger(where, 'purgeBatchSize', options.purgeBatchSize, 1000)
   for (const hook of ['onSuccess', 'onRetry', 'onDeadLetter', 'onError'] as const) {
-    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw configError(`${where}: ${hook} must be a function`)
+    if (options[hook] !== undefined && typeof options[hook] !== 'function')
+      throw configError(`${where}: ${hook} must be a function`)
   }
   const onError = options.onError ?? ((error: unknown) => console.error(`hookguard sqliteQueue: ${errorText(error)}`))
 
@@ -250,16 +279,22 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
        updated_at = @now, expires_at = @expiresAt
      WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`,
   )
-  const markRetry = db.prepare<[{ id: number; worker: string; attempt: number; now: number; runAt: number; error: string }]>(
+  const markRetry = db.prepare<
+    [{ id: number; worker: string; attempt: number; now: number; runAt: number; error: string }]
+  >(
     `UPDATE ${table} SET state = 'pending', claimed_by = NULL, claimed_until = NULL, run_at = @runAt, last_error = @error, updated_at = @now
      WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`,
   )
-  const markDead = db.prepare<[{ id: number; worker: string; attempt: number; now: number; expiresAt: number; error: string }]>(
+  const markDead = db.prepare<
+    [{ id: number; worker: string; attempt: number; now: number; expiresAt: number; error: string }]
+  >(
     `UPDATE ${table} SET state = 'dead', claimed_by = NULL, claimed_until = NULL, last_error = @error, updated_at = @now, expires_at = @expiresAt
      WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`,
   )
   // A claim that ran out during the last attempt: that attempt counts as failed.
-  const markLost = db.prepare<[{ id: number; worker: string; attempt: number; now: number; expiresAt: number; error: string }]>(
+  const markLost = db.prepare<
+    [{ id: number; worker: string; attempt: number; now: number; expiresAt: number; error: string }]
+  >(
     `UPDATE ${table} SET state = 'dead', attempt = attempt - 1, claimed_by = NULL, claimed_until = NULL, last_error = @error, updated_at = @now, expires_at = @expiresAt
      WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`,
   )
@@ -267,7 +302,9 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
   const purgeStatement = db.prepare<[{ now: number; limit: number }]>(
     `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= @now AND state IN ('done', 'dead') LIMIT @limit)`,
   )
-  const countByState = db.prepare<[], { state: string; n: number }>(`SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`)
+  const countByState = db.prepare<[], { state: string; n: number }>(
+    `SELECT state, COUNT(*) AS n FROM ${table} GROUP BY state`,
+  )
   const listDead = db.prepare<[number], JobRow & { last_error: string | null; updated_at: number }>(
     `SELECT id, key, event_id, provider, type, timestamp, received_at, payload, headers, attempt, last_error, updated_at
      FROM ${table} WHERE state = 'dead' ORDER BY updated_at DESC, id DESC LIMIT ?`,
@@ -339,14 +376,17 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
 
   function startHeartbeat(): void {
     if (heartbeat !== undefined) return
-    heartbeat = setInterval(() => {
-      try {
-        const now = Date.now()
-        renew.run({ worker, now, until: now + visibilityTimeoutMs })
-      } catch (error) {
-        onError(error)
-      }
-    }, Math.max(10, Math.floor(visibilityTimeoutMs / 3)))
+    heartbeat = setInterval(
+      () => {
+        try {
+          const now = Date.now()
+          renew.run({ worker, now, until: now + visibilityTimeoutMs })
+        } catch (error) {
+          onError(error)
+        }
+      },
+      Math.max(10, Math.floor(visibilityTimeoutMs / 3)),
+    )
   }
 
   function stopHeartbeat(): void {
@@ -401,7 +441,9 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
       event = toEvent(row)
     } catch (error) {
       // A row that cannot be read back will never run: give it up at once.
-      settle(() => markDead.run({ ...cas, now: Date.now(), expiresAt: Date.now() + deadRetentionMs, error: errorText(error) }))
+      settle(() =>
+        markDead.run({ ...cas, now: Date.now(), expiresAt: Date.now() + deadRetentionMs, error: errorText(error) }),
+      )
       return
     }
     if (row.attempt > retry.attempts) {
@@ -409,7 +451,11 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
       // ran out): it counts as failed rather than running beyond the limit.
       const error = new Error(`worker stopped during the last attempt (claim expired after ${visibilityTimeoutMs} ms)`)
       const lastEvent = { ...event, attempt: retry.attempts }
-      if (settle(() => markLost.run({ ...cas, now: Date.now(), expiresAt: Date.now() + deadRetentionMs, error: errorText(error) }))) {
+      if (
+        settle(() =>
+          markLost.run({ ...cas, now: Date.now(), expiresAt: Date.now() + deadRetentionMs, error: errorText(error) }),
+        )
+      ) {
         callHook(options.onDeadLetter, lastEvent, error)
       }
       return
@@ -420,8 +466,11 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
       const now = Date.now()
       if (row.attempt < retry.attempts) {
         const delayMs = retry.delay(row.attempt)
-        if (settle(() => markRetry.run({ ...cas, now, runAt: now + delayMs, error: errorText(error) }))) callHook(options.onRetry, event, error, delayMs)
-      } else if (settle(() => markDead.run({ ...cas, now, expiresAt: now + deadRetentionMs, error: errorText(error) }))) {
+        if (settle(() => markRetry.run({ ...cas, now, runAt: now + delayMs, error: errorText(error) })))
+          callHook(options.onRetry, event, error, delayMs)
+      } else if (
+        settle(() => markDead.run({ ...cas, now, expiresAt: now + deadRetentionMs, error: errorText(error) }))
+      ) {
         callHook(options.onDeadLetter, event, error)
       }
       return
@@ -441,12 +490,18 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
   }
 
   function serialize(event: QueuedEvent): InsertRow {
-    if (!event || typeof event !== 'object') throw new TypeError('hookguard: sqliteQueue: enqueue needs an event object')
-    if (typeof event.key !== 'string' || event.key === '') throw new TypeError('hookguard: sqliteQueue: event.key must be a non-empty string')
-    if (typeof event.id !== 'string' || typeof event.provider !== 'string') throw new TypeError('hookguard: sqliteQueue: event.id and event.provider must be strings')
-    if (!Number.isFinite(event.receivedAt)) throw new TypeError('hookguard: sqliteQueue: event.receivedAt must be a number (ms)')
-    if (event.timestamp !== undefined && !Number.isFinite(event.timestamp)) throw new TypeError('hookguard: sqliteQueue: event.timestamp must be a number (s)')
-    if (event.type !== undefined && typeof event.type !== 'string') throw new TypeError('hookguard: sqliteQueue: event.type must be a string')
+    if (!event || typeof event !== 'object')
+      throw new TypeError('hookguard: sqliteQueue: enqueue needs an event object')
+    if (typeof event.key !== 'string' || event.key === '')
+      throw new TypeError('hookguard: sqliteQueue: event.key must be a non-empty string')
+    if (typeof event.id !== 'string' || typeof event.provider !== 'string')
+      throw new TypeError('hookguard: sqliteQueue: event.id and event.provider must be strings')
+    if (!Number.isFinite(event.receivedAt))
+      throw new TypeError('hookguard: sqliteQueue: event.receivedAt must be a number (ms)')
+    if (event.timestamp !== undefined && !Number.isFinite(event.timestamp))
+      throw new TypeError('hookguard: sqliteQueue: event.timestamp must be a number (s)')
+    if (event.type !== undefined && typeof event.type !== 'string')
+      throw new TypeError('hookguard: sqliteQueue: event.type must be a string')
     return {
       key: event.key,
       eventId: event.id,
@@ -503,8 +558,11 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
       return stats
     },
     deadLetters(limit = 100) {
-      if (!Number.isInteger(limit) || limit < 1) throw configError(`${where}: deadLetters limit must be a positive integer`)
-      return listDead.all(limit).map((row) => ({ event: toEvent(row), error: row.last_error ?? '', failedAt: row.updated_at }))
+      if (!Number.isInteger(limit) || limit < 1)
+        throw configError(`${where}: deadLetters limit must be a positive integer`)
+      return listDead
+        .all(limit)
+        .map((row) => ({ event: toEvent(row), error: row.last_error ?? '', failedAt: row.updated_at }))
     },
     retryDead(key) {
       const revived = revive.run({ key, now: Date.now() }).changes === 1

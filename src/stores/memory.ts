@@ -37,7 +37,8 @@ export interface MemoryStore extends DedupeStore {
 /** The embedded default store. */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxKeys = options.maxKeys ?? 100_000
-  if (!Number.isInteger(maxKeys) || maxKeys < 1) throw configError(`memoryStore: maxKeys must be a positive integer (got ${String(maxKeys)})`)
+  if (!Number.isInteger(maxKeys) || maxKeys < 1)
+    throw configError(`memoryStore: maxKeys must be a positive integer (got ${String(maxKeys)})`)
   const now = options.now ?? Date.now
   if (typeof now !== 'function') throw configError('memoryStore: now must be a function returning milliseconds')
   let evictedUnexpired = 0

@@ -83,12 +83,18 @@ function parseTable(caller: string, table: unknown): Table {
         `(letters, digits, _; at most 48 characters per part; got ${JSON.stringify(name)})`,
     )
   }
-  return { name: name as string, sql: parts.map((part) => `"${part}"`).join('.'), index: `"${parts.at(-1)}_expires_at_idx"` }
+  return {
+    name: name as string,
+    sql: parts.map((part) => `"${part}"`).join('.'),
+    index: `"${parts.at(-1)}_expires_at_idx"`,
+  }
 }
 
 function checkPool(caller: string, pool: unknown): PostgresQueryable {
   if (!pool || typeof (pool as PostgresQueryable).query !== 'function') {
-    throw configError(`${caller}: pool is required — pass a pg Pool (new Pool({ connectionString: process.env.DATABASE_URL })) or a connected Client`)
+    throw configError(
+      `${caller}: pool is required — pass a pg Pool (new Pool({ connectionString: process.env.DATABASE_URL })) or a connected Client`,
+    )
   }
   return pool as PostgresQueryable
 }
@@ -141,11 +147,13 @@ export async function migratePostgresStore(pool: PostgresQueryable, options: Mig
  * ```
  */
 export function postgresStore(options: PostgresStoreOptions): PostgresStore {
-  if (!options || typeof options !== 'object') throw configError('postgresStore needs an options object: postgresStore({ pool })')
+  if (!options || typeof options !== 'object')
+    throw configError('postgresStore needs an options object: postgresStore({ pool })')
   const pool = checkPool('postgresStore', options.pool)
   const table = parseTable('postgresStore', options.table)
   const logger = options.logger === false ? undefined : (options.logger ?? console)
-  if (logger && typeof logger.error !== 'function') throw configError('postgresStore: logger must have an error(message) method, or be false')
+  if (logger && typeof logger.error !== 'function')
+    throw configError('postgresStore: logger must have an error(message) method, or be false')
   let warnedMissing = false
 
   const t = table.sql
@@ -203,7 +211,8 @@ DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= clock_ti
   }
 
   function ms(method: string, name: string, value: number): number {
-    if (!Number.isFinite(value) || value <= 0) throw configError(`postgresStore.${method}: ${name} must be a positive number of ms (got ${String(value)})`)
+    if (!Number.isFinite(value) || value <= 0)
+      throw configError(`postgresStore.${method}: ${name} must be a positive number of ms (got ${String(value)})`)
     return Math.ceil(value)
   }
 
@@ -215,7 +224,8 @@ DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= clock_ti
       const row = rows[0] as { status: string; remaining_ms: number | null } | undefined
       if (row?.status === 'reserved') return { status: 'reserved', token }
       if (row?.status === 'duplicate') return { status: 'duplicate' }
-      if (row?.status === 'in_flight' && typeof row.remaining_ms === 'number') return { status: 'in_flight', retryAfterMs: Math.max(0, row.remaining_ms) }
+      if (row?.status === 'in_flight' && typeof row.remaining_ms === 'number')
+        return { status: 'in_flight', retryAfterMs: Math.max(0, row.remaining_ms) }
       return { status: 'in_flight' }
     },
     async complete(key, token, retentionMs) {
@@ -231,7 +241,8 @@ DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= clock_ti
     },
     async purge(purgeOptions = {}) {
       const batchSize = purgeOptions.batchSize ?? 10_000
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw configError('postgresStore.purge: batchSize must be a positive integer')
+      if (!Number.isInteger(batchSize) || batchSize < 1)
+        throw configError('postgresStore.purge: batchSize must be a positive integer')
       let total = 0
       for (;;) {
         const { rowCount } = await query(purgeSql, [batchSize])

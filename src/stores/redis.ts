@@ -139,7 +139,8 @@ function adapt(client: unknown): { kind: RedisStore['clientKind']; evaluate: Eva
 }
 
 function milliseconds(method: string, name: string, value: number): string {
-  if (!Number.isFinite(value) || value <= 0) throw configError(`redisStore.${method}: ${name} must be a positive number of ms (got ${String(value)})`)
+  if (!Number.isFinite(value) || value <= 0)
+    throw configError(`redisStore.${method}: ${name} must be a positive number of ms (got ${String(value)})`)
   return String(Math.ceil(value))
 }
 
@@ -157,25 +158,35 @@ function milliseconds(method: string, name: string, value: number): string {
  * ```
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
-  if (!options || typeof options !== 'object') throw configError('redisStore needs an options object: redisStore({ client })')
+  if (!options || typeof options !== 'object')
+    throw configError('redisStore needs an options object: redisStore({ client })')
   const { kind, evaluate } = adapt(options.client)
   const prefix = options.prefix ?? 'hookguard:'
-  if (typeof prefix !== 'string' || prefix.length > 256) throw configError('redisStore: prefix must be a string of at most 256 characters')
+  if (typeof prefix !== 'string' || prefix.length > 256)
+    throw configError('redisStore: prefix must be a string of at most 256 characters')
 
   return {
     clientKind: kind,
     prefix,
     async reserve(key, leaseMs): Promise<ReserveResult> {
       const token = randomToken()
-      const reply = await evaluate(SCRIPTS.reserve, prefix + key, [`r:${token}`, milliseconds('reserve', 'leaseMs', leaseMs)])
+      const reply = await evaluate(SCRIPTS.reserve, prefix + key, [
+        `r:${token}`,
+        milliseconds('reserve', 'leaseMs', leaseMs),
+      ])
       const [code, pttl] = Array.isArray(reply) ? reply.map(Number) : []
       if (code === 1) return { status: 'reserved', token }
       if (code === 2) return { status: 'duplicate' }
-      if (code === 3) return pttl !== undefined && pttl >= 0 ? { status: 'in_flight', retryAfterMs: pttl } : { status: 'in_flight' }
+      if (code === 3)
+        return pttl !== undefined && pttl >= 0 ? { status: 'in_flight', retryAfterMs: pttl } : { status: 'in_flight' }
       throw new Error('redisStore: unexpected reply from the reserve script')
     },
     async complete(key, token, retentionMs) {
-      const reply = await evaluate(SCRIPTS.complete, prefix + key, [`r:${token}`, `d:${token}`, milliseconds('complete', 'retentionMs', retentionMs)])
+      const reply = await evaluate(SCRIPTS.complete, prefix + key, [
+        `r:${token}`,
+        `d:${token}`,
+        milliseconds('complete', 'retentionMs', retentionMs),
+      ])
       return Number(reply) === 1
     },
     async release(key, token) {

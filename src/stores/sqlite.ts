@@ -52,7 +52,9 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 export function checkTableName(where: string, table: unknown, fallback: string): string {
   if (table === undefined) return fallback
   if (typeof table !== 'string' || !TABLE_NAME.test(table) || /^sqlite_/i.test(table)) {
-    throw configError(`${where}: table must be a plain SQL identifier (letters, digits, _; not starting with sqlite_), got ${JSON.stringify(table)}`)
+    throw configError(
+      `${where}: table must be a plain SQL identifier (letters, digits, _; not starting with sqlite_), got ${JSON.stringify(table)}`,
+    )
   }
   return table
 }
@@ -68,7 +70,8 @@ export function positiveInteger(where: string, name: string, value: unknown, fal
 
 /** Internal: the options object must be there before anything reads it. */
 export function checkOptions(where: string, options: unknown): void {
-  if (!options || typeof options !== 'object') throw configError(`${where} needs an options object with { path } or { database }`)
+  if (!options || typeof options !== 'object')
+    throw configError(`${where} needs an options object with { path } or { database }`)
 }
 
 /**
@@ -76,7 +79,12 @@ export function checkOptions(where: string, options: unknown): void {
  * level is set to `synchronous` when `mode` is 'set', raised to it when
  * 'raise', and left alone when 'keep'.
  */
-export function openSqlite(where: string, options: SqliteConnectionOptions, synchronous: SqliteSynchronous, mode: 'set' | 'raise' | 'keep'): SqliteHandle {
+export function openSqlite(
+  where: string,
+  options: SqliteConnectionOptions,
+  synchronous: SqliteSynchronous,
+  mode: 'set' | 'raise' | 'keep',
+): SqliteHandle {
   checkOptions(where, options)
   const { path, database } = options
   if ((path === undefined) === (database === undefined)) {
@@ -90,12 +98,18 @@ export function openSqlite(where: string, options: SqliteConnectionOptions, sync
   let owned: boolean
   if (path !== undefined) {
     if (typeof path !== 'string' || path === '') throw configError(`${where}: path must be a non-empty file name`)
-    if (path === ':memory:') throw configError(`${where}: path ':memory:' is not durable; use memoryStore()/memoryQueue() or a file`)
+    if (path === ':memory:')
+      throw configError(`${where}: path ':memory:' is not durable; use memoryStore()/memoryQueue() or a file`)
     db = new Database(path, { timeout: busyTimeoutMs })
     owned = true
   } else {
     const candidate = database as Partial<SqliteDatabase> | null
-    if (!candidate || typeof candidate.prepare !== 'function' || typeof candidate.pragma !== 'function' || typeof candidate.transaction !== 'function') {
+    if (
+      !candidate ||
+      typeof candidate.prepare !== 'function' ||
+      typeof candidate.pragma !== 'function' ||
+      typeof candidate.transaction !== 'function'
+    ) {
       throw configError(`${where}: database must be a better-sqlite3 Database instance`)
     }
     if (candidate.open !== true) throw configError(`${where}: the database connection is closed`)
@@ -107,10 +121,12 @@ export function openSqlite(where: string, options: SqliteConnectionOptions, sync
     // WAL: readers never block the writer and a commit is one append, which
     // is what lets several processes share the file.
     const journal = db.pragma('journal_mode = WAL', { simple: true })
-    if (journal !== 'wal') throw configError(`${where}: could not switch the database to WAL mode (journal_mode is ${String(journal)})`)
+    if (journal !== 'wal')
+      throw configError(`${where}: could not switch the database to WAL mode (journal_mode is ${String(journal)})`)
     const current = Number(db.pragma('synchronous', { simple: true }))
     const wanted = SYNCHRONOUS_LEVEL[synchronous]
-    if ((mode === 'set' && current !== wanted) || (mode === 'raise' && current < wanted)) db.pragma(`synchronous = ${wanted}`)
+    if ((mode === 'set' && current !== wanted) || (mode === 'raise' && current < wanted))
+      db.pragma(`synchronous = ${wanted}`)
   } catch (error) {
     if (owned) db.close()
     throw error
@@ -122,12 +138,21 @@ export function openSqlite(where: string, options: SqliteConnectionOptions, sync
  * Internal: create the table when missing, and refuse a table of the same
  * name with other columns rather than fail later on the first request.
  */
-export function ensureTable(where: string, db: SqliteDatabase, table: string, ddl: string, indexes: string, columns: readonly string[]): void {
+export function ensureTable(
+  where: string,
+  db: SqliteDatabase,
+  table: string,
+  ddl: string,
+  indexes: string,
+  columns: readonly string[],
+): void {
   db.exec(ddl)
   const present = new Set((db.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name))
   const missing = columns.filter((c) => !present.has(c))
   if (missing.length > 0) {
-    throw configError(`${where}: table ${table} exists with other columns (missing ${missing.join(', ')}); choose another table name`)
+    throw configError(
+      `${where}: table ${table} exists with other columns (missing ${missing.join(', ')}); choose another table name`,
+    )
   }
   db.exec(indexes)
 }
@@ -174,7 +199,8 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   checkOptions(where, options)
   const table = checkTableName(where, options.table, 'hookguard_dedupe')
   const synchronous = options.synchronous ?? 'normal'
-  if (synchronous !== 'normal' && synchronous !== 'full') throw configError(`${where}: synchronous must be 'normal' or 'full'`)
+  if (synchronous !== 'normal' && synchronous !== 'full')
+    throw configError(`${where}: synchronous must be 'normal' or 'full'`)
   const purgeIntervalMs = positiveInteger(where, 'purgeIntervalMs', options.purgeIntervalMs, 60_000)
   const purgeBatchSize = positiveInteger(where, 'purgeBatchSize', options.purgeBatchSize, 1000)
   const now = options.now ?? Date.now
@@ -210,7 +236,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
      WHERE ${table}.expires_at <= @now
      RETURNING token`,
   )
-  const read = db.prepare<[string], { state: 'reserved' | 'done'; expires_at: number }>(`SELECT state, expires_at FROM ${table} WHERE key = ?`)
+  const read = db.prepare<[string], { state: 'reserved' | 'done'; expires_at: number }>(
+    `SELECT state, expires_at FROM ${table} WHERE key = ?`,
+  )
   const markDone = db.prepare<[{ key: string; token: string; expiresAt: number; now: number }]>(
     `UPDATE ${table} SET state = 'done', expires_at = @expiresAt WHERE key = @key AND token = @token AND state = 'reserved' AND expires_at > @now`,
   )
@@ -245,11 +273,13 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
 
   function checkKey(key: unknown): asserts key is string {
-    if (typeof key !== 'string' || key === '') throw new TypeError('hookguard: sqliteStore: key must be a non-empty string')
+    if (typeof key !== 'string' || key === '')
+      throw new TypeError('hookguard: sqliteStore: key must be a non-empty string')
   }
 
   function checkMs(name: string, ms: unknown): asserts ms is number {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new TypeError(`hookguard: sqliteStore: ${name} must be a positive number of ms`)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
+      throw new TypeError(`hookguard: sqliteStore: ${name} must be a positive number of ms`)
   }
 
   return {

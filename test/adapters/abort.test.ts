@@ -59,7 +59,14 @@ describe('a client that aborts mid-body', () => {
         const socket = connect(Number(port), '127.0.0.1')
         socket.on('error', () => {})
         await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-        const head = [`POST ${PATH} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Content-Length: ${full.length}`, ...Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n')
+        const head = [
+          `POST ${PATH} HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          `Content-Length: ${full.length}`,
+          ...Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`),
+          '',
+          '',
+        ].join('\r\n')
         socket.write(head)
         socket.write(full.subarray(0, 20))
         // Let the server start reading the body before the client goes away.
@@ -94,7 +101,9 @@ describe('a body refused mid-stream on Node', () => {
         socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
         const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
         await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-        socket.write([`POST ${PATH} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Transfer-Encoding: chunked', '', ''].join('\r\n'))
+        socket.write(
+          [`POST ${PATH} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Transfer-Encoding: chunked', '', ''].join('\r\n'),
+        )
         socket.write(`800\r\n${' '.repeat(2048)}\r\n`)
         // The client never finishes the body; only the server can end this.
         await closed

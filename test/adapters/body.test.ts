@@ -8,7 +8,11 @@ const limits = { maxBytes: 1024, timeoutMs: 5000 }
 
 describe('checkBeforeReading', () => {
   it('agrees with receiver.handle() on every method / Content-Encoding / Content-Length combination', async () => {
-    const receiver = createReceiver({ provider: stripe({ secret: 'whsec_test_body_checks_0123' }), maxBodyBytes: 1024, logger: false })
+    const receiver = createReceiver({
+      provider: stripe({ secret: 'whsec_test_body_checks_0123' }),
+      maxBodyBytes: 1024,
+      logger: false,
+    })
     const early = new Set(['method.not_allowed', 'body.encoding_unsupported', 'body.too_large'])
     for (const method of ['POST', 'post', 'GET', 'PUT', '']) {
       for (const encoding of [undefined, '', 'identity', ' Identity ', 'gzip', 'br, identity']) {
@@ -45,7 +49,10 @@ describe('readNodeStream', () => {
   it('rejects with body.timeout when the end does not come in time', async () => {
     const stream = new PassThrough()
     stream.write('partial')
-    await expect(readNodeStream(stream, { maxBytes: 1024, timeoutMs: 50 })).rejects.toMatchObject({ code: 'body.timeout', status: 408 })
+    await expect(readNodeStream(stream, { maxBytes: 1024, timeoutMs: 50 })).rejects.toMatchObject({
+      code: 'body.timeout',
+      status: 408,
+    })
   })
 
   it('rejects with body.aborted when the stream is destroyed mid-body, and a later error is not unhandled', async () => {
@@ -77,8 +84,14 @@ describe('readWebStream', () => {
 
   it('rejects with body.timeout and cancels when the body stalls', async () => {
     let cancelled = false
-    const stream = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array(1)), cancel: () => void (cancelled = true) })
-    await expect(readWebStream(stream, { maxBytes: 1024, timeoutMs: 50 })).rejects.toMatchObject({ code: 'body.timeout', status: 408 })
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => c.enqueue(new Uint8Array(1)),
+      cancel: () => void (cancelled = true),
+    })
+    await expect(readWebStream(stream, { maxBytes: 1024, timeoutMs: 50 })).rejects.toMatchObject({
+      code: 'body.timeout',
+      status: 408,
+    })
     expect(cancelled).toBe(true)
   })
 

@@ -87,7 +87,8 @@ export const CASES: AdapterCase[] = [
     run: async (env) => [await env.send(await env.signed())],
     expected: { statuses: [200], codes: ['accepted'], enqueued: 1, headers: { 'hookguard-outcome': 'accepted' } },
     after(env) {
-      if (env.enqueued[0]?.provider !== env.provider.name) throw new Error(`enqueued event has provider ${env.enqueued[0]?.provider}`)
+      if (env.enqueued[0]?.provider !== env.provider.name)
+        throw new Error(`enqueued event has provider ${env.enqueued[0]?.provider}`)
     },
   },
   {
@@ -97,7 +98,12 @@ export const CASES: AdapterCase[] = [
       const sent = await env.signed()
       return [await env.send(sent), await env.send(sent)]
     },
-    expected: { statuses: [200, 200], codes: ['accepted', 'duplicate'], enqueued: 1, headers: { 'hookguard-outcome': 'duplicate', 'hookguard-duplicate': 'true' } },
+    expected: {
+      statuses: [200, 200],
+      codes: ['accepted', 'duplicate'],
+      enqueued: 1,
+      headers: { 'hookguard-outcome': 'duplicate', 'hookguard-duplicate': 'true' },
+    },
   },
   {
     name: 'the same event arriving while the first is still being enqueued gets 409 + Retry-After',
@@ -155,10 +161,16 @@ export const CASES: AdapterCase[] = [
       const sent = await env.signed()
       const headers = { ...sent.headers }
       const sensitive = new Set(env.provider.sensitiveHeaders.map((h) => h.toLowerCase()))
-      for (const name of Object.keys(headers)) if (sensitive.has(name.toLowerCase())) headers[name] = '!!not=a,signature!!'
+      for (const name of Object.keys(headers))
+        if (sensitive.has(name.toLowerCase())) headers[name] = '!!not=a,signature!!'
       return [await env.send({ ...sent, headers })]
     },
-    expected: { statuses: [[400, 401]], codes: ['*'], anyOf: ['unauthorized', 'signature.malformed', 'header.malformed', 'timestamp.malformed'], enqueued: 0 },
+    expected: {
+      statuses: [[400, 401]],
+      codes: ['*'],
+      anyOf: ['unauthorized', 'signature.malformed', 'header.malformed', 'timestamp.malformed'],
+      enqueued: 0,
+    },
   },
   {
     name: 'the queue down is 503 + Retry-After, nothing enqueued, and the reservation released',
@@ -180,7 +192,8 @@ export const CASES: AdapterCase[] = [
     },
     expected: { statuses: [503, 200], codes: ['queue.unavailable', 'accepted'], enqueued: 1 },
     after(_env, answers) {
-      if (answers[0]?.headers['retry-after'] !== '5') throw new Error(`503 with Retry-After ${answers[0]?.headers['retry-after']}`)
+      if (answers[0]?.headers['retry-after'] !== '5')
+        throw new Error(`503 with Retry-After ${answers[0]?.headers['retry-after']}`)
     },
   },
   {
@@ -203,7 +216,12 @@ export const CASES: AdapterCase[] = [
     setup: () => ({ receiver: { maxBodyBytes: SMALL_LIMIT } }),
     async run(env) {
       const sent = await env.signed()
-      return [await env.send({ headers: sent.headers, partial: { bytes: new Uint8Array(0), declaredLength: SMALL_LIMIT * 4 } })]
+      return [
+        await env.send({
+          headers: sent.headers,
+          partial: { bytes: new Uint8Array(0), declaredLength: SMALL_LIMIT * 4 },
+        }),
+      ]
     },
     expected: { statuses: [413], codes: ['body.too_large'], enqueued: 0 },
   },
@@ -223,7 +241,12 @@ export const CASES: AdapterCase[] = [
     setup: () => ({ bodyTimeoutMs: 250 }),
     async run(env) {
       const sent = await env.signed()
-      return [await env.send({ headers: sent.headers, partial: { bytes: new Uint8Array(10).fill(0x20), declaredLength: 100 } })]
+      return [
+        await env.send({
+          headers: sent.headers,
+          partial: { bytes: new Uint8Array(10).fill(0x20), declaredLength: 100 },
+        }),
+      ]
     },
     expected: { statuses: [408], codes: ['body.timeout'], enqueued: 0 },
   },
@@ -250,12 +273,18 @@ export const CASES: AdapterCase[] = [
     run: async (env) => [await env.send(await env.signed())],
     expected: { statuses: [500], codes: ['body.consumed'], enqueued: 0 },
     after(env) {
-      if (!env.logs.some((line) => /mount hookguard before/i.test(line))) throw new Error(`no log line naming the fix: ${JSON.stringify(env.logs)}`)
+      if (!env.logs.some((line) => /mount hookguard before/i.test(line)))
+        throw new Error(`no log line naming the fix: ${JSON.stringify(env.logs)}`)
     },
   },
 ]
 
-export async function signedFor(fixture: ProviderFixture, provider: Provider, url: string, options: { id?: string; timestamp?: number } = {}): Promise<Sent> {
+export async function signedFor(
+  fixture: ProviderFixture,
+  provider: Provider,
+  url: string,
+  options: { id?: string; timestamp?: number } = {},
+): Promise<Sent> {
   const id = options.id ?? 'evt_case_0001'
   const signed = await signRequest(provider, {
     body: fixture.body(id),

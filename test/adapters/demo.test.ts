@@ -25,12 +25,19 @@ describe('npm run demo', () => {
     expect(rows[5]!.worker).toMatch(/^failed attempt 1, retry in \d+ ms; handled \(attempt 2\)$/)
     expect(rows[6]!.worker).toMatch(/failed attempt 3, dead-lettered$/)
     expect(rows[7]!.worker).toBe('handled (attempt 1)')
-    expect(lines.some((l) => /^1 +Stripe evt_1001, correctly signed +200 accepted +handled \(attempt 1\)$/.test(l))).toBe(true)
+    expect(
+      lines.some((l) => /^1 +Stripe evt_1001, correctly signed +200 accepted +handled \(attempt 1\)$/.test(l)),
+    ).toBe(true)
   })
 
   it('runs as a script, needs no services and exits 0 by itself', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { cwd: root, encoding: 'utf8', timeout: 15_000 })
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 15_000,
+    })
     expect(run.status, run.stderr).toBe(0)
-    for (const status of ['200 accepted', '200 duplicate', '401 unauthorized', '413 body.too_large']) expect(run.stdout).toContain(status)
+    for (const status of ['200 accepted', '200 duplicate', '401 unauthorized', '413 body.too_large'])
+      expect(run.stdout).toContain(status)
   })
 })

@@ -18,7 +18,11 @@ afterEach(() => {
 
 /** Start an example on a free port; resolves with its base URL and a growing log. */
 function start(name: string): Promise<{ base: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/server.ts`], { cwd: root, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/server.ts`], {
+    cwd: root,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.push(child)
   let output = ''
   return new Promise((resolve, reject) => {
@@ -42,15 +46,30 @@ describe('examples', () => {
       const { base, output } = await start(name)
       const stripeProvider = stripe({ secret: 'whsec_example_only_0123456789abcdef' })
       const githubProvider = github({ secret: 'example-only-github-secret' })
-      const event = JSON.stringify({ id: `evt_${name}`, object: 'event', type: 'customer.created', data: { object: {} } })
+      const event = JSON.stringify({
+        id: `evt_${name}`,
+        object: 'event',
+        type: 'customer.created',
+        data: { object: {} },
+      })
       const signedStripe = await signRequest(stripeProvider, { body: event })
       const first = await send(`${base}/webhooks/stripe`, { headers: signedStripe.headers, body: signedStripe.body })
       expect(first.status, first.text).toBe(200)
-      expect((await send(`${base}/webhooks/stripe`, { headers: signedStripe.headers, body: signedStripe.body })).json).toMatchObject({ status: 'duplicate' })
+      expect(
+        (await send(`${base}/webhooks/stripe`, { headers: signedStripe.headers, body: signedStripe.body })).json,
+      ).toMatchObject({ status: 'duplicate' })
       const push = JSON.stringify({ ref: 'refs/heads/main' })
-      const signedPush = await signRequest(githubProvider, { body: push, id: `delivery-${name}`, headers: { 'x-github-event': 'push' } })
-      expect((await send(`${base}/webhooks/github`, { headers: signedPush.headers, body: signedPush.body })).status).toBe(200)
-      expect((await send(`${base}/webhooks/github`, { headers: signedPush.headers, body: `${push} ` })).status).toBe(401)
+      const signedPush = await signRequest(githubProvider, {
+        body: push,
+        id: `delivery-${name}`,
+        headers: { 'x-github-event': 'push' },
+      })
+      expect(
+        (await send(`${base}/webhooks/github`, { headers: signedPush.headers, body: signedPush.body })).status,
+      ).toBe(200)
+      expect((await send(`${base}/webhooks/github`, { headers: signedPush.headers, body: `${push} ` })).status).toBe(
+        401,
+      )
       await until(() => output().includes(`[worker] github push delivery-${name}`))
       expect(output()).toContain(`[worker] stripe customer.created evt_${name} attempt 1`)
     })

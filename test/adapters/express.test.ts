@@ -29,7 +29,10 @@ describe('hookguard/express raw body', () => {
     app.use(express.raw({ type: '*/*' }))
     app.use('/hook', hookguard(receiver))
     const signed = await signRequest(provider, { body: body('evt_raw') })
-    const res = await request(app).post('/hook').set(signed.headers).send(signed.body as string)
+    const res = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ ok: true, status: 'accepted', id: 'evt_raw' })
     expect(enqueued.map((e) => e.id)).toEqual(['evt_raw'])
@@ -71,7 +74,11 @@ describe('hookguard/express raw body', () => {
     app.use(express.urlencoded({ extended: false }))
     app.use('/hook', hookguard(receiver))
     const form = `payload=${encodeURIComponent(JSON.stringify({ zen: 'hi' }))}`
-    const signed = await signRequest(gh, { body: form, id: 'd-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const signed = await signRequest(gh, {
+      body: form,
+      id: 'd-1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
     const res = await request(app).post('/hook').set(signed.headers).send(form)
     expect(res.status).toBe(500)
     expect(res.body.error.code).toBe('body.consumed')
@@ -99,10 +106,16 @@ describe("hookguard/express errors: 'next'", () => {
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       seen.push(error)
       const e = error as { status: number; expose: boolean; message: string; headers: Record<string, string> }
-      res.status(e.status).set(e.headers).json({ mine: e.expose ? e.message : 'hidden' })
+      res
+        .status(e.status)
+        .set(e.headers)
+        .json({ mine: e.expose ? e.message : 'hidden' })
     })
     const signed = await signRequest(provider, { body: body('evt_next') })
-    const forged = await request(app).post('/hook').set(signed.headers).send(`${signed.body as string} `)
+    const forged = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(`${signed.body as string} `)
     expect(forged.status).toBe(401)
     expect(forged.body).toEqual({ mine: 'Webhook verification failed' })
     expect(isHookguardError(seen[0])).toBe(true)
@@ -112,7 +125,10 @@ describe("hookguard/express errors: 'next'", () => {
     expect(get.status).toBe(405)
     expect(get.headers.allow).toBe('POST')
 
-    const ok = await request(app).post('/hook').set(signed.headers).send(signed.body as string)
+    const ok = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(ok.status).toBe(200)
     expect(seen).toHaveLength(2)
   })
@@ -123,7 +139,10 @@ describe('hookguard/express inline mode', () => {
     const { receiver, enqueued } = setup()
     const app = express()
     app.post('/hook', hookguard(receiver, { inline: true }), handler)
-    app.use((_error: unknown, _req: Request, res: Response, _next: NextFunction) => void res.status(500).json({ handler: 'threw' }))
+    app.use(
+      (_error: unknown, _req: Request, res: Response, _next: NextFunction) =>
+        void res.status(500).json({ handler: 'threw' }),
+    )
     return { app, enqueued }
   }
 
@@ -134,12 +153,18 @@ describe('hookguard/express inline mode', () => {
       res.status(202).json({ queued: req.webhook!.id })
     })
     const signed = await signRequest(provider, { body: body('evt_inline') })
-    const first = await request(app).post('/hook').set(signed.headers).send(signed.body as string)
+    const first = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(first.status).toBe(202)
     expect(first.body).toEqual({ queued: 'evt_inline' })
     expect(seen[0]).toMatchObject({ id: 'evt_inline', provider: 'stripe', type: 'invoice.paid', attempt: 1 })
     expect(seen[0]!.headers['stripe-signature']).toBe('[redacted]')
-    const again = await request(app).post('/hook').set(signed.headers).send(signed.body as string)
+    const again = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(again.status).toBe(200)
     expect(again.body.status).toBe('duplicate')
     expect(seen).toHaveLength(1)
@@ -155,7 +180,11 @@ describe('hookguard/express inline mode', () => {
       res.status(200).end()
     })
     const signed = await signRequest(provider, { body: body('evt_retry') })
-    const send = () => request(app).post('/hook').set(signed.headers).send(signed.body as string)
+    const send = () =>
+      request(app)
+        .post('/hook')
+        .set(signed.headers)
+        .send(signed.body as string)
     expect((await send()).status).toBe(500)
     expect((await send()).status).toBe(503)
     expect((await send()).status).toBe(200)
@@ -170,7 +199,10 @@ describe('hookguard/express inline mode', () => {
       res.end()
     })
     const signed = await signRequest(provider, { body: body('evt_forged') })
-    const res = await request(app).post('/hook').set(signed.headers).send(`${signed.body as string} `)
+    const res = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(`${signed.body as string} `)
     expect(res.status).toBe(401)
     expect(calls).toBe(0)
   })
@@ -190,7 +222,10 @@ describe('hookguard/express options', () => {
     const app = express()
     app.use('/hook', hookguard({ provider, logger: false }))
     const signed = await signRequest(provider, { body: body('evt_opts') })
-    const res = await request(app).post('/hook').set(signed.headers).send(signed.body as string)
+    const res = await request(app)
+      .post('/hook')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(res.status).toBe(200)
   })
 })

@@ -12,8 +12,14 @@ describe('hookguard/fetch', () => {
     const enqueued: QueuedEvent[] = []
     const handler = hookguard(createReceiver({ provider, queue: { enqueue: async (e) => void enqueued.push(e) } }))
     const payload = JSON.stringify({ zen: 'Design for failure.', hook_id: 1 })
-    const signed = await signRequest(provider, { body: payload, id: 'delivery-1', headers: { 'x-github-event': 'ping' } })
-    const res = await handler(new Request('https://example.com/api/webhooks', { method: 'POST', headers: signed.headers, body: payload }))
+    const signed = await signRequest(provider, {
+      body: payload,
+      id: 'delivery-1',
+      headers: { 'x-github-event': 'ping' },
+    })
+    const res = await handler(
+      new Request('https://example.com/api/webhooks', { method: 'POST', headers: signed.headers, body: payload }),
+    )
     expect(res).toBeInstanceOf(Response)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ ok: true, status: 'accepted', id: 'delivery-1' })
@@ -38,7 +44,9 @@ describe('hookguard/fetch', () => {
       },
     })
     const handler = hookguard(createReceiver({ provider, maxBodyBytes: 1024, logger: false }))
-    const res = await handler(new Request('https://example.com/hook', { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
+    const res = await handler(
+      new Request('https://example.com/hook', { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+    )
     expect(res.status).toBe(413)
     // An endless stream: the answer came because reading stopped once past 1024 bytes.
     expect(pulled).toBeLessThan(10)

@@ -24,7 +24,11 @@ function setup() {
 
 async function post(app: Hono<any>, id: string, tamper = false): Promise<Response> {
   const signed = await signRequest(provider, { body: body(id) })
-  return app.request('/hook', { method: 'POST', headers: signed.headers, body: tamper ? `${signed.body as string} ` : (signed.body as string) })
+  return app.request('/hook', {
+    method: 'POST',
+    headers: signed.headers,
+    body: tamper ? `${signed.body as string} ` : (signed.body as string),
+  })
 }
 
 describe('hookguard/hono', () => {
@@ -41,10 +45,14 @@ describe('hookguard/hono', () => {
   it('reads bytes an earlier middleware cached through c.req.json()', async () => {
     const { receiver, enqueued } = setup()
     const app = new Hono()
-    app.post('/hook', async (c, next) => {
-      await c.req.json()
-      await next()
-    }, hookguard(receiver))
+    app.post(
+      '/hook',
+      async (c, next) => {
+        await c.req.json()
+        await next()
+      },
+      hookguard(receiver),
+    )
     const res = await post(app, 'evt_cached')
     expect(res.status).toBe(200)
     expect(enqueued).toHaveLength(1)
@@ -53,10 +61,14 @@ describe('hookguard/hono', () => {
   it('refuses a body read from c.req.raw before it (500 body.consumed + a log line naming the fix)', async () => {
     const { receiver, enqueued, logs } = setup()
     const app = new Hono()
-    app.post('/hook', async (c, next) => {
-      await c.req.raw.arrayBuffer()
-      await next()
-    }, hookguard(receiver))
+    app.post(
+      '/hook',
+      async (c, next) => {
+        await c.req.raw.arrayBuffer()
+        await next()
+      },
+      hookguard(receiver),
+    )
     const res = await post(app, 'evt_raw_read')
     expect(res.status).toBe(500)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('body.consumed')

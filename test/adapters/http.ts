@@ -30,7 +30,8 @@ export function send(url: string, sent: Sent): Promise<Answer> {
     const headers: Record<string, string> = { ...(sent.headers ?? {}) }
     const body = typeof sent.body === 'string' ? Buffer.from(sent.body) : sent.body
     if (sent.partial) {
-      for (const name of Object.keys(headers)) if (/^(content-length|transfer-encoding)$/i.test(name)) delete headers[name]
+      for (const name of Object.keys(headers))
+        if (/^(content-length|transfer-encoding)$/i.test(name)) delete headers[name]
       if (sent.partial.declaredLength !== undefined) headers['content-length'] = String(sent.partial.declaredLength)
       else headers['transfer-encoding'] = 'chunked'
     } else if (body !== undefined && !Object.keys(headers).some((n) => n.toLowerCase() === 'content-length')) {

@@ -34,7 +34,10 @@ describe('hookguard/koa mounting', () => {
     router.post('/webhooks/stripe', hookguard(receiver))
     app.use(router.routes()).use(router.allowedMethods())
     const signed = await signRequest(provider, { body: body('evt_router') })
-    const res = await request(app.callback()).post('/webhooks/stripe').set(signed.headers).send(signed.body as string)
+    const res = await request(app.callback())
+      .post('/webhooks/stripe')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ ok: true, status: 'accepted', id: 'evt_router' })
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8')
@@ -79,7 +82,10 @@ describe('hookguard/koa raw body', () => {
     app.use(koaJsonParser())
     app.use(hookguard(receiver, { path: '/hook' }))
     const signed = await signRequest(provider, { body: body('evt_consumed') })
-    const res = await request(app.callback()).post('/hook').set(signed.headers).send(signed.body as string)
+    const res = await request(app.callback())
+      .post('/hook')
+      .set(signed.headers)
+      .send(signed.body as string)
     expect(res.status).toBe(500)
     expect(res.body.error.code).toBe('body.consumed')
     expect(enqueued).toHaveLength(0)
@@ -112,7 +118,7 @@ describe("hookguard/koa errors: 'throw'", () => {
 })
 
 describe("hookguard/koa errors: 'throw' with a body left unread", () => {
-  it('keeps Connection: close through Koa\'s onerror, which resets headers', async () => {
+  it("keeps Connection: close through Koa's onerror, which resets headers", async () => {
     const receiver = createReceiver({ provider, maxBodyBytes: 1024, logger: false })
     const app = new Koa()
     app.silent = true
@@ -145,7 +151,11 @@ describe('hookguard/koa inline mode', () => {
     })
     app.use(router.routes())
     const signed = await signRequest(provider, { body: body('evt_koa_inline') })
-    const send = () => request(app.callback()).post('/hook').set(signed.headers).send(signed.body as string)
+    const send = () =>
+      request(app.callback())
+        .post('/hook')
+        .set(signed.headers)
+        .send(signed.body as string)
     expect((await send()).status).toBe(500)
     expect((await send()).status).toBe(204)
     const dup = await send()
@@ -167,7 +177,11 @@ describe('hookguard/koa inline mode', () => {
       ctx.body = 'done'
     })
     const signed = await signRequest(provider, { body: body('evt_koa_503') })
-    const send = () => request(app.callback()).post('/hook').set(signed.headers).send(signed.body as string)
+    const send = () =>
+      request(app.callback())
+        .post('/hook')
+        .set(signed.headers)
+        .send(signed.body as string)
     expect((await send()).status).toBe(503)
     expect((await send()).status).toBe(200)
     expect((await send()).body.status).toBe('duplicate')

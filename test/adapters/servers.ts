@@ -125,7 +125,8 @@ export const ADAPTERS: AdapterUnderTest[] = [
     preParse: false,
     start(receiver, options = {}) {
       const handler = fetchHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs })
-      const fetch = (request: Request): Promise<Response> | Response => (new URL(request.url).pathname === PATH ? handler(request) : new Response(null, { status: 404 }))
+      const fetch = (request: Request): Promise<Response> | Response =>
+        new URL(request.url).pathname === PATH ? handler(request) : new Response(null, { status: 404 })
       return listen(createAdaptorServer({ fetch }) as Server)
     },
   },

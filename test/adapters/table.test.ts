@@ -26,7 +26,11 @@ function codeOf(answer: Answer): string | undefined {
   return (answer.json as { error?: { code?: string } } | undefined)?.error?.code
 }
 
-async function runCase(adapter: AdapterUnderTest, fixture: ProviderFixture, testCase: AdapterCase): Promise<Observation> {
+async function runCase(
+  adapter: AdapterUnderTest,
+  fixture: ProviderFixture,
+  testCase: AdapterCase,
+): Promise<Observation> {
   const enqueued: QueuedEvent[] = []
   const logs: string[] = []
   const setup = testCase.setup?.({ enqueued }) ?? {}
@@ -59,22 +63,28 @@ async function runCase(adapter: AdapterUnderTest, fixture: ProviderFixture, test
     expect(answers.length, where).toBe(expected.statuses.length)
     answers.forEach((answer, i) => {
       const allowed = expected.statuses[i]!
-      expect(Array.isArray(allowed) ? allowed : [allowed], `${where}: status #${i} (${answer.text})`).toContain(answer.status)
+      expect(Array.isArray(allowed) ? allowed : [allowed], `${where}: status #${i} (${answer.text})`).toContain(
+        answer.status,
+      )
       const code = expected.codes?.[i]
       if (code === '*') expect(expected.anyOf, `${where}: code #${i}`).toContain(codeOf(answer))
       else if (code !== undefined) expect(codeOf(answer), `${where}: code #${i}`).toBe(code)
       // Error bodies carry a code and a fixed message, nothing else.
-      if (answer.status >= 400) expect(Object.keys((answer.json as { error: object }).error).sort(), where).toEqual(['code', 'message'])
+      if (answer.status >= 400)
+        expect(Object.keys((answer.json as { error: object }).error).sort(), where).toEqual(['code', 'message'])
     })
     const last = answers[answers.length - 1]!
-    for (const [name, value] of Object.entries(expected.headers ?? {})) expect(last.headers[name], `${where}: header ${name}`).toBe(value)
+    for (const [name, value] of Object.entries(expected.headers ?? {}))
+      expect(last.headers[name], `${where}: header ${name}`).toBe(value)
     expect(enqueued.length, `${where}: enqueued`).toBe(expected.enqueued)
     testCase.after?.(env, answers)
     return {
       statuses: answers.map((a) => a.status),
       bodies: answers.map((a) => a.json ?? a.text),
       enqueued: enqueued.length,
-      headers: answers.map((a) => Object.fromEntries(COMPARED_HEADERS.map((h) => [h, a.headers[h] as string | undefined]))),
+      headers: answers.map((a) =>
+        Object.fromEntries(COMPARED_HEADERS.map((h) => [h, a.headers[h] as string | undefined])),
+      ),
     }
   } finally {
     await server.close()
@@ -98,9 +108,12 @@ describe('one case table, every adapter', () => {
         it(testCase.name, async () => {
           // Independent servers and receivers: the adapters run side by side.
           const adapters = ADAPTERS.filter((adapter) => !testCase.needsPreParse || adapter.preParse)
-          const observed = await Promise.all(adapters.map(async (adapter) => [adapter.name, await runCase(adapter, fixture, testCase)] as const))
+          const observed = await Promise.all(
+            adapters.map(async (adapter) => [adapter.name, await runCase(adapter, fixture, testCase)] as const),
+          )
           const [first, ...rest] = observed
-          for (const [name, observation] of rest) expect({ adapter: name, ...observation }).toEqual({ adapter: name, ...first![1] })
+          for (const [name, observation] of rest)
+            expect({ adapter: name, ...observation }).toEqual({ adapter: name, ...first![1] })
         })
       }
     })

@@ -58,7 +58,15 @@ describeWithRedis('bullmqQueue on Redis', () => {
   })
 
   function makeQueue(prefix: string, options: Partial<Parameters<typeof bullmqQueue>[0]> = {}): BullmqQueue {
-    const queue = bullmqQueue({ connection: { url }, prefix, attempts: 3, backoffMs: 10, maxBackoffMs: 50, logger: false, ...options })
+    const queue = bullmqQueue({
+      connection: { url },
+      prefix,
+      attempts: 3,
+      backoffMs: 10,
+      maxBackoffMs: 50,
+      logger: false,
+      ...options,
+    })
     cleanups.push(() => queue.close())
     return queue
   }
@@ -70,7 +78,18 @@ describeWithRedis('bullmqQueue on Redis', () => {
   it('keys with ":", "%", spaces, emoji, NUL and lone surrogates reach the handler unchanged, one job each', async () => {
     const prefix = track(uniquePrefix('keys'))
     const queue = makeQueue(prefix)
-    const keys = ['stripe:default:evt:with:colons', 'a%3Ab', 'a:b', '0', '12345', 'sp ace/é💥', 'nul\u0000byte', 'lone\ud800', 'lone\udc00', 'x'.repeat(500)]
+    const keys = [
+      'stripe:default:evt:with:colons',
+      'a%3Ab',
+      'a:b',
+      '0',
+      '12345',
+      'sp ace/é💥',
+      'nul\u0000byte',
+      'lone\ud800',
+      'lone\udc00',
+      'x'.repeat(500),
+    ]
     await Promise.all(keys.map((key) => queue.enqueue(sampleEvent(key))))
     await Promise.all(keys.map((key) => queue.enqueue(sampleEvent(key))))
     const seen: string[] = []
@@ -88,11 +107,18 @@ describeWithRedis('bullmqQueue on Redis', () => {
     const a = makeQueue(prefix, { worker: false })
     const b = makeQueue(prefix, { connection: client, worker: false })
     const keys = Array.from({ length: 30 }, (_, i) => `stripe:default:evt_${i}`)
-    await Promise.all(keys.flatMap((key) => [a.enqueue(sampleEvent(key)), b.enqueue(sampleEvent(key)), a.enqueue(sampleEvent(key))]))
+    await Promise.all(
+      keys.flatMap((key) => [a.enqueue(sampleEvent(key)), b.enqueue(sampleEvent(key)), a.enqueue(sampleEvent(key))]),
+    )
     expect(await a.bullmq.getJobCounts('waiting')).toEqual({ waiting: 30 })
 
     const runs = new Map<string, number>()
-    const worker = bullmqWorker({ connection: { url }, prefix, handler: (e) => void runs.set(e.key, (runs.get(e.key) ?? 0) + 1), logger: false })
+    const worker = bullmqWorker({
+      connection: { url },
+      prefix,
+      handler: (e) => void runs.set(e.key, (runs.get(e.key) ?? 0) + 1),
+      logger: false,
+    })
     cleanups.push(() => worker.close())
     await waitFor(() => runs.size === 30, 10_000, 'all handled')
     // Re-deliveries of completed keys, from either instance, stay no-ops.
@@ -194,7 +220,10 @@ describeWithRedis('bullmqQueue on Redis', () => {
     cleanups.push(async () => void client.disconnect())
     const aofOff = /^aof_enabled:0\s*$/m.test(await client.info('persistence'))
     const warnings: string[] = []
-    const queue = makeQueue(prefix, { worker: false, logger: { warn: (message) => warnings.push(message), error: () => {} } })
+    const queue = makeQueue(prefix, {
+      worker: false,
+      logger: { warn: (message) => warnings.push(message), error: () => {} },
+    })
     await queue.enqueue(sampleEvent('k:aof'))
     if (aofOff) await waitFor(() => warnings.length > 0, 5000, 'the warning')
     else await sleep(300)
@@ -211,7 +240,12 @@ describeWithRedis('bullmqQueue on Redis', () => {
 
     const producerOnly = makeQueue(prefix, { worker: false })
     expect(() =>
-      createReceiver({ provider: stripe({ secret: 'whsec_test_4eC39HqLyjWDarjtT1zdp7dc' }), queue: producerOnly, handler: () => {}, logger: false }),
+      createReceiver({
+        provider: stripe({ secret: 'whsec_test_4eC39HqLyjWDarjtT1zdp7dc' }),
+        queue: producerOnly,
+        handler: () => {},
+        logger: false,
+      }),
     ).toThrow(/bullmqWorker/)
   })
 })

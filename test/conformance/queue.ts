@@ -43,7 +43,9 @@ async function waitFor(check: () => boolean, ms = 8000): Promise<void> {
 
 export function describeQueueConformance(title: string, options: QueueConformanceOptions): void {
   describe(`WebhookQueue conformance: ${title}`, () => {
-    async function withQueue(fn: (queue: WebhookQueue, dead: Array<{ event: WebhookEvent; error: unknown }>) => Promise<void>): Promise<void> {
+    async function withQueue(
+      fn: (queue: WebhookQueue, dead: Array<{ event: WebhookEvent; error: unknown }>) => Promise<void>,
+    ): Promise<void> {
       const dead: Array<{ event: WebhookEvent; error: unknown }> = []
       const queue = await options.make({ onDeadLetter: (event, error) => dead.push({ event, error }) })
       try {

@@ -117,7 +117,13 @@ export function describeStoreConformance(title: string, options: StoreConformanc
 
     it('keys are independent, including long and unusual ones', () =>
       withStore(async (store) => {
-        const keys = ['stripe:default:evt_1', 'stripe:default:evt_1 ', 'github:a%3Ab:é💥', `x:${'z'.repeat(600)}`, "q:'; DROP TABLE x;--"]
+        const keys = [
+          'stripe:default:evt_1',
+          'stripe:default:evt_1 ',
+          'github:a%3Ab:é💥',
+          `x:${'z'.repeat(600)}`,
+          "q:'; DROP TABLE x;--",
+        ]
         for (const key of keys) expect((await store.reserve(key, 30_000)).status).toBe('reserved')
         for (const key of keys) expect((await store.reserve(key, 30_000)).status).toBe('in_flight')
       }))
@@ -127,7 +133,9 @@ export function describeStoreConformance(title: string, options: StoreConformanc
         const stores = [store]
         if (options.peer) stores.push(await options.peer(store), await options.peer(store))
         try {
-          const results = await Promise.all(Array.from({ length: 60 }, (_, i) => stores[i % stores.length]!.reserve('k:race', 30_000)))
+          const results = await Promise.all(
+            Array.from({ length: 60 }, (_, i) => stores[i % stores.length]!.reserve('k:race', 30_000)),
+          )
           expect(results.filter((r) => r.status === 'reserved')).toHaveLength(1)
           expect(results.filter((r) => r.status === 'in_flight')).toHaveLength(59)
         } finally {

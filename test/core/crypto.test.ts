@@ -41,7 +41,11 @@ describe('crypto backends', () => {
     const signature = await node.signEd25519(seed, message)
     expect(encodeHex(await web.signEd25519(seed, message))).toBe(encodeHex(signature))
     const { createPrivateKey, createPublicKey } = await import('node:crypto')
-    const der = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' })
+    const der = createPrivateKey({
+      key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+      format: 'der',
+      type: 'pkcs8',
+    })
     const publicKey = new Uint8Array(createPublicKey(der).export({ format: 'der', type: 'spki' }).subarray(12))
     expect(await node.verifyEd25519(publicKey, message, signature)).toBe(true)
     expect(await web.verifyEd25519(publicKey, message, signature)).toBe(true)
@@ -90,10 +94,16 @@ describe('strict decoding', () => {
 
   it('any string that decodes strictly re-encodes to itself (one spelling per value)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ '.split('')), maxLength: 24 }), (text) => {
-        const bytes = decodeBase64(text)
-        if (bytes) expect(encodeBase64(bytes)).toBe(text)
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ '.split('')),
+          maxLength: 24,
+        }),
+        (text) => {
+          const bytes = decodeBase64(text)
+          if (bytes) expect(encodeBase64(bytes)).toBe(text)
+        },
+      ),
     )
   })
 

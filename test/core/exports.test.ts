@@ -13,9 +13,33 @@ describe('public exports', () => {
       'hookguard',
       core,
       [
-        'ERROR_CODES', 'HookguardError', 'createReceiver', 'discord', 'github', 'gitlab', 'hmac', 'intercom', 'isHookguardError', 'isReceiver',
-        'linear', 'mailgun', 'memoryQueue', 'memoryStore', 'nodeCryptoBackend', 'paddle', 'paypal', 'sendgrid', 'shopify', 'slack', 'square',
-        'standardWebhooks', 'stripe', 'twilio', 'twitch', 'webCryptoBackend', 'zoom',
+        'ERROR_CODES',
+        'HookguardError',
+        'createReceiver',
+        'discord',
+        'github',
+        'gitlab',
+        'hmac',
+        'intercom',
+        'isHookguardError',
+        'isReceiver',
+        'linear',
+        'mailgun',
+        'memoryQueue',
+        'memoryStore',
+        'nodeCryptoBackend',
+        'paddle',
+        'paypal',
+        'sendgrid',
+        'shopify',
+        'slack',
+        'square',
+        'standardWebhooks',
+        'stripe',
+        'twilio',
+        'twitch',
+        'webCryptoBackend',
+        'zoom',
       ],
     ],
     ['hookguard/testing', testing, ['fixedClock', 'signRequest']],
@@ -28,7 +52,23 @@ describe('public exports', () => {
   })
 
   it('every shared-secret factory refuses an empty secret at construction', () => {
-    const factories = ['github', 'gitlab', 'hmac', 'intercom', 'linear', 'mailgun', 'paddle', 'shopify', 'slack', 'square', 'standardWebhooks', 'stripe', 'twilio', 'twitch', 'zoom'] as const
+    const factories = [
+      'github',
+      'gitlab',
+      'hmac',
+      'intercom',
+      'linear',
+      'mailgun',
+      'paddle',
+      'shopify',
+      'slack',
+      'square',
+      'standardWebhooks',
+      'stripe',
+      'twilio',
+      'twitch',
+      'zoom',
+    ] as const
     for (const name of factories) {
       const factory = core[name] as (options: unknown) => unknown
       expect(() => factory({ secret: '', signatureHeader: 'x-signature' }), name).toThrow(TypeError)

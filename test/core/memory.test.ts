@@ -2,7 +2,14 @@ import { describe, expect, it, vi } from 'vitest'
 import { memoryQueue, memoryStore, type QueuedEvent, type WebhookEvent } from '../../src/index.js'
 import { fixedClock } from '../../src/testing.js'
 
-const event = (key: string): QueuedEvent => ({ id: key, key, provider: 'stripe', receivedAt: 0, payload: {}, headers: {} })
+const event = (key: string): QueuedEvent => ({
+  id: key,
+  key,
+  provider: 'stripe',
+  receivedAt: 0,
+  payload: {},
+  headers: {},
+})
 
 describe('memoryStore', () => {
   it('follows an injected clock for leases and retention', async () => {

@@ -31,7 +31,8 @@ function setup(overrides: Partial<Parameters<typeof createReceiver>[0]> = {}) {
     onOutcome: (outcome) => void outcomes.push(outcome),
     ...overrides,
   })
-  const body = (id = 'evt_1', extra: Record<string, unknown> = {}) => JSON.stringify({ id, type: 'payment_intent.succeeded', ...extra })
+  const body = (id = 'evt_1', extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ id, type: 'payment_intent.succeeded', ...extra })
   const signed = async (raw: string, timestamp = Math.floor(clock() / 1000)) => {
     const { headers } = await signRequest(provider, { body: raw, timestamp })
     return { method: 'POST', headers, body: Buffer.from(raw) }
@@ -62,7 +63,9 @@ describe('createReceiver configuration', () => {
   it('refuses a retention shorter than twice the tolerance', () => {
     expect(() => createReceiver({ provider, retentionMs: 599_999 })).toThrow(/at least twice/)
     expect(() => createReceiver({ provider, retentionMs: 600_000 })).not.toThrow()
-    expect(() => createReceiver({ provider: stripe({ secret: SECRET, tolerance: 3600 }), retentionMs: 3_600_000 })).toThrow(/at least twice/)
+    expect(() =>
+      createReceiver({ provider: stripe({ secret: SECRET, tolerance: 3600 }), retentionMs: 3_600_000 }),
+    ).toThrow(/at least twice/)
   })
 
   it('refuses a lease shorter than one delivery budget', () => {
@@ -70,9 +73,13 @@ describe('createReceiver configuration', () => {
   })
 
   it('refuses stores and queues that lack the interface, and a handler on a queue without a worker', () => {
-    expect(() => createReceiver({ provider, store: { reserve: async () => ({ status: 'duplicate' }) } as never })).toThrow(/store.complete/)
+    expect(() =>
+      createReceiver({ provider, store: { reserve: async () => ({ status: 'duplicate' }) } as never }),
+    ).toThrow(/store.complete/)
     expect(() => createReceiver({ provider, queue: {} as never })).toThrow(/queue.enqueue/)
-    expect(() => createReceiver({ provider, queue: { enqueue: async () => {} }, handler: () => {} })).toThrow(/no process\(\)/)
+    expect(() => createReceiver({ provider, queue: { enqueue: async () => {} }, handler: () => {} })).toThrow(
+      /no process\(\)/,
+    )
   })
 
   it('refuses a schema that is not a Standard Schema, and an unsupported success status', () => {
@@ -88,7 +95,13 @@ describe('receiver.handle status contract', () => {
     expect(result.status).toBe(200)
     expect(JSON.parse(result.body)).toEqual({ ok: true, status: 'accepted', id: 'evt_ok' })
     expect(result.headers['content-type']).toMatch(/application\/json/)
-    expect(result.outcome).toMatchObject({ kind: 'accepted', provider: 'stripe', id: 'evt_ok', key: 'stripe:default:evt_ok', type: 'payment_intent.succeeded' })
+    expect(result.outcome).toMatchObject({
+      kind: 'accepted',
+      provider: 'stripe',
+      id: 'evt_ok',
+      key: 'stripe:default:evt_ok',
+      type: 'payment_intent.succeeded',
+    })
     expect(enqueued).toHaveLength(1)
     expect(enqueued[0]).toMatchObject({
       id: 'evt_ok',
@@ -118,7 +131,14 @@ describe('receiver.handle status contract', () => {
     let releaseEnqueue!: () => void
     const gate = new Promise<void>((resolve) => (releaseEnqueue = resolve))
     const enqueued: QueuedEvent[] = []
-    const { receiver, body, signed } = setup({ queue: { enqueue: async (e) => { await gate; enqueued.push(e) } } })
+    const { receiver, body, signed } = setup({
+      queue: {
+        enqueue: async (e) => {
+          await gate
+          enqueued.push(e)
+        },
+      },
+    })
     const first = receiver.handle(await signed(body('evt_race')))
     await new Promise((resolve) => setTimeout(resolve, 10))
     const second = await receiver.handle(await signed(body('evt_race')))
@@ -156,11 +176,16 @@ describe('receiver.handle status contract', () => {
     const { receiver, body, signed } = setup()
     for (const encoding of ['gzip', 'br', 'deflate', 'x-unknown']) {
       const request = await signed(body('evt_enc'))
-      const result = await receiver.handle({ ...request, headers: { ...request.headers, 'content-encoding': encoding } })
+      const result = await receiver.handle({
+        ...request,
+        headers: { ...request.headers, 'content-encoding': encoding },
+      })
       expect(result.status).toBe(415)
     }
     const request = await signed(body('evt_identity'))
-    expect((await receiver.handle({ ...request, headers: { ...request.headers, 'content-encoding': 'identity' } })).status).toBe(200)
+    expect(
+      (await receiver.handle({ ...request, headers: { ...request.headers, 'content-encoding': 'identity' } })).status,
+    ).toBe(200)
   })
 
   it('answers 401 with one generic body for forged, stale and future deliveries; the reason goes to onOutcome', async () => {
@@ -176,8 +201,15 @@ describe('receiver.handle status contract', () => {
       bodies.add(result.body)
     }
     expect(bodies.size).toBe(1)
-    expect(JSON.parse([...bodies][0]!)).toEqual({ ok: false, error: { code: 'unauthorized', message: 'Webhook verification failed' } })
-    expect(outcomes.map((o) => (o.kind === 'rejected' ? o.code : o.kind))).toEqual(['signature.invalid', 'timestamp.out_of_range', 'timestamp.out_of_range'])
+    expect(JSON.parse([...bodies][0]!)).toEqual({
+      ok: false,
+      error: { code: 'unauthorized', message: 'Webhook verification failed' },
+    })
+    expect(outcomes.map((o) => (o.kind === 'rejected' ? o.code : o.kind))).toEqual([
+      'signature.invalid',
+      'timestamp.out_of_range',
+      'timestamp.out_of_range',
+    ])
     expect(enqueued).toHaveLength(0)
   })
 
@@ -207,7 +239,13 @@ describe('receiver.handle status contract', () => {
   })
 
   it('answers 400 when the schema itself throws', async () => {
-    const schema = { '~standard': { validate: () => { throw new Error('schema bug') } } }
+    const schema = {
+      '~standard': {
+        validate: () => {
+          throw new Error('schema bug')
+        },
+      },
+    }
     const { receiver, body, signed } = setup({ schema: schema as never })
     const result = await receiver.handle(await signed(body('evt_schema_throws')))
     expect(result.status).toBe(400)
@@ -245,7 +283,11 @@ describe('receiver.handle status contract', () => {
     const raw = body('evt_twice')
     const { headers } = await signRequest(provider, { body: raw, timestamp: T0 / 1000 })
     const sig = headers['stripe-signature']!
-    const result = await receiver.handle({ method: 'POST', headers: { 'Stripe-Signature': sig, 'stripe-signature': sig }, body: raw })
+    const result = await receiver.handle({
+      method: 'POST',
+      headers: { 'Stripe-Signature': sig, 'stripe-signature': sig },
+      body: raw,
+    })
     expect(result.status).toBe(400)
     expect(result.outcome).toMatchObject({ kind: 'rejected', code: 'header.duplicated' })
   })
@@ -284,12 +326,21 @@ describe('receiver.handle status contract', () => {
 })
 
 describe('store and queue failures', () => {
-  function failingStore(inner: DedupeStore, fail: { reserve?: 'throw' | 'hang'; complete?: 'throw' }): DedupeStore & { released: string[] } {
+  function failingStore(
+    inner: DedupeStore,
+    fail: { reserve?: 'throw' | 'hang'; complete?: 'throw' },
+  ): DedupeStore & { released: string[] } {
     const released: string[] = []
     return {
       released,
-      reserve: (key, lease) => (fail.reserve === 'throw' ? Promise.reject(new Error('ECONNREFUSED')) : fail.reserve === 'hang' ? new Promise(() => {}) : inner.reserve(key, lease)),
-      complete: (key, token, ttl) => (fail.complete === 'throw' ? Promise.reject(new Error('down')) : inner.complete(key, token, ttl)),
+      reserve: (key, lease) =>
+        fail.reserve === 'throw'
+          ? Promise.reject(new Error('ECONNREFUSED'))
+          : fail.reserve === 'hang'
+            ? new Promise(() => {})
+            : inner.reserve(key, lease),
+      complete: (key, token, ttl) =>
+        fail.complete === 'throw' ? Promise.reject(new Error('down')) : inner.complete(key, token, ttl),
       release: (key, token) => {
         released.push(key)
         return inner.release(key, token)
@@ -336,7 +387,11 @@ describe('store and queue failures', () => {
 
   it('answers 503 within the budget when enqueue hangs, and releases the reservation', async () => {
     const store = failingStore(memoryStore(), {})
-    const { receiver, body, signed } = setup({ store, queue: { enqueue: () => new Promise(() => {}) }, queueTimeoutMs: 50 })
+    const { receiver, body, signed } = setup({
+      store,
+      queue: { enqueue: () => new Promise(() => {}) },
+      queueTimeoutMs: 50,
+    })
     const result = await receiver.handle(await signed(body('evt_hang')))
     expect(result.status).toBe(503)
     expect(result.outcome).toMatchObject({ code: 'queue.timeout' })
@@ -353,7 +408,10 @@ describe('store and queue failures', () => {
   })
 
   it('answers 503 within the store budget when the store hangs', async () => {
-    const { receiver, enqueued, body, signed } = setup({ store: failingStore(memoryStore(), { reserve: 'hang' }), storeTimeoutMs: 50 })
+    const { receiver, enqueued, body, signed } = setup({
+      store: failingStore(memoryStore(), { reserve: 'hang' }),
+      storeTimeoutMs: 50,
+    })
     const started = Date.now()
     const result = await receiver.handle(await signed(body('evt_slow')))
     expect(result.status).toBe(503)
@@ -364,7 +422,10 @@ describe('store and queue failures', () => {
 
   it('still answers 200 when complete fails after a durable enqueue (the event is safe), and warns', async () => {
     const logger = { warn: vi.fn(), error: vi.fn() }
-    const { receiver, enqueued, body, signed } = setup({ store: failingStore(memoryStore(), { complete: 'throw' }), logger })
+    const { receiver, enqueued, body, signed } = setup({
+      store: failingStore(memoryStore(), { complete: 'throw' }),
+      logger,
+    })
     const result = await receiver.handle(await signed(body('evt_complete')))
     expect(result.status).toBe(200)
     expect(result.outcome).toMatchObject({ kind: 'accepted', warning: expect.stringContaining('complete') })
@@ -373,7 +434,11 @@ describe('store and queue failures', () => {
   })
 
   it('treats a store that returns nonsense as unavailable', async () => {
-    const store = { reserve: async () => ({ status: 'maybe' }), complete: async () => true, release: async () => true } as unknown as DedupeStore
+    const store = {
+      reserve: async () => ({ status: 'maybe' }),
+      complete: async () => true,
+      release: async () => true,
+    } as unknown as DedupeStore
     const { receiver, body, signed } = setup({ store })
     expect((await receiver.handle(await signed(body('evt_weird')))).status).toBe(503)
   })
@@ -381,7 +446,14 @@ describe('store and queue failures', () => {
 
 describe('hooks, inline delivery and close', () => {
   it('a throwing or rejecting onOutcome hook does not change the response', async () => {
-    for (const onOutcome of [() => { throw new Error('boom') }, async () => { throw new Error('boom') }]) {
+    for (const onOutcome of [
+      () => {
+        throw new Error('boom')
+      },
+      async () => {
+        throw new Error('boom')
+      },
+    ]) {
       const { receiver, body, signed } = setup({ onOutcome })
       expect((await receiver.handle(await signed(body('evt_hook')))).status).toBe(200)
     }
@@ -390,14 +462,22 @@ describe('hooks, inline delivery and close', () => {
   it('inline delivery completes the key on success and releases it when the handler throws', async () => {
     const { receiver, enqueued, body, signed } = setup()
     const seen: string[] = []
-    const ok = await receiver.handle(await signed(body('evt_inline')), { deliver: async (event) => void seen.push(event.id) })
+    const ok = await receiver.handle(await signed(body('evt_inline')), {
+      deliver: async (event) => void seen.push(event.id),
+    })
     expect(ok.status).toBe(200)
     expect(seen).toEqual(['evt_inline'])
     expect(enqueued).toHaveLength(0)
     expect((await receiver.handle(await signed(body('evt_inline')))).outcome.kind).toBe('duplicate')
 
     const failure = new Error('handler failed')
-    await expect(receiver.handle(await signed(body('evt_inline_fail')), { deliver: async () => { throw failure } })).rejects.toBe(failure)
+    await expect(
+      receiver.handle(await signed(body('evt_inline_fail')), {
+        deliver: async () => {
+          throw failure
+        },
+      }),
+    ).rejects.toBe(failure)
     const retry = await receiver.handle(await signed(body('evt_inline_fail')), { deliver: async () => true })
     expect(retry.outcome.kind).toBe('accepted')
   })
@@ -451,7 +531,10 @@ describe('secrets never leak', () => {
     const signature = valid.headers['stripe-signature']!
     const v1 = signature.split('v1=')[1]!
     const tampered = { ...valid, body: Buffer.from(body('evt_leak', { x: 1 })) }
-    const results = [await receiver.handle(tampered), await receiver.handle({ ...valid, headers: { 'stripe-signature': signature + ',t=1' } })]
+    const results = [
+      await receiver.handle(tampered),
+      await receiver.handle({ ...valid, headers: { 'stripe-signature': signature + ',t=1' } }),
+    ]
     const text = JSON.stringify([results, outcomes])
     expect(text).not.toContain(SECRET)
     expect(text).not.toContain(v1)
@@ -475,7 +558,11 @@ describe('secrets never leak', () => {
     const enqueued: QueuedEvent[] = []
     const receiver = createReceiver({ provider, queue: { enqueue: async (e) => void enqueued.push(e) } })
     const raw = JSON.stringify({ zen: 'hi' })
-    const { headers } = await signRequest(provider, { body: raw, id: 'd7b5f0c2-0000-4000-8000-000000000001', headers: { 'x-github-event': 'ping' } })
+    const { headers } = await signRequest(provider, {
+      body: raw,
+      id: 'd7b5f0c2-0000-4000-8000-000000000001',
+      headers: { 'x-github-event': 'ping' },
+    })
     expect((await receiver.handle({ method: 'POST', headers, body: raw })).status).toBe(200)
     expect(enqueued[0]).toMatchObject({ id: 'd7b5f0c2-0000-4000-8000-000000000001', type: 'ping', provider: 'github' })
     expect(enqueued[0]!.timestamp).toBeUndefined()

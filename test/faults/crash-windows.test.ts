@@ -9,7 +9,16 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithRedisServer, startPrivateRedis, type PrivateRedis } from './redis-server.js'
-import { post, removeChildBundle, signed, startChildReceiver, waitFor, type ChildConfig, type ChildReceiver, type Delivery } from './support.js'
+import {
+  post,
+  removeChildBundle,
+  signed,
+  startChildReceiver,
+  waitFor,
+  type ChildConfig,
+  type ChildReceiver,
+  type Delivery,
+} from './support.js'
 
 const PREFIX = 'crash:'
 // Each victim's lease ≥ 2 × storeTimeoutMs + queueTimeoutMs, as the receiver

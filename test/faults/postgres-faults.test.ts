@@ -12,7 +12,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createReceiver, type Outcome } from '../../src/index.js'
 import { migratePostgresStore, postgresStore } from '../../src/postgres.js'
 import { DATABASE_URL, describeWithPostgres } from '../support/services.js'
-import { countingQueue, expectAcceptedOnceAfterLateLease, makeProvider, post, serve, signed, waitFor, type Delivery } from './support.js'
+import {
+  countingQueue,
+  expectAcceptedOnceAfterLateLease,
+  makeProvider,
+  post,
+  serve,
+  signed,
+  waitFor,
+  type Delivery,
+} from './support.js'
 
 /** A loopback TCP proxy to PostgreSQL that can be cut and reopened on the same port. */
 async function startProxy(target: { host: string; port: number }) {
@@ -68,15 +77,26 @@ describeWithPostgres('fault: PostgreSQL store unavailable and slow', () => {
     const pool = new pg.Pool({ connectionString: viaProxy.href, max: 4, connectionTimeoutMillis: 500 })
     pool.on('error', () => {}) // idle connections die with the proxy; the next query reconnects
     const queue = countingQueue()
-    const receiver = createReceiver({ provider: makeProvider(), store: postgresStore({ pool, table, logger: false }), queue, logger: false })
+    const receiver = createReceiver({
+      provider: makeProvider(),
+      store: postgresStore({ pool, table, logger: false }),
+      queue,
+      logger: false,
+    })
     const front = await serve(receiver)
     try {
       expect((await post(front.port, await signed('evt_pg_before'))).status).toBe(200)
 
       await proxy.cut()
-      const deliveries: Delivery[] = await Promise.all(Array.from({ length: 4 }, (_, i) => signed(`evt_pg_outage_${i}`)))
+      const deliveries: Delivery[] = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => signed(`evt_pg_outage_${i}`)),
+      )
       for (const answer of await Promise.all(deliveries.map((d) => post(front.port, d)))) {
-        expect([answer.status, answer.headers['retry-after'], answer.headers['hookguard-outcome']]).toEqual([503, '5', 'unavailable'])
+        expect([answer.status, answer.headers['retry-after'], answer.headers['hookguard-outcome']]).toEqual([
+          503,
+          '5',
+          'unavailable',
+        ])
       }
       expect(queue.keys).toEqual(['stripe:default:evt_pg_before'])
 
@@ -121,10 +141,18 @@ describeWithPostgres('fault: PostgreSQL store unavailable and slow', () => {
         await locker.query('COMMIT')
       }
       // The lock was still held when these came back: only the receiver's budget can have ended them.
-      for (const answer of answers) expect([answer.status, answer.body.error?.code, answer.headers['retry-after']]).toEqual([503, 'store.timeout', '5'])
+      for (const answer of answers)
+        expect([answer.status, answer.body.error?.code, answer.headers['retry-after']]).toEqual([
+          503,
+          'store.timeout',
+          '5',
+        ])
 
       // The waiting INSERT now runs: it reserves the key for a delivery that was already answered 503.
-      await waitFor('the late reserve to land', async () => (await admin.query(`SELECT 1 FROM "${table}" WHERE key = $1`, [key])).rowCount === 1)
+      await waitFor(
+        'the late reserve to land',
+        async () => (await admin.query(`SELECT 1 FROM "${table}" WHERE key = $1`, [key])).rowCount === 1,
+      )
       expect(queue.keys).toEqual([])
       expect(outcomes.map((o) => o.kind)).toEqual(['unavailable', 'unavailable'])
 

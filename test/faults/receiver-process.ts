@@ -49,7 +49,8 @@ const receiver = createReceiver({
       await hang('before-enqueue', event.key)
       if (config.enqueueDelayMs) await sleep(config.enqueueDelayMs)
       if (config.gateKey) while ((await client.exists(config.gateKey)) === 0) await sleep(10)
-      if (config.idempotentQueue) await client.eval(PUSH_ONCE, 2, `${config.prefix}job:${event.key}`, `${config.prefix}enqueued`, event.key)
+      if (config.idempotentQueue)
+        await client.eval(PUSH_ONCE, 2, `${config.prefix}job:${event.key}`, `${config.prefix}enqueued`, event.key)
       else await client.rpush(`${config.prefix}enqueued`, event.key)
       await hang('after-enqueue', event.key)
     },

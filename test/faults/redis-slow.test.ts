@@ -51,7 +51,11 @@ describeWithRedisServer('fault: Redis store slow (paused server)', () => {
     redis.pause()
     let answers
     try {
-      answers = await Promise.all([post(server.port, delivery), post(server.port, delivery), post(server.port, await signed('evt_paused_2'))])
+      answers = await Promise.all([
+        post(server.port, delivery),
+        post(server.port, delivery),
+        post(server.port, await signed('evt_paused_2')),
+      ])
     } finally {
       redis.resume()
     }

@@ -20,10 +20,22 @@ describeWithRedisServer('fault: Redis store unavailable', () => {
   beforeAll(async () => {
     redis = await startPrivateRedis()
     // Fail fast while disconnected instead of queueing commands for later.
-    client = new Redis({ host: '127.0.0.1', port: redis.port, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 50 })
+    client = new Redis({
+      host: '127.0.0.1',
+      port: redis.port,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    })
     client.on('error', () => {})
     await waitFor('the client to connect', () => client.status === 'ready')
-    receiver = createReceiver({ provider: makeProvider(), store: redisStore({ client }), queue, storeTimeoutMs: 500, logger: false })
+    receiver = createReceiver({
+      provider: makeProvider(),
+      store: redisStore({ client }),
+      queue,
+      storeTimeoutMs: 500,
+      logger: false,
+    })
     server = await serve(receiver)
   })
 
@@ -59,7 +71,9 @@ describeWithRedisServer('fault: Redis store unavailable', () => {
     const after = await Promise.all(deliveries.map((d) => post(server.port, d)))
     expect(after.map((a) => [a.status, a.body.status])).toEqual(deliveries.map(() => [200, 'accepted']))
     const again = await Promise.all(deliveries.map((d) => post(server.port, d)))
-    expect(again.map((a) => [a.status, a.body.status, a.headers['hookguard-duplicate']])).toEqual(deliveries.map(() => [200, 'duplicate', 'true']))
+    expect(again.map((a) => [a.status, a.body.status, a.headers['hookguard-duplicate']])).toEqual(
+      deliveries.map(() => [200, 'duplicate', 'true']),
+    )
     for (const d of deliveries) expect(queue.count(`stripe:default:${d.id}`)).toBe(1)
     expect(queue.keys).toHaveLength(6)
   })

@@ -22,7 +22,9 @@ describe('retention vs the replay window', () => {
     const provider = makeProvider()
     expect(provider.tolerance).toBe(TOLERANCE_S)
     expect(() => createReceiver({ provider, store: memoryStore(), retentionMs: RETENTION_MS - 1 })).toThrow(TypeError)
-    expect(() => createReceiver({ provider, store: memoryStore(), retentionMs: RETENTION_MS - 1 })).toThrow(/twice the stripe tolerance/)
+    expect(() => createReceiver({ provider, store: memoryStore(), retentionMs: RETENTION_MS - 1 })).toThrow(
+      /twice the stripe tolerance/,
+    )
     expect(() => createReceiver({ provider, store: memoryStore(), retentionMs: RETENTION_MS })).not.toThrow()
   })
 })
@@ -40,7 +42,13 @@ function replayWindowCases(make: () => DedupeStore, remainingMs: (key: string) =
     const key = `stripe:default:${id}`
     const signedAt = Math.floor(Date.now() / 1000) - (TOLERANCE_S - 20)
     const delivery = await signed(id, signedAt)
-    const receiver = createReceiver({ provider: makeProvider(), store, queue, retentionMs: RETENTION_MS, logger: false })
+    const receiver = createReceiver({
+      provider: makeProvider(),
+      store,
+      queue,
+      retentionMs: RETENTION_MS,
+      logger: false,
+    })
     const first = await receiver.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })
     expect([first.status, first.outcome.kind]).toEqual([200, 'accepted'])
 
@@ -51,13 +59,22 @@ function replayWindowCases(make: () => DedupeStore, remainingMs: (key: string) =
     // Replays seen by instances whose clocks are anywhere inside the window (including its far edge).
     for (const offsetS of [0, 10, 15]) {
       const clock = fixedClock(Date.now() + offsetS * 1000)
-      const replayer = createReceiver({ provider: makeProvider(), store, queue, retentionMs: RETENTION_MS, now: clock, logger: false })
+      const replayer = createReceiver({
+        provider: makeProvider(),
+        store,
+        queue,
+        retentionMs: RETENTION_MS,
+        now: clock,
+        logger: false,
+      })
       const replay = await replayer.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })
       expect([replay.status, replay.outcome.kind]).toEqual([200, 'duplicate'])
     }
     // A fresh signature of the same event id is the same event.
     const resent = await signed(id)
-    expect((await receiver.handle({ method: 'POST', headers: resent.headers, body: resent.body })).outcome.kind).toBe('duplicate')
+    expect((await receiver.handle({ method: 'POST', headers: resent.headers, body: resent.body })).outcome.kind).toBe(
+      'duplicate',
+    )
     expect(queue.count(key)).toBe(1)
   })
 }
@@ -93,7 +110,10 @@ describeWithPostgres('retention on PostgreSQL', () => {
   replayWindowCases(
     () => postgresStore({ pool, table }),
     async (key) => {
-      const { rows } = await pool.query(`SELECT extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS ms FROM "${table}" WHERE key = $1 AND done`, [key])
+      const { rows } = await pool.query(
+        `SELECT extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS ms FROM "${table}" WHERE key = $1 AND done`,
+        [key],
+      )
       return Number(rows[0]?.ms ?? -1)
     },
   )

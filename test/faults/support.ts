@@ -29,7 +29,10 @@ export interface Delivery {
 
 /** A correctly signed delivery of event `id`; `timestamp` in seconds defaults to now. */
 export async function signed(id: string, timestamp?: number): Promise<Delivery> {
-  const request = await signRequest(makeProvider(), { body: eventBody(id), ...(timestamp !== undefined ? { timestamp } : {}) })
+  const request = await signRequest(makeProvider(), {
+    body: eventBody(id),
+    ...(timestamp !== undefined ? { timestamp } : {}),
+  })
   return { id, headers: request.headers, body: request.body as string }
 }
 
@@ -57,7 +60,12 @@ export async function serve(receiver: Receiver): Promise<{ port: number; close()
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    const result = await receiver.handle({ method: req.method ?? '', url: req.url, headers: req.headers, body: Buffer.concat(chunks) })
+    const result = await receiver.handle({
+      method: req.method ?? '',
+      url: req.url,
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+    })
     res.writeHead(result.status, result.headers).end(result.body)
   })
   server.listen(0, '127.0.0.1')
@@ -87,7 +95,12 @@ export function countingQueue(): WebhookQueue & { keys: string[]; count(key: str
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Poll `check` until it returns true; fails the test after `attempts`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, attempts = 200, everyMs = 25): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  attempts = 200,
+  everyMs = 25,
+): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await check()) return
     await sleep(everyMs)
@@ -135,8 +148,19 @@ let childBundle: Promise<string> | undefined
 function bundleChild(): Promise<string> {
   childBundle ??= (async () => {
     const { build } = await import('esbuild')
-    const outfile = fileURLToPath(new URL(`../../node_modules/.cache/hookguard-faults/receiver-${process.pid}-${Date.now()}.mjs`, import.meta.url))
-    await build({ entryPoints: [childSource], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' })
+    const outfile = fileURLToPath(
+      new URL(`../../node_modules/.cache/hookguard-faults/receiver-${process.pid}-${Date.now()}.mjs`, import.meta.url),
+    )
+    await build({
+      entryPoints: [childSource],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'error',
+    })
     return outfile
   })()
   return childBundle
@@ -191,7 +215,12 @@ export async function startChildReceiver(config: ChildConfig): Promise<ChildRece
  * 409, then exactly one 200 accepted, then 200 duplicate; the queue holds the
  * key once.
  */
-export async function expectAcceptedOnceAfterLateLease(port: number, delivery: Delivery, queue: { keys: string[] }, key: string): Promise<void> {
+export async function expectAcceptedOnceAfterLateLease(
+  port: number,
+  delivery: Delivery,
+  queue: { keys: string[] },
+  key: string,
+): Promise<void> {
   const { expect } = await import('vitest')
   const statuses: number[] = []
   await waitFor(

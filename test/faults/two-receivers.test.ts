@@ -7,7 +7,16 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithRedisServer, startPrivateRedis, type PrivateRedis } from './redis-server.js'
-import { post, removeChildBundle, signed, startChildReceiver, waitFor, type Answer, type ChildReceiver, type Delivery } from './support.js'
+import {
+  post,
+  removeChildBundle,
+  signed,
+  startChildReceiver,
+  waitFor,
+  type Answer,
+  type ChildReceiver,
+  type Delivery,
+} from './support.js'
 
 const PREFIX = 'two:'
 const GATE = 'two:gate'
@@ -22,7 +31,15 @@ describeWithRedisServer('race: two receiver processes sharing Redis', () => {
     client = new Redis({ host: '127.0.0.1', port: redis.port })
     await client.set(GATE, 'open')
     // Generous budgets: this test is about exactly-once, and a loaded CI machine must not turn it into 503s.
-    const config = { redisPort: redis.port, prefix: PREFIX, leaseMs: 11_000, storeTimeoutMs: 3000, queueTimeoutMs: 5000, enqueueDelayMs: 100, gateKey: GATE }
+    const config = {
+      redisPort: redis.port,
+      prefix: PREFIX,
+      leaseMs: 11_000,
+      storeTimeoutMs: 3000,
+      queueTimeoutMs: 5000,
+      enqueueDelayMs: 100,
+      gateKey: GATE,
+    }
     children = await Promise.all([startChildReceiver(config), startChildReceiver(config)])
   })
 
@@ -40,16 +57,24 @@ describeWithRedisServer('race: two receiver processes sharing Redis', () => {
     const events = await Promise.all(Array.from({ length: 12 }, (_, i) => signed(`evt_storm_${i}`)))
     // 6 copies of each event, interleaved, alternating between the two processes, all in flight together.
     const shots: Array<{ delivery: Delivery; port: number }> = []
-    for (let copy = 0; copy < 6; copy++) events.forEach((delivery, i) => shots.push({ delivery, port: ports()[(i + copy) % 2]! }))
+    for (let copy = 0; copy < 6; copy++)
+      events.forEach((delivery, i) => shots.push({ delivery, port: ports()[(i + copy) % 2]! }))
     const answers = await Promise.all(shots.map(({ delivery, port }) => post(port, delivery)))
 
     const byEvent = new Map<string, Answer[]>()
     shots.forEach(({ delivery }, i) => byEvent.set(delivery.id, [...(byEvent.get(delivery.id) ?? []), answers[i]!]))
     for (const [id, list] of byEvent) {
-      expect(list.filter((a) => a.body.status === 'accepted'), `${id}: ${list.map((a) => a.body.error?.code ?? a.status).join(' ')}`).toHaveLength(1)
+      expect(
+        list.filter((a) => a.body.status === 'accepted'),
+        `${id}: ${list.map((a) => a.body.error?.code ?? a.status).join(' ')}`,
+      ).toHaveLength(1)
       for (const a of list) {
         if (a.body.status === 'accepted') expect(a.status).toBe(200)
-        else if (a.status === 409) expect([a.body.error?.code, a.headers['retry-after']]).toEqual(['event.in_flight', expect.stringMatching(/^[1-9][0-9]*$/)])
+        else if (a.status === 409)
+          expect([a.body.error?.code, a.headers['retry-after']]).toEqual([
+            'event.in_flight',
+            expect.stringMatching(/^[1-9][0-9]*$/),
+          ])
         else expect([a.status, a.body.status]).toEqual([200, 'duplicate'])
       }
     }
@@ -72,13 +97,20 @@ describeWithRedisServer('race: two receiver processes sharing Redis', () => {
     const before = (await enqueued()).length
     // Winners go to the first process and wait at the gate, holding their reservations.
     const winners = events.map((delivery) => post(ports()[0]!, delivery))
-    await waitFor('the winners to reserve', async () => (await client.keys(`${PREFIX}stripe:default:evt_gate_*`)).length === events.length)
+    await waitFor(
+      'the winners to reserve',
+      async () => (await client.keys(`${PREFIX}stripe:default:evt_gate_*`)).length === events.length,
+    )
 
-    const losers = await Promise.all(events.flatMap((delivery) => [...ports(), ...ports()].map((port) => post(port, delivery))))
+    const losers = await Promise.all(
+      events.flatMap((delivery) => [...ports(), ...ports()].map((port) => post(port, delivery))),
+    )
     expect(losers.map((a) => a.status)).toEqual(losers.map(() => 409))
 
     await client.set(GATE, 'open')
-    expect((await Promise.all(winners)).map((a) => [a.status, a.body.status])).toEqual(events.map(() => [200, 'accepted']))
+    expect((await Promise.all(winners)).map((a) => [a.status, a.body.status])).toEqual(
+      events.map(() => [200, 'accepted']),
+    )
     const after = await Promise.all(events.flatMap((delivery) => ports().map((port) => post(port, delivery))))
     expect(after.map((a) => [a.status, a.body.status])).toEqual(after.map(() => [200, 'duplicate']))
     expect((await enqueued()).slice(before).sort()).toEqual(events.map((e) => `stripe:default:${e.id}`).sort())

@@ -16,7 +16,17 @@ describe('postgresStore options', () => {
   })
 
   it('validates the table name as an identifier at construction', async () => {
-    for (const table of ['', 'Hookguard', 'hook-guard', '1table', 'a.b.c', 'x"; DROP TABLE users; --', 'x'.repeat(49), ' hookguard_dedupe', 42]) {
+    for (const table of [
+      '',
+      'Hookguard',
+      'hook-guard',
+      '1table',
+      'a.b.c',
+      'x"; DROP TABLE users; --',
+      'x'.repeat(49),
+      ' hookguard_dedupe',
+      42,
+    ]) {
       expect(() => postgresStore({ pool: fakePool, table: table as never }), String(table)).toThrow(TypeError)
       await expect(migratePostgresStore(fakePool, { table: table as never }), String(table)).rejects.toThrow(TypeError)
     }
@@ -76,7 +86,12 @@ describeWithPostgres('postgresStore on PostgreSQL', () => {
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`,
       [table],
     )
-    expect(rows.map((r) => `${r.column_name}:${r.data_type}`)).toEqual(['key:text', 'token:text', 'done:boolean', 'expires_at:timestamp with time zone'])
+    expect(rows.map((r) => `${r.column_name}:${r.data_type}`)).toEqual([
+      'key:text',
+      'token:text',
+      'done:boolean',
+      'expires_at:timestamp with time zone',
+    ])
     const index = await pool.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [table])
     expect(index.rows.map((r) => r.indexname)).toEqual([`${table}_expires_at_idx`, `${table}_pkey`])
   })
@@ -133,11 +148,20 @@ describeWithPostgres('postgresStore on PostgreSQL', () => {
     try {
       await migratePostgresStore(client, { table })
       const queue = countingQueue()
-      const receiver = createReceiver({ provider: makeProvider(), store: postgresStore({ pool: client, table }), queue, logger: false })
+      const receiver = createReceiver({
+        provider: makeProvider(),
+        store: postgresStore({ pool: client, table }),
+        queue,
+        logger: false,
+      })
       const delivery = await signed('evt_client')
-      const answers = await Promise.all([1, 2, 3].map(() => receiver.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })))
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => receiver.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })),
+      )
       expect(answers.filter((a) => a.outcome.kind === 'accepted')).toHaveLength(1)
-      expect((await receiver.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })).outcome.kind).toBe('duplicate')
+      expect(
+        (await receiver.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })).outcome.kind,
+      ).toBe('duplicate')
       expect(queue.keys).toEqual(['stripe:default:evt_client'])
       await receiver.close()
       expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1)

@@ -6,7 +6,15 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createReceiver, memoryStore, type HandleResult, type Provider, type Receiver, type SignedRequest, type WebhookEvent } from '../../src/index.js'
+import {
+  createReceiver,
+  memoryStore,
+  type HandleResult,
+  type Provider,
+  type Receiver,
+  type SignedRequest,
+  type WebhookEvent,
+} from '../../src/index.js'
 import { signRequest } from '../../src/testing.js'
 import { FIXTURES, type ProviderFixture } from '../support/providers.js'
 
@@ -49,9 +57,16 @@ function receiverFor(provider: Provider): Receiver {
   return createReceiver({ provider, store: memoryStore({ maxKeys: 10_000 }), now: () => NOW_MS, logger: false })
 }
 
-async function run(subject: Subject, headers: Headers, body: string | Uint8Array): Promise<{ result: HandleResult; events: WebhookEvent[] }> {
+async function run(
+  subject: Subject,
+  headers: Headers,
+  body: string | Uint8Array,
+): Promise<{ result: HandleResult; events: WebhookEvent[] }> {
   const events: WebhookEvent[] = []
-  const result = await subject.receiver.handle({ method: 'POST', url: subject.fixture.url, headers, body }, { deliver: (event) => (events.push(event), true) })
+  const result = await subject.receiver.handle(
+    { method: 'POST', url: subject.fixture.url, headers, body },
+    { deliver: (event) => (events.push(event), true) },
+  )
   return { result, events }
 }
 
@@ -60,15 +75,25 @@ function bodyWith(fixture: ProviderFixture, id: string, extra: string): string {
   const body = fixture.body(id)
   try {
     const parsed: unknown = JSON.parse(body)
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return JSON.stringify({ ...parsed, hookguard_extra: extra })
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return JSON.stringify({ ...parsed, hookguard_extra: extra })
   } catch {
     // Not JSON (form bodies): keep it as the fixture wrote it.
   }
   return body
 }
 
-async function signed(subject: Subject, id: string, extra: string): Promise<{ headers: Headers; body: string | Uint8Array }> {
-  const request: SignedRequest = await signRequest(subject.provider, { body: bodyWith(subject.fixture, id, extra), id, timestamp: NOW_S, url: subject.fixture.url })
+async function signed(
+  subject: Subject,
+  id: string,
+  extra: string,
+): Promise<{ headers: Headers; body: string | Uint8Array }> {
+  const request: SignedRequest = await signRequest(subject.provider, {
+    body: bodyWith(subject.fixture, id, extra),
+    id,
+    timestamp: NOW_S,
+    url: subject.fixture.url,
+  })
   return { headers: { ...request.headers }, body: request.body }
 }
 
@@ -89,9 +114,16 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), header: fc.nat() }),
   fc.record({ kind: fc.constant('duplicate' as const), header: fc.nat(), asArray: fc.boolean() }),
   fc.record({ kind: fc.constant('truncate' as const), header: fc.nat(), keep: fc.nat() }),
-  fc.record({ kind: fc.constant('append' as const), header: fc.nat(), suffix: fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }) }),
+  fc.record({
+    kind: fc.constant('append' as const),
+    header: fc.nat(),
+    suffix: fc.string({ unit: 'binary', minLength: 1, maxLength: 16 }),
+  }),
   // Within any tolerance, so a rejection comes from the signature, not the clock.
-  fc.record({ kind: fc.constant('timestamp' as const), delta: fc.integer({ min: -60, max: 60 }).filter((d) => d !== 0) }),
+  fc.record({
+    kind: fc.constant('timestamp' as const),
+    delta: fc.integer({ min: -60, max: 60 }).filter((d) => d !== 0),
+  }),
 )
 
 /**
@@ -100,7 +132,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
  * removed or made ambiguous. Other header changes (content type, event type,
  * an unsigned delivery id) may legitimately still verify.
  */
-function mutate(subject: Subject, request: { headers: Headers; body: string | Uint8Array }, mutations: Mutation[]): { headers: Headers; body: Uint8Array; mustReject: boolean } {
+function mutate(
+  subject: Subject,
+  request: { headers: Headers; body: string | Uint8Array },
+  mutations: Mutation[],
+): { headers: Headers; body: Uint8Array; mustReject: boolean } {
   const headers: Headers = { ...request.headers }
   let body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : Uint8Array.from(request.body)
   const sensitive = new Set(subject.provider.sensitiveHeaders.map((h) => h.toLowerCase()))
@@ -184,65 +220,83 @@ function expectNoLeak(subject: Subject, result: HandleResult, fragments: string[
 const idArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/)
 const extraArb = fc.string({ unit: 'grapheme', maxLength: 200 })
 
-describe.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))('provider properties: %s', (_name, fixture) => {
-  const subjectPromise = subjectFor(fixture)
-  // A fixture that fails to build fails each test below, not the whole file as an unhandled rejection.
-  subjectPromise.catch(() => {})
+describe.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))(
+  'provider properties: %s',
+  (_name, fixture) => {
+    const subjectPromise = subjectFor(fixture)
+    // A fixture that fails to build fails each test below, not the whole file as an unhandled rejection.
+    subjectPromise.catch(() => {})
 
-  it('(b) a delivery signed with the secret is always accepted, and its event carries no signature', async () => {
-    const subject = await subjectPromise
-    await fc.assert(
-      fc.asyncProperty(idArb, extraArb, async (id, extra) => {
-        const request = await signed(subject, id, extra)
-        const { result, events } = await run(subject, request.headers, request.body)
-        expect(result.status).toBe(200)
-        // The same random id may come up twice (and fast-check replays inputs while shrinking).
-        expect(['accepted', 'duplicate', 'handshake']).toContain(result.outcome.kind)
-        const fragments = signatureFragments(subject, request.headers)
-        for (const event of events) for (const fragment of fragments) expect(JSON.stringify(event.headers)).not.toContain(fragment)
-      }),
-      { numRuns: RUNS },
-    )
-  })
+    it('(b) a delivery signed with the secret is always accepted, and its event carries no signature', async () => {
+      const subject = await subjectPromise
+      await fc.assert(
+        fc.asyncProperty(idArb, extraArb, async (id, extra) => {
+          const request = await signed(subject, id, extra)
+          const { result, events } = await run(subject, request.headers, request.body)
+          expect(result.status).toBe(200)
+          // The same random id may come up twice (and fast-check replays inputs while shrinking).
+          expect(['accepted', 'duplicate', 'handshake']).toContain(result.outcome.kind)
+          const fragments = signatureFragments(subject, request.headers)
+          for (const event of events)
+            for (const fragment of fragments) expect(JSON.stringify(event.headers)).not.toContain(fragment)
+        }),
+        { numRuns: RUNS },
+      )
+    })
 
-  it('(a)(b)(c) random mutations of a signed delivery never throw or give a 5xx; those that touch signed data are 4xx', async () => {
-    const subject = await subjectPromise
-    await fc.assert(
-      fc.asyncProperty(idArb, extraArb, fc.array(mutation, { minLength: 1, maxLength: 3 }), async (id, extra, mutations) => {
-        const request = await signed(subject, id, extra)
-        const mutated = mutate(subject, request, mutations)
-        const { result } = await run(subject, mutated.headers, mutated.body)
-        expect(result.status).toBeLessThan(500)
-        if (mutated.mustReject) {
+    it('(a)(b)(c) random mutations of a signed delivery never throw or give a 5xx; those that touch signed data are 4xx', async () => {
+      const subject = await subjectPromise
+      await fc.assert(
+        fc.asyncProperty(
+          idArb,
+          extraArb,
+          fc.array(mutation, { minLength: 1, maxLength: 3 }),
+          async (id, extra, mutations) => {
+            const request = await signed(subject, id, extra)
+            const mutated = mutate(subject, request, mutations)
+            const { result } = await run(subject, mutated.headers, mutated.body)
+            expect(result.status).toBeLessThan(500)
+            if (mutated.mustReject) {
+              expect(result.status).toBeGreaterThanOrEqual(400)
+              expect(result.outcome.kind).toBe('rejected')
+            } else {
+              expect([200, 400, 401, 409]).toContain(result.status)
+            }
+            expectNoLeak(subject, result, signatureFragments(subject, request.headers))
+          },
+        ),
+        { numRuns: RUNS },
+      )
+    })
+
+    it('(a)(b)(c) random header maps and bodies are answered 4xx, never thrown, never 5xx, never accepted', async () => {
+      const subject = await subjectPromise
+      const reference = await signed(subject, 'ref', '')
+      // Real header names (so the random values reach the parsers) mixed with random ones.
+      const nameArb = fc.oneof(
+        fc.constantFrom(...Object.keys(reference.headers)),
+        fc.string({ minLength: 1, maxLength: 20 }),
+      )
+      const valueArb = fc.oneof(
+        headerValue,
+        fc.array(headerValue, { maxLength: 4 }),
+        fc.string({ unit: 'binary', minLength: 1000, maxLength: 5000 }),
+      )
+      // The signed body itself is only an attack without its headers when the signature is in a header.
+      const bodies = [fc.uint8Array({ maxLength: 512 }), fc.string({ unit: 'binary', maxLength: 512 })]
+      const bodyArb = subject.fixture.signatureInBody
+        ? fc.oneof(...bodies)
+        : fc.oneof(...bodies, fc.constant(reference.body))
+      await fc.assert(
+        fc.asyncProperty(fc.dictionary(nameArb, valueArb, { maxKeys: 8 }), bodyArb, async (headers, body) => {
+          const { result } = await run(subject, headers, body)
           expect(result.status).toBeGreaterThanOrEqual(400)
+          expect(result.status).toBeLessThan(500)
           expect(result.outcome.kind).toBe('rejected')
-        } else {
-          expect([200, 400, 401, 409]).toContain(result.status)
-        }
-        expectNoLeak(subject, result, signatureFragments(subject, request.headers))
-      }),
-      { numRuns: RUNS },
-    )
-  })
-
-  it('(a)(b)(c) random header maps and bodies are answered 4xx, never thrown, never 5xx, never accepted', async () => {
-    const subject = await subjectPromise
-    const reference = await signed(subject, 'ref', '')
-    // Real header names (so the random values reach the parsers) mixed with random ones.
-    const nameArb = fc.oneof(fc.constantFrom(...Object.keys(reference.headers)), fc.string({ minLength: 1, maxLength: 20 }))
-    const valueArb = fc.oneof(headerValue, fc.array(headerValue, { maxLength: 4 }), fc.string({ unit: 'binary', minLength: 1000, maxLength: 5000 }))
-    // The signed body itself is only an attack without its headers when the signature is in a header.
-    const bodies = [fc.uint8Array({ maxLength: 512 }), fc.string({ unit: 'binary', maxLength: 512 })]
-    const bodyArb = subject.fixture.signatureInBody ? fc.oneof(...bodies) : fc.oneof(...bodies, fc.constant(reference.body))
-    await fc.assert(
-      fc.asyncProperty(fc.dictionary(nameArb, valueArb, { maxKeys: 8 }), bodyArb, async (headers, body) => {
-        const { result } = await run(subject, headers, body)
-        expect(result.status).toBeGreaterThanOrEqual(400)
-        expect(result.status).toBeLessThan(500)
-        expect(result.outcome.kind).toBe('rejected')
-        expectNoLeak(subject, result, signatureFragments(subject, reference.headers))
-      }),
-      { numRuns: RUNS },
-    )
-  })
-})
+          expectNoLeak(subject, result, signatureFragments(subject, reference.headers))
+        }),
+        { numRuns: RUNS },
+      )
+    })
+  },
+)

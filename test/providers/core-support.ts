@@ -6,7 +6,14 @@
 import { nodeCryptoBackend, webCryptoBackend, type CryptoBackend } from '../../src/crypto.js'
 import { isHookguardError } from '../../src/errors.js'
 import { normalizeHeaders } from '../../src/headers.js'
-import { createReceiver, memoryStore, type HandleResult, type HeadersInput, type Provider, type Verification } from '../../src/index.js'
+import {
+  createReceiver,
+  memoryStore,
+  type HandleResult,
+  type HeadersInput,
+  type Provider,
+  type Verification,
+} from '../../src/index.js'
 
 /** A fixed "now" for every test: 2023-11-14T22:13:20Z. */
 export const NOW_MS = 1_700_000_000_000
@@ -31,13 +38,22 @@ export function testReceiver(provider: Provider, nowMs = NOW_MS) {
 /** End to end: a fresh receiver (memory store), the event delivered inline. */
 export async function handle(provider: Provider, request: RawRequest, nowMs = NOW_MS): Promise<HandleResult> {
   const receiver = testReceiver(provider, nowMs)
-  return receiver.handle({ method: 'POST', url: '/hooks', headers: request.headers, body: request.body }, { deliver: () => true })
+  return receiver.handle(
+    { method: 'POST', url: '/hooks', headers: request.headers, body: request.body },
+    { deliver: () => true },
+  )
 }
 
 /** Straight through the provider's verify, as the receiver calls it. */
 export async function verify(provider: Provider, request: RawRequest, nowMs = NOW_MS): Promise<Verification> {
   const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body
-  return provider.verify({ method: 'POST', url: '/hooks', headers: normalizeHeaders(request.headers), body, now: nowMs })
+  return provider.verify({
+    method: 'POST',
+    url: '/hooks',
+    headers: normalizeHeaders(request.headers),
+    body,
+    now: nowMs,
+  })
 }
 
 /** 'ok' when verify passes, else the HookguardError code; anything else is rethrown. */
@@ -52,9 +68,16 @@ export async function verifyCode(provider: Provider, request: RawRequest, nowMs 
 }
 
 /** The status and the error code (or outcome kind) of an end-to-end run. */
-export async function statusOf(provider: Provider, request: RawRequest, nowMs = NOW_MS): Promise<{ status: number; code: string }> {
+export async function statusOf(
+  provider: Provider,
+  request: RawRequest,
+  nowMs = NOW_MS,
+): Promise<{ status: number; code: string }> {
   const result = await handle(provider, request, nowMs)
-  const code = result.outcome.kind === 'rejected' || result.outcome.kind === 'unavailable' ? result.outcome.code : result.outcome.kind
+  const code =
+    result.outcome.kind === 'rejected' || result.outcome.kind === 'unavailable'
+      ? result.outcome.code
+      : result.outcome.kind
   return { status: result.status, code }
 }
 

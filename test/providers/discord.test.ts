@@ -12,7 +12,12 @@ const NOW = 1_767_225_600_000 // 2026-01-01T00:00:00Z
 const NOW_S = NOW / 1000
 
 // Example bodies from discord-interactions' own tests.
-const PING = JSON.stringify({ id: '787053080478613555', token: 'ThisIsATokenFromDiscordThatIsVeryLong', type: 1, version: 1 })
+const PING = JSON.stringify({
+  id: '787053080478613555',
+  token: 'ThisIsATokenFromDiscordThatIsVeryLong',
+  type: 1,
+  version: 1,
+})
 const COMMAND = JSON.stringify({
   id: '787053080478613556',
   token: 'ThisIsATokenFromDiscordThatIsVeryLong',
@@ -39,7 +44,8 @@ const backends = [
 ] as const
 
 describe.each(backends)('discord() with the %s crypto backend', (_label, crypto) => {
-  const make = (extra: Record<string, unknown> = {}) => discord({ publicKey: PUBLIC_KEY, privateKey: SEED, crypto, ...extra })
+  const make = (extra: Record<string, unknown> = {}) =>
+    discord({ publicKey: PUBLIC_KEY, privateKey: SEED, crypto, ...extra })
 
   it('accepts a signed command, enqueues it with the interaction id and type name', async () => {
     const queue = recordingQueue()
@@ -50,7 +56,12 @@ describe.each(backends)('discord() with the %s crypto backend', (_label, crypto)
     expect(result.status).toBe(200)
     expect(result.outcome.kind).toBe('accepted')
     expect(queue.events).toHaveLength(1)
-    expect(queue.events[0]).toMatchObject({ id: '787053080478613556', type: 'APPLICATION_COMMAND', provider: 'discord', timestamp: NOW_S })
+    expect(queue.events[0]).toMatchObject({
+      id: '787053080478613556',
+      type: 'APPLICATION_COMMAND',
+      provider: 'discord',
+      timestamp: NOW_S,
+    })
     expect(queue.events[0]!.headers['x-signature-ed25519']).toBe('[redacted]')
   })
 
@@ -83,7 +94,12 @@ describe.each(backends)('discord() with the %s crypto backend', (_label, crypto)
 
   it('nothing but a verified, queued interaction gets an interaction response: a failing queue gets 503', async () => {
     const provider = make()
-    const receiver = createReceiver({ provider, queue: { enqueue: async () => Promise.reject(new Error('down')) }, now: () => NOW, logger: false })
+    const receiver = createReceiver({
+      provider,
+      queue: { enqueue: async () => Promise.reject(new Error('down')) },
+      now: () => NOW,
+      logger: false,
+    })
     const signed = await signRequest(provider, { body: COMMAND, timestamp: NOW_S })
     const result = await receiver.handle({ method: 'POST', headers: signed.headers, body: signed.body })
     expect(result.status).toBe(503)
@@ -106,7 +122,11 @@ describe.each(backends)('discord() with the %s crypto backend', (_label, crypto)
 
   it('verifies the PING before answering it: an unsigned or forged PING gets 401', async () => {
     const receiver = createReceiver({ provider: make(), queue: recordingQueue(), now: () => NOW })
-    const unsigned = await receiver.handle({ method: 'POST', headers: { 'x-signature-timestamp': String(NOW_S) }, body: PING })
+    const unsigned = await receiver.handle({
+      method: 'POST',
+      headers: { 'x-signature-timestamp': String(NOW_S) },
+      body: PING,
+    })
     expect(unsigned.status).toBe(401)
     const forged = await receiver.handle({
       method: 'POST',
@@ -122,7 +142,11 @@ describe.each(backends)('discord() with the %s crypto backend', (_label, crypto)
     const provider = make()
     const receiver = createReceiver({ provider, queue, now: () => NOW })
     const signed = await signRequest(provider, { body: COMMAND, timestamp: NOW_S })
-    const tampered = await receiver.handle({ method: 'POST', headers: signed.headers, body: COMMAND.replace('test', 'tost') })
+    const tampered = await receiver.handle({
+      method: 'POST',
+      headers: signed.headers,
+      body: COMMAND.replace('test', 'tost'),
+    })
     expect(tampered.status).toBe(401)
     const other = sdkStyleSign(COMMAND, String(NOW_S))
     const wrongKey = await receiver.handle({
@@ -162,11 +186,36 @@ describe.each(backends)('discord() with the %s crypto backend', (_label, crypto)
   it.each([
     ['missing signature', 401, 'signature.missing', { 'x-signature-timestamp': String(NOW_S) }],
     ['missing timestamp', 401, 'timestamp.missing', { 'x-signature-ed25519': 'ab'.repeat(64) }],
-    ['signature not hex', 400, 'signature.malformed', { 'x-signature-ed25519': 'zz'.repeat(64), 'x-signature-timestamp': String(NOW_S) }],
-    ['signature too short', 400, 'signature.malformed', { 'x-signature-ed25519': 'ab'.repeat(63), 'x-signature-timestamp': String(NOW_S) }],
-    ['signature odd length', 400, 'signature.malformed', { 'x-signature-ed25519': 'a'.repeat(127), 'x-signature-timestamp': String(NOW_S) }],
-    ['timestamp with a sign', 400, 'timestamp.malformed', { 'x-signature-ed25519': 'ab'.repeat(64), 'x-signature-timestamp': `+${NOW_S}` }],
-    ['timestamp with a fraction', 400, 'timestamp.malformed', { 'x-signature-ed25519': 'ab'.repeat(64), 'x-signature-timestamp': `${NOW_S}.5` }],
+    [
+      'signature not hex',
+      400,
+      'signature.malformed',
+      { 'x-signature-ed25519': 'zz'.repeat(64), 'x-signature-timestamp': String(NOW_S) },
+    ],
+    [
+      'signature too short',
+      400,
+      'signature.malformed',
+      { 'x-signature-ed25519': 'ab'.repeat(63), 'x-signature-timestamp': String(NOW_S) },
+    ],
+    [
+      'signature odd length',
+      400,
+      'signature.malformed',
+      { 'x-signature-ed25519': 'a'.repeat(127), 'x-signature-timestamp': String(NOW_S) },
+    ],
+    [
+      'timestamp with a sign',
+      400,
+      'timestamp.malformed',
+      { 'x-signature-ed25519': 'ab'.repeat(64), 'x-signature-timestamp': `+${NOW_S}` },
+    ],
+    [
+      'timestamp with a fraction',
+      400,
+      'timestamp.malformed',
+      { 'x-signature-ed25519': 'ab'.repeat(64), 'x-signature-timestamp': `${NOW_S}.5` },
+    ],
   ])('%s → %i %s', async (_title, status, code, headers) => {
     const receiver = createReceiver({ provider: make(), queue: recordingQueue(), now: () => NOW })
     const result = await receiver.handle({ method: 'POST', headers, body: COMMAND })
@@ -204,7 +253,12 @@ describe('discord() interop with discord-interactions', () => {
   it('discord-interactions verifyKey accepts a hookguard-signed request', async () => {
     const provider = discord({ publicKey: PUBLIC_KEY, privateKey: SEED })
     const signed = await signRequest(provider, { body: COMMAND })
-    const ok = await verifyKey(signed.body as string, signed.headers['x-signature-ed25519']!, signed.headers['x-signature-timestamp']!, PUBLIC_KEY)
+    const ok = await verifyKey(
+      signed.body as string,
+      signed.headers['x-signature-ed25519']!,
+      signed.headers['x-signature-timestamp']!,
+      PUBLIC_KEY,
+    )
     expect(ok).toBe(true)
   })
 
@@ -214,7 +268,11 @@ describe('discord() interop with discord-interactions', () => {
     expect(await verifyKey(COMMAND, signature, timestamp, publicKey)).toBe(true)
     const queue = recordingQueue()
     const receiver = createReceiver({ provider: discord({ publicKey }), queue, now: () => NOW })
-    const result = await receiver.handle({ method: 'POST', headers: { 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': timestamp }, body: Buffer.from(COMMAND) })
+    const result = await receiver.handle({
+      method: 'POST',
+      headers: { 'X-Signature-Ed25519': signature, 'X-Signature-Timestamp': timestamp },
+      body: Buffer.from(COMMAND),
+    })
     expect(result.status).toBe(200)
     expect(queue.events[0]!.id).toBe('787053080478613556')
   })
@@ -224,7 +282,11 @@ describe('discord() interop with discord-interactions', () => {
     const { signature, publicKey } = sdkStyleSign(COMMAND, future)
     expect(await verifyKey(COMMAND, signature, future, publicKey)).toBe(true)
     const receiver = createReceiver({ provider: discord({ publicKey }), queue: recordingQueue(), now: () => NOW })
-    const result = await receiver.handle({ method: 'POST', headers: { 'x-signature-ed25519': signature, 'x-signature-timestamp': future }, body: COMMAND })
+    const result = await receiver.handle({
+      method: 'POST',
+      headers: { 'x-signature-ed25519': signature, 'x-signature-timestamp': future },
+      body: COMMAND,
+    })
     expect(result.status).toBe(401)
     expect(result.outcome).toMatchObject({ code: 'timestamp.out_of_range' })
   })
@@ -234,7 +296,15 @@ describe('discord() interop with discord-interactions', () => {
     const { signature, publicKey } = sdkStyleSign(COMMAND, old)
     expect(await verifyKey(COMMAND, signature, old, publicKey)).toBe(true)
     const receiver = createReceiver({ provider: discord({ publicKey }), queue: recordingQueue(), now: () => NOW })
-    expect((await receiver.handle({ method: 'POST', headers: { 'x-signature-ed25519': signature, 'x-signature-timestamp': old }, body: COMMAND })).status).toBe(401)
+    expect(
+      (
+        await receiver.handle({
+          method: 'POST',
+          headers: { 'x-signature-ed25519': signature, 'x-signature-timestamp': old },
+          body: COMMAND,
+        })
+      ).status,
+    ).toBe(401)
   })
 })
 

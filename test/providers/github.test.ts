@@ -13,24 +13,44 @@ const DOCS = {
 }
 const SECRET = DOCS.secret
 const OTHER_SECRET = 'rotated-github-secret-2024'
-const BODY = JSON.stringify({ action: 'opened', issue: { number: 1347, title: 'Ünïcödé 🚀' }, sender: { login: 'octocat' } }, null, 2) + '\n'
+const BODY =
+  JSON.stringify(
+    { action: 'opened', issue: { number: 1347, title: 'Ünïcödé 🚀' }, sender: { login: 'octocat' } },
+    null,
+    2,
+  ) + '\n'
 const DELIVERY = '72d3162e-cc78-11e3-81ab-4c9367dc0958'
 
 /** JSON as GitHub sends it: 2-space indent, a final newline, upper-case hex in \u escapes. */
 function githubJson(value: unknown): string {
-  return (JSON.stringify(value, null, 2) + '\n').replace(/\\u([\da-f]{4})/g, (_all, hex: string) => `\\u${hex.toUpperCase()}`)
+  return (JSON.stringify(value, null, 2) + '\n').replace(
+    /\\u([\da-f]{4})/g,
+    (_all, hex: string) => `\\u${hex.toUpperCase()}`,
+  )
 }
 
 function headersFor(signature: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'X-GitHub-Event': 'issues', 'X-GitHub-Delivery': DELIVERY, 'X-Hub-Signature-256': signature, 'Content-Type': 'application/json', ...extra }
+  return {
+    'X-GitHub-Event': 'issues',
+    'X-GitHub-Delivery': DELIVERY,
+    'X-Hub-Signature-256': signature,
+    'Content-Type': 'application/json',
+    ...extra,
+  }
 }
 
 describe('github: published vectors', () => {
   it('accepts GitHub’s documented example and reads delivery id and event type', async () => {
     const provider = github({ secret: DOCS.secret })
-    expect(await verify(provider, { headers: headersFor(DOCS.header), body: DOCS.payload })).toEqual({ id: DELIVERY, type: 'issues' })
+    expect(await verify(provider, { headers: headersFor(DOCS.header), body: DOCS.payload })).toEqual({
+      id: DELIVERY,
+      type: 'issues',
+    })
     // The signature passes; "Hello, World!" is then not JSON, which is a 400, not a 401.
-    expect(await statusOf(provider, { headers: headersFor(DOCS.header), body: DOCS.payload })).toEqual({ status: 400, code: 'body.malformed' })
+    expect(await statusOf(provider, { headers: headersFor(DOCS.header), body: DOCS.payload })).toEqual({
+      status: 400,
+      code: 'body.malformed',
+    })
   })
 
   it('signRequest and @octokit/webhooks-methods both produce the documented signature', async () => {
@@ -42,17 +62,27 @@ describe('github: published vectors', () => {
   // @octokit/webhooks-methods test/verify.test.ts (secrets of 8 and 11 bytes: GitHub lets users choose any).
   it.each([
     ['mysecret', githubJson({ foo: 'bar' }), 'sha256=e3eccac34c43c7dc1cbb905488b1b81347fcc700a7b025697a9d07862256023f'],
-    ['development', githubJson({ foo: 'Foo\n\u001b[34mbar: ♥♥♥♥♥♥♥♥\nthis-is-lost\u001b[0m\u001b[2K' }), 'sha256=9dacf9003316b09be07df56d86a2d0d6872e42a1e6c72c3bad9ff915a7c5603e'],
-  ])('reproduces the octokit vector for secret %j, on both backends and end to end', async (secret, payload, expected) => {
-    expect(await octokitVerify(secret, payload, expected)).toBe(true)
-    for (const [, crypto] of BACKENDS) {
-      const mac = await crypto.hmac('sha256', new TextEncoder().encode(secret), [payload])
-      expect(`sha256=${Buffer.from(mac).toString('hex')}`).toBe(expected)
-    }
-    const receiver = testReceiver(github({ secret }))
-    const result = await receiver.handle({ method: 'POST', headers: headersFor(expected), body: payload }, { deliver: () => true })
-    expect(result.status).toBe(200)
-  })
+    [
+      'development',
+      githubJson({ foo: 'Foo\n\u001b[34mbar: ♥♥♥♥♥♥♥♥\nthis-is-lost\u001b[0m\u001b[2K' }),
+      'sha256=9dacf9003316b09be07df56d86a2d0d6872e42a1e6c72c3bad9ff915a7c5603e',
+    ],
+  ])(
+    'reproduces the octokit vector for secret %j, on both backends and end to end',
+    async (secret, payload, expected) => {
+      expect(await octokitVerify(secret, payload, expected)).toBe(true)
+      for (const [, crypto] of BACKENDS) {
+        const mac = await crypto.hmac('sha256', new TextEncoder().encode(secret), [payload])
+        expect(`sha256=${Buffer.from(mac).toString('hex')}`).toBe(expected)
+      }
+      const receiver = testReceiver(github({ secret }))
+      const result = await receiver.handle(
+        { method: 'POST', headers: headersFor(expected), body: payload },
+        { deliver: () => true },
+      )
+      expect(result.status).toBe(200)
+    },
+  )
 })
 
 describe.each(BACKENDS)('github with %s', (_name, crypto) => {
@@ -60,7 +90,10 @@ describe.each(BACKENDS)('github with %s', (_name, crypto) => {
     const provider = github({ secret: SECRET, crypto })
     let event: WebhookEvent | undefined
     const receiver = testReceiver(provider)
-    const result = await receiver.handle({ method: 'POST', headers: headersFor(await octokitSign(SECRET, BODY)), body: BODY }, { deliver: (e) => ((event = e), true) })
+    const result = await receiver.handle(
+      { method: 'POST', headers: headersFor(await octokitSign(SECRET, BODY)), body: BODY },
+      { deliver: (e) => ((event = e), true) },
+    )
     expect(result.status).toBe(200)
     expect(event).toMatchObject({ id: DELIVERY, type: 'issues', provider: 'github', payload: JSON.parse(BODY) })
     expect(event?.timestamp).toBeUndefined()
@@ -76,8 +109,15 @@ describe.each(BACKENDS)('github with %s', (_name, crypto) => {
   it('rotation: any secret of the list passes, as octokit’s verifyWithFallback does', async () => {
     const signature = await octokitSign(OTHER_SECRET, BODY)
     expect(await verifyWithFallback(SECRET, BODY, signature, [OTHER_SECRET])).toBe(true)
-    expect(await verifyCode(github({ secret: [SECRET, OTHER_SECRET], crypto }), { headers: headersFor(signature), body: BODY })).toBe('ok')
-    expect(await verifyCode(github({ secret: SECRET, crypto }), { headers: headersFor(signature), body: BODY })).toBe('signature.invalid')
+    expect(
+      await verifyCode(github({ secret: [SECRET, OTHER_SECRET], crypto }), {
+        headers: headersFor(signature),
+        body: BODY,
+      }),
+    ).toBe('ok')
+    expect(await verifyCode(github({ secret: SECRET, crypto }), { headers: headersFor(signature), body: BODY })).toBe(
+      'signature.invalid',
+    )
   })
 
   it('never uses SHA-1: a valid X-Hub-Signature alone is 401 signature.missing', async () => {
@@ -87,9 +127,14 @@ describe.each(BACKENDS)('github with %s', (_name, crypto) => {
     expect(await statusOf(provider, { headers, body: BODY })).toEqual({ status: 401, code: 'signature.missing' })
     // A valid SHA-1 next to a wrong SHA-256 does not help either.
     const wrong = 'sha256=' + '0'.repeat(64)
-    expect(await statusOf(provider, { headers: { ...headersFor(wrong), 'X-Hub-Signature': sha1 }, body: BODY })).toEqual({ status: 401, code: 'signature.invalid' })
+    expect(
+      await statusOf(provider, { headers: { ...headersFor(wrong), 'X-Hub-Signature': sha1 }, body: BODY }),
+    ).toEqual({ status: 401, code: 'signature.invalid' })
     // Nor does a SHA-1 MAC placed in the SHA-256 header with a sha1= prefix.
-    expect(await statusOf(provider, { headers: headersFor(sha1), body: BODY })).toEqual({ status: 400, code: 'signature.malformed' })
+    expect(await statusOf(provider, { headers: headersFor(sha1), body: BODY })).toEqual({
+      status: 400,
+      code: 'signature.malformed',
+    })
   })
 
   it('accepts a form-encoded delivery: the signature covers the raw form body, the JSON sits in payload', async () => {
@@ -98,12 +143,20 @@ describe.each(BACKENDS)('github with %s', (_name, crypto) => {
     let event: WebhookEvent | undefined
     const receiver = testReceiver(provider)
     const headers = headersFor(await octokitSign(SECRET, form), { 'Content-Type': 'application/x-www-form-urlencoded' })
-    const result = await receiver.handle({ method: 'POST', headers, body: form }, { deliver: (e) => ((event = e), true) })
+    const result = await receiver.handle(
+      { method: 'POST', headers, body: form },
+      { deliver: (e) => ((event = e), true) },
+    )
     expect(result.status).toBe(200)
     expect(event?.payload).toEqual(JSON.parse(BODY))
     const noPayload = 'other=' + encodeURIComponent(BODY)
-    const noPayloadHeaders = headersFor(await octokitSign(SECRET, noPayload), { 'Content-Type': 'application/x-www-form-urlencoded' })
-    expect(await statusOf(provider, { headers: noPayloadHeaders, body: noPayload })).toEqual({ status: 400, code: 'body.malformed' })
+    const noPayloadHeaders = headersFor(await octokitSign(SECRET, noPayload), {
+      'Content-Type': 'application/x-www-form-urlencoded',
+    })
+    expect(await statusOf(provider, { headers: noPayloadHeaders, body: noPayload })).toEqual({
+      status: 400,
+      code: 'body.malformed',
+    })
   })
 
   it('no timestamp: the dedupe store is the replay protection — a replay is answered 200 duplicate and not delivered again', async () => {
@@ -119,8 +172,13 @@ describe.each(BACKENDS)('github with %s', (_name, crypto) => {
   it('a valid signature without X-GitHub-Delivery is 400 id.missing; a bad one stays 401', async () => {
     const provider = github({ secret: SECRET, crypto })
     const signature = await octokitSign(SECRET, BODY)
-    expect(await statusOf(provider, { headers: { 'X-Hub-Signature-256': signature }, body: BODY })).toEqual({ status: 400, code: 'id.missing' })
-    expect(await statusOf(provider, { headers: { 'X-Hub-Signature-256': 'sha256=' + 'ab'.repeat(32) }, body: BODY })).toEqual({ status: 401, code: 'signature.invalid' })
+    expect(await statusOf(provider, { headers: { 'X-Hub-Signature-256': signature }, body: BODY })).toEqual({
+      status: 400,
+      code: 'id.missing',
+    })
+    expect(
+      await statusOf(provider, { headers: { 'X-Hub-Signature-256': 'sha256=' + 'ab'.repeat(32) }, body: BODY }),
+    ).toEqual({ status: 401, code: 'signature.invalid' })
   })
 })
 
@@ -157,18 +215,40 @@ describe('github: X-Hub-Signature-256 parsing', () => {
     ['a truncated signature', 401, 'signature.invalid', headersFor(DOCS.header.slice(0, 41))],
     ['an odd-length signature', 400, 'signature.malformed', headersFor(DOCS.header.slice(0, 40))],
     ['a 100 KB signature', 401, 'signature.invalid', headersFor('sha256=' + 'ab'.repeat(50_000))],
-    ['a base64 signature', 400, 'signature.malformed', headersFor('sha256=' + Buffer.from(DOCS.header.slice(7), 'hex').toString('base64'))],
+    [
+      'a base64 signature',
+      400,
+      'signature.malformed',
+      headersFor('sha256=' + Buffer.from(DOCS.header.slice(7), 'hex').toString('base64')),
+    ],
     ['multibyte characters', 400, 'signature.malformed', headersFor('sha256=ü€😀')],
-    ['2000 comma-separated signatures', 400, 'signature.malformed', headersFor(Array(2000).fill(DOCS.header).join(','))],
-    ['the header twice (array value)', 400, 'header.duplicated', { ...headersFor(''), 'X-Hub-Signature-256': [DOCS.header, DOCS.header] }],
-    ['the header under two spellings', 400, 'header.duplicated', { ...headersFor(DOCS.header), 'x-hub-signature-256': DOCS.header }],
+    [
+      '2000 comma-separated signatures',
+      400,
+      'signature.malformed',
+      headersFor(Array(2000).fill(DOCS.header).join(',')),
+    ],
+    [
+      'the header twice (array value)',
+      400,
+      'header.duplicated',
+      { ...headersFor(''), 'X-Hub-Signature-256': [DOCS.header, DOCS.header] },
+    ],
+    [
+      'the header under two spellings',
+      400,
+      'header.duplicated',
+      { ...headersFor(DOCS.header), 'x-hub-signature-256': DOCS.header },
+    ],
   ]
   it.each(cases)('answers %s with %i %s', async (_title, status, code, headers) => {
     expect(await statusOf(provider, { headers, body: DOCS.payload })).toEqual({ status, code })
   })
 
   it('keeps every 401 body identical and free of the signature', async () => {
-    const results = await Promise.all(cases.filter((c) => c[1] === 401).map(([, , , headers]) => handle(provider, { headers, body: DOCS.payload })))
+    const results = await Promise.all(
+      cases.filter((c) => c[1] === 401).map(([, , , headers]) => handle(provider, { headers, body: DOCS.payload })),
+    )
     for (const result of results) {
       expect(result.body).toBe(results[0]!.body)
       expect(result.body + JSON.stringify(result.headers)).not.toContain('757107ea0eb2')

@@ -6,7 +6,13 @@ import { everything, run, runOne } from './hmac-support.js'
 
 const TOKEN = 'glwt-7Qm2xK9pV4rT8sW1zN6b'
 const OTHER = 'glwt-3Hd5Lf8Jk1Mn4Pq7Rs0v'
-const BODY = JSON.stringify({ object_kind: 'push', event_name: 'push', ref: 'refs/heads/main', user_name: 'Jöhn Smith', project: { path_with_namespace: 'acme/app' } })
+const BODY = JSON.stringify({
+  object_kind: 'push',
+  event_name: 'push',
+  ref: 'refs/heads/main',
+  user_name: 'Jöhn Smith',
+  project: { path_with_namespace: 'acme/app' },
+})
 
 function headers(token = TOKEN, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -28,19 +34,32 @@ describe.each(BACKENDS)('gitlab with %s', (_n, crypto) => {
   it('accepts the right token; Idempotency-Key is the id, X-Gitlab-Event the type', async () => {
     const r = await runOne(provider(), { headers: headers(), body: BODY })
     expect(r.result.status).toBe(200)
-    expect(r.enqueued[0]).toMatchObject({ id: 'f5e5f430-f57b-4e6e-9fac-d9128cd7232f', type: 'Push Hook', provider: 'gitlab' })
+    expect(r.enqueued[0]).toMatchObject({
+      id: 'f5e5f430-f57b-4e6e-9fac-d9128cd7232f',
+      type: 'Push Hook',
+      provider: 'gitlab',
+    })
     expect(r.enqueued[0]!.timestamp).toBeUndefined()
   })
 
   it('redacts the token everywhere: the event headers and the outcome', async () => {
     const outcomes: Outcome[] = []
     let seen: unknown
-    const receiver = createReceiver({ provider: provider(), now: () => NOW_MS, logger: false, onOutcome: (o) => void outcomes.push(o) })
-    const ok = await receiver.handle({ method: 'POST', headers: headers(), body: BODY }, { deliver: (e) => ((seen = e), true) })
+    const receiver = createReceiver({
+      provider: provider(),
+      now: () => NOW_MS,
+      logger: false,
+      onOutcome: (o) => void outcomes.push(o),
+    })
+    const ok = await receiver.handle(
+      { method: 'POST', headers: headers(), body: BODY },
+      { deliver: (e) => ((seen = e), true) },
+    )
     const bad = await receiver.handle({ method: 'POST', headers: headers(`${TOKEN}x`), body: BODY })
     expect(provider().sensitiveHeaders).toContain('x-gitlab-token')
     expect((seen as { headers: Record<string, string> }).headers['x-gitlab-token']).toBe('[redacted]')
-    for (const text of [JSON.stringify(seen), JSON.stringify(outcomes), JSON.stringify(ok), JSON.stringify(bad)]) expect(text).not.toContain(TOKEN)
+    for (const text of [JSON.stringify(seen), JSON.stringify(outcomes), JSON.stringify(ok), JSON.stringify(bad)])
+      expect(text).not.toContain(TOKEN)
   })
 
   it('falls back to X-Gitlab-Event-UUID on GitLab without Idempotency-Key, never to X-Gitlab-Webhook-UUID', async () => {
@@ -97,9 +116,12 @@ describe('gitlab: configuration', () => {
   it('refuses a tolerance: GitLab sends no timestamp', () => {
     expect(configMessage(() => gitlab({ secret: TOKEN, tolerance: 30 } as never))).toMatch(/no timestamp/)
   })
-  it.each(['', 'token', 'gitlab-secret', 'aaaaaaaaaaaaaaaaaaaa'])('refuses the weak token %j without echoing it', (secret) => {
-    const message = configMessage(() => gitlab({ secret }))
-    expect(message).toMatch(/^hookguard: gitlab: secret/)
-    if (secret) expect(message).not.toContain(secret)
-  })
+  it.each(['', 'token', 'gitlab-secret', 'aaaaaaaaaaaaaaaaaaaa'])(
+    'refuses the weak token %j without echoing it',
+    (secret) => {
+      const message = configMessage(() => gitlab({ secret }))
+      expect(message).toMatch(/^hookguard: gitlab: secret/)
+      if (secret) expect(message).not.toContain(secret)
+    },
+  )
 })

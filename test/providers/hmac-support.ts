@@ -4,7 +4,14 @@
  * request through a real receiver with a memory queue, so tests can see both
  * the response and what was (or was not) enqueued.
  */
-import { createReceiver, memoryQueue, type HandleResult, type HeadersInput, type Provider, type QueuedEvent } from '../../src/index.js'
+import {
+  createReceiver,
+  memoryQueue,
+  type HandleResult,
+  type HeadersInput,
+  type Provider,
+  type QueuedEvent,
+} from '../../src/index.js'
 import { NOW_MS } from './core-support.js'
 
 export interface Delivery {

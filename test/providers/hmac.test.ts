@@ -2,14 +2,29 @@ import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { hmac, type HmacOptions, type WebhookEvent } from '../../src/index.js'
 import { signRequest } from '../../src/testing.js'
-import { BACKENDS, configMessage, handle, NOW_MS, NOW_S, statusOf, testReceiver, verify, verifyCode } from './core-support.js'
+import {
+  BACKENDS,
+  configMessage,
+  handle,
+  NOW_MS,
+  NOW_S,
+  statusOf,
+  testReceiver,
+  verify,
+  verifyCode,
+} from './core-support.js'
 
 const SECRET = 'in-house-secret-0123456789'
 const OTHER_SECRET = 'in-house-secret-rotated-42'
 const BODY = JSON.stringify({ event_id: 'ord_981', kind: 'order.created', total: 1999, note: 'naïve façade 🧾' })
 
 /** What an in-house sender does: node:crypto over the exact bytes. */
-function mac(secret: string | Buffer, content: string, algorithm = 'sha256', encoding: 'hex' | 'base64' = 'hex'): string {
+function mac(
+  secret: string | Buffer,
+  content: string,
+  algorithm = 'sha256',
+  encoding: 'hex' | 'base64' = 'hex',
+): string {
   return createHmac(algorithm, secret).update(content).digest(encoding)
 }
 
@@ -18,7 +33,11 @@ async function deliver(options: HmacOptions, headers: Record<string, string | st
   let event: WebhookEvent | undefined
   const receiver = testReceiver(hmac(options))
   const result = await receiver.handle({ method: 'POST', headers, body }, { deliver: (e) => ((event = e), true) })
-  return { status: result.status, code: result.outcome.kind === 'rejected' ? result.outcome.code : result.outcome.kind, event }
+  return {
+    status: result.status,
+    code: result.outcome.kind === 'rejected' ? result.outcome.code : result.outcome.kind,
+    event,
+  }
 }
 
 describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
@@ -33,7 +52,8 @@ describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
 
   it('the body-hash id dedupes an exact resend and not an edited body', async () => {
     const receiver = testReceiver(hmac({ secret: SECRET, signatureHeader: 'X-Signature', crypto }))
-    const send = (body: string) => receiver.handle({ method: 'POST', headers: { 'x-signature': mac(SECRET, body) }, body }, { deliver: () => true })
+    const send = (body: string) =>
+      receiver.handle({ method: 'POST', headers: { 'x-signature': mac(SECRET, body) }, body }, { deliver: () => true })
     expect((await send(BODY)).outcome.kind).toBe('accepted')
     expect((await send(BODY)).outcome.kind).toBe('duplicate')
     expect((await send(BODY + ' ')).outcome.kind).toBe('accepted')
@@ -41,10 +61,20 @@ describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
 
   it('base64 with a prefix, SHA-512 and a base64 secret', async () => {
     const key = Buffer.from('0123456789abcdef0123456789abcdef')
-    const options: HmacOptions = { secret: key.toString('base64'), secretEncoding: 'base64', algorithm: 'sha512', encoding: 'base64', prefix: 'v1=', signatureHeader: 'X-Sig', crypto }
+    const options: HmacOptions = {
+      secret: key.toString('base64'),
+      secretEncoding: 'base64',
+      algorithm: 'sha512',
+      encoding: 'base64',
+      prefix: 'v1=',
+      signatureHeader: 'X-Sig',
+      crypto,
+    }
     expect((await deliver(options, { 'X-Sig': 'v1=' + mac(key, BODY, 'sha512', 'base64') })).status).toBe(200)
     // The same MAC in hex is not base64: malformed, not guessed at.
-    expect((await deliver(options, { 'X-Sig': 'v1=' + mac(key, BODY, 'sha512', 'hex') })).code).toBe('signature.invalid')
+    expect((await deliver(options, { 'X-Sig': 'v1=' + mac(key, BODY, 'sha512', 'hex') })).code).toBe(
+      'signature.invalid',
+    )
     expect((await deliver(options, { 'X-Sig': mac(key, BODY, 'sha512', 'base64') })).code).toBe('signature.malformed')
   })
 
@@ -60,9 +90,18 @@ describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
     // A request that announces SHA-1 (or sends a SHA-1 / SHA-512 MAC) is not verified with SHA-1 / SHA-512.
     expect((await deliver(options, { 'X-Sig': 'sha1=' + mac(SECRET, BODY, 'sha1') })).code).toBe('signature.malformed')
     expect((await deliver(options, { 'X-Sig': 'sha256=' + mac(SECRET, BODY, 'sha1') })).code).toBe('signature.invalid')
-    expect((await deliver(options, { 'X-Sig': 'sha256=' + mac(SECRET, BODY, 'sha512') })).code).toBe('signature.invalid')
+    expect((await deliver(options, { 'X-Sig': 'sha256=' + mac(SECRET, BODY, 'sha512') })).code).toBe(
+      'signature.invalid',
+    )
     // SHA-1 works only when you choose it.
-    expect((await deliver({ ...options, algorithm: 'sha1', prefix: 'sha1=' }, { 'X-Sig': 'sha1=' + mac(SECRET, BODY, 'sha1') })).status).toBe(200)
+    expect(
+      (
+        await deliver(
+          { ...options, algorithm: 'sha1', prefix: 'sha1=' },
+          { 'X-Sig': 'sha1=' + mac(SECRET, BODY, 'sha1') },
+        )
+      ).status,
+    ).toBe(200)
   })
 
   it('timestamp header + signedContent template with {id}: accepted, and tampering with either is 401', async () => {
@@ -76,16 +115,32 @@ describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
       crypto,
     }
     const sig = mac(SECRET, `evt_7:${NOW_S}:${BODY}`)
-    const ok = await deliver(options, { 'X-Sig': sig, 'X-Ts': String(NOW_S), 'X-Id': 'evt_7', 'X-Type': 'order.created' })
+    const ok = await deliver(options, {
+      'X-Sig': sig,
+      'X-Ts': String(NOW_S),
+      'X-Id': 'evt_7',
+      'X-Type': 'order.created',
+    })
     expect(ok.status).toBe(200)
     expect(ok.event).toMatchObject({ id: 'evt_7', type: 'order.created', timestamp: NOW_S })
-    expect((await deliver(options, { 'X-Sig': sig, 'X-Ts': String(NOW_S), 'X-Id': 'evt_8' })).code).toBe('signature.invalid')
-    expect((await deliver(options, { 'X-Sig': sig, 'X-Ts': String(NOW_S + 1), 'X-Id': 'evt_7' })).code).toBe('signature.invalid')
+    expect((await deliver(options, { 'X-Sig': sig, 'X-Ts': String(NOW_S), 'X-Id': 'evt_8' })).code).toBe(
+      'signature.invalid',
+    )
+    expect((await deliver(options, { 'X-Sig': sig, 'X-Ts': String(NOW_S + 1), 'X-Id': 'evt_7' })).code).toBe(
+      'signature.invalid',
+    )
     expect((await deliver(options, { 'X-Sig': sig, 'X-Ts': String(NOW_S) })).code).toBe('id.missing')
   })
 
   it('the default layout with a timestamp header is {timestamp}.{body}; tolerance applies both ways', async () => {
-    const options: HmacOptions = { secret: SECRET, signatureHeader: 'X-Sig', timestampHeader: 'X-Ts', tolerance: 30, idField: 'event_id', crypto }
+    const options: HmacOptions = {
+      secret: SECRET,
+      signatureHeader: 'X-Sig',
+      timestampHeader: 'X-Ts',
+      tolerance: 30,
+      idField: 'event_id',
+      crypto,
+    }
     const at = (t: number) => ({ 'X-Sig': mac(SECRET, `${t}.${BODY}`), 'X-Ts': String(t) })
     for (const [offset, expected] of [
       [-29, 'ok'],
@@ -93,7 +148,10 @@ describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
       [-31, 'timestamp.out_of_range'],
       [31, 'timestamp.out_of_range'],
     ] as const) {
-      expect([offset, await verifyCode(hmac(options), { headers: at(NOW_S + offset), body: BODY })]).toEqual([offset, expected])
+      expect([offset, await verifyCode(hmac(options), { headers: at(NOW_S + offset), body: BODY })]).toEqual([
+        offset,
+        expected,
+      ])
     }
     expect(hmac({ ...options, tolerance: undefined }).tolerance).toBe(300)
     const skipping = hmac({ ...options, tolerance: undefined, skipTimestampCheck: true })
@@ -101,35 +159,66 @@ describe.each(BACKENDS)('hmac with %s', (_name, crypto) => {
   })
 
   it('idField reads the id from the body; a body without it is 400 id.missing', async () => {
-    const options: HmacOptions = { secret: SECRET, signatureHeader: 'X-Sig', idField: 'event_id', typeField: 'kind', crypto }
+    const options: HmacOptions = {
+      secret: SECRET,
+      signatureHeader: 'X-Sig',
+      idField: 'event_id',
+      typeField: 'kind',
+      crypto,
+    }
     const ok = await deliver(options, { 'X-Sig': mac(SECRET, BODY) })
     expect(ok.event).toMatchObject({ id: 'ord_981', type: 'order.created' })
     const numeric = JSON.stringify({ event_id: 981 })
     expect((await deliver(options, { 'X-Sig': mac(SECRET, numeric) }, numeric)).event?.id).toBe('981')
     const noId = JSON.stringify({ kind: 'order.created' })
-    expect(await deliver(options, { 'X-Sig': mac(SECRET, noId) }, noId)).toMatchObject({ status: 400, code: 'id.missing' })
+    expect(await deliver(options, { 'X-Sig': mac(SECRET, noId) }, noId)).toMatchObject({
+      status: 400,
+      code: 'id.missing',
+    })
   })
 
   it('idHeader wins over idField; a configured idHeader that is absent is 400 id.missing', async () => {
     const options: HmacOptions = { secret: SECRET, signatureHeader: 'X-Sig', idHeader: 'X-Id', crypto }
-    expect((await deliver({ ...options, idField: 'event_id' }, { 'X-Sig': mac(SECRET, BODY), 'X-Id': 'hdr_1' })).event?.id).toBe('hdr_1')
-    expect((await deliver({ ...options, idField: 'event_id' }, { 'X-Sig': mac(SECRET, BODY) })).event?.id).toBe('ord_981')
+    expect(
+      (await deliver({ ...options, idField: 'event_id' }, { 'X-Sig': mac(SECRET, BODY), 'X-Id': 'hdr_1' })).event?.id,
+    ).toBe('hdr_1')
+    expect((await deliver({ ...options, idField: 'event_id' }, { 'X-Sig': mac(SECRET, BODY) })).event?.id).toBe(
+      'ord_981',
+    )
     expect(await deliver(options, { 'X-Sig': mac(SECRET, BODY) })).toMatchObject({ status: 400, code: 'id.missing' })
   })
 
   it('rotation: a list of secrets, and several signatures in one header with a separator', async () => {
     const both: HmacOptions = { secret: [SECRET, OTHER_SECRET], signatureHeader: 'X-Sig', crypto }
     expect((await deliver(both, { 'X-Sig': mac(OTHER_SECRET, BODY) })).status).toBe(200)
-    expect((await deliver({ ...both, secret: SECRET }, { 'X-Sig': mac(OTHER_SECRET, BODY) })).code).toBe('signature.invalid')
-    const separated: HmacOptions = { secret: SECRET, signatureHeader: 'X-Sig', prefix: 'sha256=', separator: ',', crypto }
+    expect((await deliver({ ...both, secret: SECRET }, { 'X-Sig': mac(OTHER_SECRET, BODY) })).code).toBe(
+      'signature.invalid',
+    )
+    const separated: HmacOptions = {
+      secret: SECRET,
+      signatureHeader: 'X-Sig',
+      prefix: 'sha256=',
+      separator: ',',
+      crypto,
+    }
     const header = `sha256=${mac(OTHER_SECRET, BODY)},sha256=${mac(SECRET, BODY)}`
     expect((await deliver(separated, { 'X-Sig': header })).status).toBe(200)
     // Without a separator the header is one signature: two of them is malformed, not a list.
-    expect((await deliver({ ...separated, separator: undefined }, { 'X-Sig': header })).code).toBe('signature.malformed')
+    expect((await deliver({ ...separated, separator: undefined }, { 'X-Sig': header })).code).toBe(
+      'signature.malformed',
+    )
   })
 
   it('signRequest output verifies with a bare node:crypto HMAC over the same layout', async () => {
-    const provider = hmac({ secret: SECRET, signatureHeader: 'X-Sig', prefix: 'sha256=', timestampHeader: 'X-Ts', idHeader: 'X-Id', signedContent: '{timestamp}|{id}|{body}', crypto })
+    const provider = hmac({
+      secret: SECRET,
+      signatureHeader: 'X-Sig',
+      prefix: 'sha256=',
+      timestampHeader: 'X-Ts',
+      idHeader: 'X-Id',
+      signedContent: '{timestamp}|{id}|{body}',
+      crypto,
+    })
     const signed = await signRequest(provider, { body: BODY, id: 'evt_x', timestamp: NOW_S })
     expect(signed.headers['x-sig']).toBe('sha256=' + mac(SECRET, `${NOW_S}|evt_x|${BODY}`))
     expect(await verify(provider, signed)).toEqual({ id: 'evt_x', timestamp: NOW_S, type: undefined })
@@ -140,27 +229,47 @@ describe('hmac: configuration', () => {
   const base = { secret: SECRET, signatureHeader: 'X-Signature' }
   it.each([
     ['no signatureHeader', { signatureHeader: undefined }, /signatureHeader is required/],
-    ['a signatureHeader that is not a header name', { signatureHeader: 'X Signature' }, /signatureHeader must be a header name/],
+    [
+      'a signatureHeader that is not a header name',
+      { signatureHeader: 'X Signature' },
+      /signatureHeader must be a header name/,
+    ],
     ['algorithm md5', { algorithm: 'md5' }, /algorithm must be/],
     ['algorithm SHA256 (spelling is exact)', { algorithm: 'SHA256' }, /algorithm must be/],
     ['encoding base32', { encoding: 'base32' }, /encoding must be 'hex' or 'base64'/],
     ['secretEncoding latin1', { secretEncoding: 'latin1' }, /secretEncoding must be/],
-    ['a secret that is not the declared hex', { secretEncoding: 'hex', secret: 'not-hex-at-all-0123456789' }, /secret is not valid hex/],
+    [
+      'a secret that is not the declared hex',
+      { secretEncoding: 'hex', secret: 'not-hex-at-all-0123456789' },
+      /secret is not valid hex/,
+    ],
     ['a non-string prefix', { prefix: 5 }, /prefix must be a string/],
     ['an empty separator', { separator: '' }, /separator must be a non-empty string/],
     ['a separator inside the prefix', { prefix: 'sha256=', separator: '=' }, /separator must not occur/],
     ['a separator from the base64 alphabet', { encoding: 'base64', separator: '+' }, /separator must not occur/],
-    ['signedContent without {body}', { signedContent: '{timestamp}' , timestampHeader: 'X-Ts' }, /\{body\} exactly once/],
+    [
+      'signedContent without {body}',
+      { signedContent: '{timestamp}', timestampHeader: 'X-Ts' },
+      /\{body\} exactly once/,
+    ],
     ['signedContent with {body} twice', { signedContent: '{body}.{body}' }, /\{body\} exactly once/],
     ['a non-string signedContent', { signedContent: 42 }, /signedContent must be a string/],
     ['{timestamp} without timestampHeader', { signedContent: '{timestamp}.{body}' }, /no timestampHeader/],
     ['{id} without idHeader', { signedContent: '{id}.{body}' }, /no idHeader/],
-    ['a timestampHeader the signature does not cover', { timestampHeader: 'X-Ts', signedContent: '{body}' }, /must contain \{timestamp\}/],
+    [
+      'a timestampHeader the signature does not cover',
+      { timestampHeader: 'X-Ts', signedContent: '{body}' },
+      /must contain \{timestamp\}/,
+    ],
     ['tolerance without timestampHeader', { tolerance: 60 }, /tolerance needs a timestampHeader/],
     ['tolerance 0', { timestampHeader: 'X-Ts', tolerance: 0 }, /skipTimestampCheck/],
     ['tolerance NaN', { timestampHeader: 'X-Ts', tolerance: Number.NaN }, /tolerance must be a finite number/],
     ['tolerance -1', { timestampHeader: 'X-Ts', tolerance: -1 }, /tolerance must be a finite number/],
-    ['tolerance Infinity', { timestampHeader: 'X-Ts', tolerance: Number.POSITIVE_INFINITY }, /tolerance must be a finite number/],
+    [
+      'tolerance Infinity',
+      { timestampHeader: 'X-Ts', tolerance: Number.POSITIVE_INFINITY },
+      /tolerance must be a finite number/,
+    ],
     ['a non-string idField', { idField: 3 }, /idField must be a non-empty string/],
     ['a non-string typeField', { typeField: {} }, /typeField must be a non-empty string/],
     ['a name unusable in dedupe keys', { name: 'My Sender' }, /provider name must match/],
@@ -184,7 +293,13 @@ describe('hmac: configuration', () => {
 })
 
 describe('hmac: signature and timestamp header parsing', () => {
-  const options: HmacOptions = { secret: SECRET, signatureHeader: 'X-Signature', prefix: 'sha256=', timestampHeader: 'X-Timestamp', idHeader: 'X-Event-Id' }
+  const options: HmacOptions = {
+    secret: SECRET,
+    signatureHeader: 'X-Signature',
+    prefix: 'sha256=',
+    timestampHeader: 'X-Timestamp',
+    idHeader: 'X-Event-Id',
+  }
   const provider = hmac(options)
   const sig = 'sha256=' + mac(SECRET, `${NOW_S}.${BODY}`)
   const good = { 'X-Signature': sig, 'X-Timestamp': String(NOW_S), 'X-Event-Id': 'evt_1' }
@@ -214,7 +329,9 @@ describe('hmac: signature and timestamp header parsing', () => {
   })
 
   it('keeps 401 bodies identical and free of the signature', async () => {
-    const results = await Promise.all(cases.filter((c) => c[1] === 401).map(([, , , headers]) => handle(provider, { headers, body: BODY })))
+    const results = await Promise.all(
+      cases.filter((c) => c[1] === 401).map(([, , , headers]) => handle(provider, { headers, body: BODY })),
+    )
     for (const result of results) {
       expect(result.body).toBe(results[0]!.body)
       expect(result.body + JSON.stringify(result.headers)).not.toContain(sig.slice(7, 27))

@@ -17,7 +17,10 @@ const BODY = JSON.stringify({
   created_at: 1700000000,
 })
 const sig = (body: string, secret = SECRET) => `sha1=${createHmac('sha1', secret).update(body).digest('hex')}`
-const headers = (body = BODY, secret = SECRET) => ({ 'content-type': 'application/json', 'x-hub-signature': sig(body, secret) })
+const headers = (body = BODY, secret = SECRET) => ({
+  'content-type': 'application/json',
+  'x-hub-signature': sig(body, secret),
+})
 
 describe.each(BACKENDS)('intercom with %s', (_n, crypto) => {
   const provider = (extra = {}) => intercom({ secret: SECRET, crypto, ...extra })
@@ -25,7 +28,11 @@ describe.each(BACKENDS)('intercom with %s', (_n, crypto) => {
   it('accepts an HMAC-SHA1 signed notification: id and topic from the body', async () => {
     const r = await runOne(provider(), { headers: headers(), body: BODY })
     expect(r.result.status).toBe(200)
-    expect(r.enqueued[0]).toMatchObject({ id: 'notif_ccd8a4d2-3b1c-4a2e-9f8d-0e7c6b5a4f3e', type: 'conversation.user.created', provider: 'intercom' })
+    expect(r.enqueued[0]).toMatchObject({
+      id: 'notif_ccd8a4d2-3b1c-4a2e-9f8d-0e7c6b5a4f3e',
+      type: 'conversation.user.created',
+      provider: 'intercom',
+    })
     expect(r.enqueued[0]!.headers['x-hub-signature']).toBe('[redacted]')
   })
 
@@ -41,8 +48,18 @@ describe.each(BACKENDS)('intercom with %s', (_n, crypto) => {
   it.each([
     ['a forged signature', { 'x-hub-signature': `sha1=${'ab'.repeat(20)}` }, 401, 'signature.invalid'],
     ['a missing signature', { 'x-hub-signature': '' }, 401, 'signature.missing'],
-    ['a sha256= signature', { 'x-hub-signature': `sha256=${createHmac('sha256', SECRET).update(BODY).digest('hex')}` }, 400, 'signature.malformed'],
-    ['a bare hex signature', { 'x-hub-signature': createHmac('sha1', SECRET).update(BODY).digest('hex') }, 400, 'signature.malformed'],
+    [
+      'a sha256= signature',
+      { 'x-hub-signature': `sha256=${createHmac('sha256', SECRET).update(BODY).digest('hex')}` },
+      400,
+      'signature.malformed',
+    ],
+    [
+      'a bare hex signature',
+      { 'x-hub-signature': createHmac('sha1', SECRET).update(BODY).digest('hex') },
+      400,
+      'signature.malformed',
+    ],
   ])('rejects %s', async (_t, extra, status, code) => {
     const r = await runOne(provider(), { headers: { ...headers(), ...extra }, body: BODY })
     expect([r.result.status, r.code]).toEqual([status, code])
@@ -50,7 +67,9 @@ describe.each(BACKENDS)('intercom with %s', (_n, crypto) => {
   })
 
   it('rejects a changed body; accepts either secret during a rotation; signRequest output passes', async () => {
-    expect((await runOne(provider(), { headers: headers(), body: BODY.replace('147', '148') })).code).toBe('signature.invalid')
+    expect((await runOne(provider(), { headers: headers(), body: BODY.replace('147', '148') })).code).toBe(
+      'signature.invalid',
+    )
     const rotating = provider({ secret: [OTHER, SECRET] })
     expect((await runOne(rotating, { headers: headers(BODY, OTHER), body: BODY })).code).toBe('accepted')
     const signed = await signRequest(provider(), { body: BODY })

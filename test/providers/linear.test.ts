@@ -77,7 +77,9 @@ describe.each(BACKENDS)('linear with %s', (_n, crypto) => {
 
   it('skipTimestampCheck accepts a body without webhookTimestamp', async () => {
     const text = body(NOW_MS, { webhookTimestamp: undefined })
-    expect((await runOne(provider({ skipTimestampCheck: true }), { headers: headers(text), body: text })).code).toBe('accepted')
+    expect((await runOne(provider({ skipTimestampCheck: true }), { headers: headers(text), body: text })).code).toBe(
+      'accepted',
+    )
   })
 
   it.each([
@@ -110,10 +112,18 @@ describe.each(BACKENDS)('linear with %s', (_n, crypto) => {
 
   it('signRequest adds webhookTimestamp from its clock when the body has none, and signs the result', async () => {
     const p = provider()
-    const signed = await signRequest(p, { body: JSON.stringify({ type: 'Comment', action: 'update' }), id: 'd-1', timestamp: NOW_S - 120 })
+    const signed = await signRequest(p, {
+      body: JSON.stringify({ type: 'Comment', action: 'update' }),
+      id: 'd-1',
+      timestamp: NOW_S - 120,
+    })
     expect(JSON.parse(String(signed.body)).webhookTimestamp).toBe((NOW_S - 120) * 1000)
     expect((await runOne(p, signed)).code).toBe('timestamp.out_of_range')
-    const fresh = await signRequest(p, { body: JSON.stringify({ type: 'Comment', action: 'update' }), id: 'd-2', now: () => NOW_MS })
+    const fresh = await signRequest(p, {
+      body: JSON.stringify({ type: 'Comment', action: 'update' }),
+      id: 'd-2',
+      now: () => NOW_MS,
+    })
     const r = await runOne(p, fresh)
     expect(r.enqueued[0]).toMatchObject({ id: 'd-2', type: 'Comment.update' })
   })

@@ -8,10 +8,25 @@ import { everything, run, runOne } from './hmac-support.js'
 const KEY = 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0'
 const OTHER = 'f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4'
 const TOKEN = '2b8c5f0d9a1e3b7c4d6e8f0a1b3c5d7e9f1a3b5c7d9e0f2a4b'
-const EVENT_DATA = { event: 'delivered', id: 'CPgfbmQMTCKtHW6uIWtuVe', timestamp: 1521472262.908181, recipient: 'alice@example.com', message: { headers: { subject: 'Grüße' } } }
+const EVENT_DATA = {
+  event: 'delivered',
+  id: 'CPgfbmQMTCKtHW6uIWtuVe',
+  timestamp: 1521472262.908181,
+  recipient: 'alice@example.com',
+  message: { headers: { subject: 'Grüße' } },
+}
 
 function body(ts = String(NOW_S), token = TOKEN, key = KEY, data: unknown = EVENT_DATA): string {
-  return JSON.stringify({ signature: { timestamp: ts, token, signature: createHmac('sha256', key).update(ts + token).digest('hex') }, 'event-data': data })
+  return JSON.stringify({
+    signature: {
+      timestamp: ts,
+      token,
+      signature: createHmac('sha256', key)
+        .update(ts + token)
+        .digest('hex'),
+    },
+    'event-data': data,
+  })
 }
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
@@ -25,8 +40,16 @@ describe.each(BACKENDS)('mailgun with %s', (_n, crypto) => {
   })
 
   it('accepts a legacy form-encoded webhook with the fields at the top level', async () => {
-    const sig = createHmac('sha256', KEY).update(String(NOW_S) + TOKEN).digest('hex')
-    const form = new URLSearchParams({ event: 'opened', recipient: 'bob@example.com', timestamp: String(NOW_S), token: TOKEN, signature: sig }).toString()
+    const sig = createHmac('sha256', KEY)
+      .update(String(NOW_S) + TOKEN)
+      .digest('hex')
+    const form = new URLSearchParams({
+      event: 'opened',
+      recipient: 'bob@example.com',
+      timestamp: String(NOW_S),
+      token: TOKEN,
+      signature: sig,
+    }).toString()
     const r = await runOne(provider(), { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form })
     expect(r.enqueued[0]).toMatchObject({ id: TOKEN, type: 'opened' })
   })
@@ -46,10 +69,25 @@ describe.each(BACKENDS)('mailgun with %s', (_n, crypto) => {
     ['a forged signature', () => body(String(NOW_S), TOKEN, OTHER), 401, 'signature.invalid'],
     ['a stale timestamp', () => body(String(NOW_S - 301)), 401, 'timestamp.out_of_range'],
     ['a future timestamp', () => body(String(NOW_S + 301)), 401, 'timestamp.out_of_range'],
-    ['a numeric timestamp', () => JSON.stringify({ signature: { ...JSON.parse(body()).signature, timestamp: NOW_S } }), 400, 'timestamp.malformed'],
+    [
+      'a numeric timestamp',
+      () => JSON.stringify({ signature: { ...JSON.parse(body()).signature, timestamp: NOW_S } }),
+      400,
+      'timestamp.malformed',
+    ],
     ['a missing signature object', () => JSON.stringify({ 'event-data': EVENT_DATA }), 401, 'signature.missing'],
-    ['a missing token', () => JSON.stringify({ signature: { ...JSON.parse(body()).signature, token: undefined } }), 400, 'signature.malformed'],
-    ['a non-hex signature', () => JSON.stringify({ signature: { ...JSON.parse(body()).signature, signature: 'zz' } }), 400, 'signature.malformed'],
+    [
+      'a missing token',
+      () => JSON.stringify({ signature: { ...JSON.parse(body()).signature, token: undefined } }),
+      400,
+      'signature.malformed',
+    ],
+    [
+      'a non-hex signature',
+      () => JSON.stringify({ signature: { ...JSON.parse(body()).signature, signature: 'zz' } }),
+      400,
+      'signature.malformed',
+    ],
     ['a body that is not JSON', () => 'signature=1', 400, 'body.malformed'],
   ])('rejects %s', async (_t, make, status, code) => {
     const r = await runOne(provider(), { headers: JSON_HEADERS, body: make() })
@@ -58,8 +96,14 @@ describe.each(BACKENDS)('mailgun with %s', (_n, crypto) => {
   })
 
   it('accepts either key during a rotation; signRequest embeds a valid signature object', async () => {
-    expect((await runOne(provider({ secret: [OTHER, KEY] }), { headers: JSON_HEADERS, body: body() })).code).toBe('accepted')
-    const signed = await signRequest(provider(), { body: JSON.stringify({ 'event-data': EVENT_DATA }), id: 'tok123', timestamp: NOW_S })
+    expect((await runOne(provider({ secret: [OTHER, KEY] }), { headers: JSON_HEADERS, body: body() })).code).toBe(
+      'accepted',
+    )
+    const signed = await signRequest(provider(), {
+      body: JSON.stringify({ 'event-data': EVENT_DATA }),
+      id: 'tok123',
+      timestamp: NOW_S,
+    })
     const r = await runOne(provider(), signed)
     expect(r.enqueued[0]).toMatchObject({ id: 'tok123', type: 'delivered' })
   })

@@ -17,8 +17,12 @@ const BODY = JSON.stringify({
 })
 const sdk = new Paddle('pdl_sdbx_apikey_01gkpjp8bkm3tm53kdgkx6sms7_not_used', { environment: Environment.sandbox })
 
-const h1 = (ts: number, body = BODY, secret = SECRET): string => createHmac('sha256', secret).update(`${ts}:${body}`).digest('hex')
-const header = (ts = NOW_S, body = BODY, secret = SECRET): { 'content-type': string; 'paddle-signature': string } => ({ 'content-type': 'application/json', 'paddle-signature': `ts=${ts};h1=${h1(ts, body, secret)}` })
+const h1 = (ts: number, body = BODY, secret = SECRET): string =>
+  createHmac('sha256', secret).update(`${ts}:${body}`).digest('hex')
+const header = (ts = NOW_S, body = BODY, secret = SECRET): { 'content-type': string; 'paddle-signature': string } => ({
+  'content-type': 'application/json',
+  'paddle-signature': `ts=${ts};h1=${h1(ts, body, secret)}`,
+})
 
 describe('paddle: interop with @paddle/paddle-node-sdk', () => {
   // The SDK reads the wall clock and allows 5 s, so these cases sign at the real time.
@@ -28,7 +32,11 @@ describe('paddle: interop with @paddle/paddle-node-sdk', () => {
     expect(await sdk.webhooks.isSignatureValid(BODY, SECRET, h['paddle-signature'])).toBe(true)
     const r = await runOne(paddle({ secret: SECRET }), { headers: h, body: BODY }, now)
     expect(r.result.status).toBe(200)
-    expect(r.enqueued[0]).toMatchObject({ id: 'evt_01hv8x2acma2gz7he6zbnchb9h', type: 'transaction.completed', timestamp: Math.floor(now / 1000) })
+    expect(r.enqueued[0]).toMatchObject({
+      id: 'evt_01hv8x2acma2gz7he6zbnchb9h',
+      type: 'transaction.completed',
+      timestamp: Math.floor(now / 1000),
+    })
     expect(r.enqueued[0]!.headers['paddle-signature']).toBe('[redacted]')
   })
 
@@ -51,7 +59,11 @@ describe('paddle: interop with @paddle/paddle-node-sdk', () => {
     const rotation = `ts=${ts};h1=${h1(ts)};h1=${h1(ts, BODY, OTHER)}`
     // The SDK only keeps the last h1, so with the current secret it fails.
     expect(await sdk.webhooks.isSignatureValid(BODY, SECRET, rotation)).toBe(false)
-    const r = await runOne(paddle({ secret: SECRET }), { headers: { 'paddle-signature': rotation }, body: BODY }, Date.now())
+    const r = await runOne(
+      paddle({ secret: SECRET }),
+      { headers: { 'paddle-signature': rotation }, body: BODY },
+      Date.now(),
+    )
     expect(r.code).toBe('accepted')
   })
 })
@@ -87,13 +99,20 @@ describe.each(BACKENDS)('paddle with %s', (_n, crypto) => {
   it('rejects a stale or future ts beyond the tolerance, in both directions', async () => {
     expect((await runOne(provider(), { headers: header(NOW_S - 301), body: BODY })).code).toBe('timestamp.out_of_range')
     expect((await runOne(provider(), { headers: header(NOW_S + 301), body: BODY })).code).toBe('timestamp.out_of_range')
-    expect((await runOne(provider({ tolerance: 5 }), { headers: header(NOW_S - 6), body: BODY })).code).toBe('timestamp.out_of_range')
+    expect((await runOne(provider({ tolerance: 5 }), { headers: header(NOW_S - 6), body: BODY })).code).toBe(
+      'timestamp.out_of_range',
+    )
     expect((await runOne(provider({ tolerance: 5 }), { headers: header(NOW_S - 4), body: BODY })).code).toBe('accepted')
   })
 
   it('rejects a body changed after signing, and a ts moved without re-signing', async () => {
-    expect((await runOne(provider(), { headers: header(), body: BODY.replace('Grüße', 'Grüsse') })).code).toBe('signature.invalid')
-    expect((await runOne(provider(), { headers: { 'paddle-signature': `ts=${NOW_S + 1};h1=${h1(NOW_S)}` }, body: BODY })).code).toBe('signature.invalid')
+    expect((await runOne(provider(), { headers: header(), body: BODY.replace('Grüße', 'Grüsse') })).code).toBe(
+      'signature.invalid',
+    )
+    expect(
+      (await runOne(provider(), { headers: { 'paddle-signature': `ts=${NOW_S + 1};h1=${h1(NOW_S)}` }, body: BODY }))
+        .code,
+    ).toBe('signature.invalid')
   })
 
   it('accepts either secret during a rotation', async () => {

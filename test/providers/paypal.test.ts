@@ -23,7 +23,10 @@ function recordingQueue(): WebhookQueue & { events: QueuedEvent[] } {
 }
 
 /** Signs exactly as PayPal documents it, with node:crypto (independent of hookguard's signer). */
-function paypalSign(body: string, over: Partial<Record<'id' | 'time' | 'webhookId' | 'certUrl' | 'algo', string>> = {}): Record<string, string> {
+function paypalSign(
+  body: string,
+  over: Partial<Record<'id' | 'time' | 'webhookId' | 'certUrl' | 'algo', string>> = {},
+): Record<string, string> {
   const id = over.id ?? 'b2384410-f8d2-11e6-8d3e-1d7d0a0c4b11'
   const time = over.time ?? new Date(NOW).toISOString()
   const signer = createSign('RSA-SHA256')
@@ -59,16 +62,26 @@ describe('crc32 and RFC 3339 parsing', () => {
     expect(parseRfc3339(text)).toBeCloseTo(seconds, 6)
   })
 
-  it.each(['2016-02-30T20:01:35Z', '2016-02-18 20:01:35Z', '2016-02-18T24:00:00Z', '2016-02-18T20:01:35', '1455825695', ' 2016-02-18T20:01:35Z'])('refuses %j', (text) => {
+  it.each([
+    '2016-02-30T20:01:35Z',
+    '2016-02-18 20:01:35Z',
+    '2016-02-18T24:00:00Z',
+    '2016-02-18T20:01:35',
+    '1455825695',
+    ' 2016-02-18T20:01:35Z',
+  ])('refuses %j', (text) => {
     expect(parseRfc3339(text)).toBeUndefined()
   })
 })
 
 describe('allowedCertificateUrl()', () => {
   const hosts = ['api.paypal.com', 'api-m.paypal.com']
-  it.each([T.certUrl, 'https://api-m.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-5edc0ebc'])('allows %s', (url) => {
-    expect(allowedCertificateUrl(url, hosts)).toBe(url)
-  })
+  it.each([T.certUrl, 'https://api-m.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-5edc0ebc'])(
+    'allows %s',
+    (url) => {
+      expect(allowedCertificateUrl(url, hosts)).toBe(url)
+    },
+  )
 
   it.each([
     ['plain http', 'http://api.paypal.com/v1/notifications/certs/CERT-1'],
@@ -106,7 +119,12 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
       crypto,
       ...extra,
     })
-  const handle = async (provider: ReturnType<typeof paypal>, headers: Record<string, string | string[]>, body = EVENT, now = NOW) => {
+  const handle = async (
+    provider: ReturnType<typeof paypal>,
+    headers: Record<string, string | string[]>,
+    body = EVENT,
+    now = NOW,
+  ) => {
     const queue = recordingQueue()
     const result = await createReceiver({ provider, queue, now: () => now }).handle({ method: 'POST', headers, body })
     return { result, queue }
@@ -115,7 +133,12 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
   it('accepts a delivery signed as PayPal documents it; id and type come from the event body', async () => {
     const { result, queue } = await handle(make(), paypalSign(EVENT))
     expect(result.status).toBe(200)
-    expect(queue.events[0]).toMatchObject({ id: 'WH-2WR32451HC0233532-67976317FL4543714', type: 'PAYMENT.CAPTURE.COMPLETED', provider: 'paypal', timestamp: NOW / 1000 })
+    expect(queue.events[0]).toMatchObject({
+      id: 'WH-2WR32451HC0233532-67976317FL4543714',
+      type: 'PAYMENT.CAPTURE.COMPLETED',
+      provider: 'paypal',
+      timestamp: NOW / 1000,
+    })
     expect(queue.events[0]!.headers['paypal-transmission-sig']).toBe('[redacted]')
   })
 
@@ -125,15 +148,25 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
     expect((await handle(provider, signed.headers)).result.status).toBe(200)
     const { createVerify, X509Certificate } = await import('node:crypto')
     const h = signed.headers
-    const verifier = createVerify('RSA-SHA256').update(`${h['paypal-transmission-id']}|${h['paypal-transmission-time']}|${T.webhookId}|${crc32(Buffer.from(EVENT))}`)
+    const verifier = createVerify('RSA-SHA256').update(
+      `${h['paypal-transmission-id']}|${h['paypal-transmission-time']}|${T.webhookId}|${crc32(Buffer.from(EVENT))}`,
+    )
     expect(verifier.verify(new X509Certificate(T.leaf).publicKey, h['paypal-transmission-sig']!, 'base64')).toBe(true)
   })
 
   it('a retry (new transmission id, same event) is a duplicate, not a second event', async () => {
     const queue = recordingQueue()
     const receiver = createReceiver({ provider: make(), queue, now: () => NOW })
-    const first = await receiver.handle({ method: 'POST', headers: paypalSign(EVENT, { id: 'attempt-1' }), body: EVENT })
-    const second = await receiver.handle({ method: 'POST', headers: paypalSign(EVENT, { id: 'attempt-2' }), body: EVENT })
+    const first = await receiver.handle({
+      method: 'POST',
+      headers: paypalSign(EVENT, { id: 'attempt-1' }),
+      body: EVENT,
+    })
+    const second = await receiver.handle({
+      method: 'POST',
+      headers: paypalSign(EVENT, { id: 'attempt-2' }),
+      body: EVENT,
+    })
     expect([first.outcome.kind, second.outcome.kind]).toEqual(['accepted', 'duplicate'])
     expect(queue.events).toHaveLength(1)
   })
@@ -143,9 +176,15 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
     const provider = make({ fetchCertificate: fetcher })
     const receiver = createReceiver({ provider, queue: recordingQueue(), now: () => NOW })
     const bodies = Array.from({ length: 5 }, (_, i) => EVENT.replace('67976317FL4543714', `6797631${i}`))
-    const results = await Promise.all(bodies.map((body) => receiver.handle({ method: 'POST', headers: paypalSign(body), body })))
+    const results = await Promise.all(
+      bodies.map((body) => receiver.handle({ method: 'POST', headers: paypalSign(body), body })),
+    )
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200])
-    await receiver.handle({ method: 'POST', headers: paypalSign(bodies[0]!.replace('WH-', 'WH-X')), body: bodies[0]!.replace('WH-', 'WH-X') })
+    await receiver.handle({
+      method: 'POST',
+      headers: paypalSign(bodies[0]!.replace('WH-', 'WH-X')),
+      body: bodies[0]!.replace('WH-', 'WH-X'),
+    })
     expect(fetcher.calls).toEqual([T.certUrl])
   })
 
@@ -192,7 +231,11 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
   it('never fetches a URL outside PayPal’s certificate hosts', async () => {
     const fetcher = servingFetcher({})
     const provider = make({ fetchCertificate: fetcher })
-    for (const certUrl of ['https://api.paypal.com.evil.com/v1/notifications/certs/CERT-1', 'https://evil.com/cert.pem', 'https://api.paypal.com@evil.com/v1/notifications/certs/CERT-1']) {
+    for (const certUrl of [
+      'https://api.paypal.com.evil.com/v1/notifications/certs/CERT-1',
+      'https://evil.com/cert.pem',
+      'https://api.paypal.com@evil.com/v1/notifications/certs/CERT-1',
+    ]) {
       const { result } = await handle(provider, paypalSign(EVENT, { certUrl }))
       expect(result.status).toBe(401)
     }
@@ -213,7 +256,10 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
     expect((await handle(provider, paypalSign(EVENT), EVENT.replace('COMPLETED', 'DENIED'))).result.status).toBe(401)
     expect((await handle(provider, paypalSign(EVENT, { webhookId: 'OTHERWEBHOOK1' }))).result.status).toBe(401)
     const headers = paypalSign(EVENT)
-    expect((await handle(provider, { ...headers, 'paypal-transmission-id': 'b2384410-f8d2-11e6-8d3e-1d7d0a0c4b12' })).result.status).toBe(401)
+    expect(
+      (await handle(provider, { ...headers, 'paypal-transmission-id': 'b2384410-f8d2-11e6-8d3e-1d7d0a0c4b12' })).result
+        .status,
+    ).toBe(401)
   })
 
   it('rejects stale and future transmission times (tolerance 300 s both ways)', async () => {
@@ -225,7 +271,11 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
       [299, 200],
     ] as const) {
       const body = EVENT.replace('WH-', `WH-${offset + 1000}-`)
-      const { result } = await handle(provider, paypalSign(body, { time: new Date(NOW + offset * 1000).toISOString() }), body)
+      const { result } = await handle(
+        provider,
+        paypalSign(body, { time: new Date(NOW + offset * 1000).toISOString() }),
+        body,
+      )
       expect([offset, result.status]).toEqual([offset, status])
     }
   })
@@ -271,9 +321,24 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
     ['missing transmission id', 401, ({ 'paypal-transmission-id': _, ...h }: Record<string, string>) => h],
     ['missing cert url', 401, ({ 'paypal-cert-url': _, ...h }: Record<string, string>) => h],
     ['missing auth algo', 401, ({ 'paypal-auth-algo': _, ...h }: Record<string, string>) => h],
-    ['time as epoch seconds', 400, (h: Record<string, string>) => ({ ...h, 'paypal-transmission-time': String(NOW / 1000) })],
-    ['signature not base64', 400, (h: Record<string, string>) => ({ ...h, 'paypal-transmission-sig': '%%%' + h['paypal-transmission-sig']!.slice(3) })],
-    ['signature too short', 400, (h: Record<string, string>) => ({ ...h, 'paypal-transmission-sig': Buffer.alloc(64, 1).toString('base64') })],
+    [
+      'time as epoch seconds',
+      400,
+      (h: Record<string, string>) => ({ ...h, 'paypal-transmission-time': String(NOW / 1000) }),
+    ],
+    [
+      'signature not base64',
+      400,
+      (h: Record<string, string>) => ({
+        ...h,
+        'paypal-transmission-sig': '%%%' + h['paypal-transmission-sig']!.slice(3),
+      }),
+    ],
+    [
+      'signature too short',
+      400,
+      (h: Record<string, string>) => ({ ...h, 'paypal-transmission-sig': Buffer.alloc(64, 1).toString('base64') }),
+    ],
     ['transmission id with a pipe', 400, (h: Record<string, string>) => ({ ...h, 'paypal-transmission-id': 'a|b' })],
   ])('%s → %i', async (_title, status, edit) => {
     const { result } = await handle(make(), edit(paypalSign(EVENT)))
@@ -282,12 +347,19 @@ describe.each(backends)('paypal() with the %s crypto backend', (_label, crypto) 
 
   it('refuses a duplicated signature header', async () => {
     const headers = paypalSign(EVENT)
-    const { result } = await handle(make(), { ...headers, 'paypal-transmission-sig': [headers['paypal-transmission-sig']!, headers['paypal-transmission-sig']!] })
+    const { result } = await handle(make(), {
+      ...headers,
+      'paypal-transmission-sig': [headers['paypal-transmission-sig']!, headers['paypal-transmission-sig']!],
+    })
     expect(result.status).toBe(400)
   })
 
   it('with the runtime root store (the default), the self-made chain is refused', async () => {
-    const provider = paypal({ webhookId: T.webhookId, fetchCertificate: servingFetcher({ [T.certUrl]: CHAIN }), crypto })
+    const provider = paypal({
+      webhookId: T.webhookId,
+      fetchCertificate: servingFetcher({ [T.certUrl]: CHAIN }),
+      crypto,
+    })
     const { result } = await handle(provider, paypalSign(EVENT))
     expect(result.status).toBe(401)
     expect(result.outcome).toMatchObject({ reason: expect.stringMatching(/trusted root/) })
@@ -313,8 +385,16 @@ describe('paypal() configuration', () => {
     ['an unknown environment', { webhookId: 'ABC', environment: 'prod' }, /environment must be/],
     ['a zero cacheSize', { webhookId: 'ABC', cacheSize: 0 }, /cacheSize/],
     ['trustedRoots without a certificate', { webhookId: 'ABC', trustedRoots: ['nope'] }, /no readable PEM/],
-    ['a signing key that is not PKCS#8 PEM', { webhookId: 'ABC', signing: { privateKey: 'abc', certUrl: T.certUrl } }, /PKCS#8/],
-    ['a signing certUrl off PayPal’s hosts', { webhookId: 'ABC', signing: { privateKey: T.leafKey, certUrl: 'https://evil.com/c' } }, /certUrl must be/],
+    [
+      'a signing key that is not PKCS#8 PEM',
+      { webhookId: 'ABC', signing: { privateKey: 'abc', certUrl: T.certUrl } },
+      /PKCS#8/,
+    ],
+    [
+      'a signing certUrl off PayPal’s hosts',
+      { webhookId: 'ABC', signing: { privateKey: T.leafKey, certUrl: 'https://evil.com/c' } },
+      /certUrl must be/,
+    ],
     ['a tolerance of 0', { webhookId: 'ABC', tolerance: 0 }, /tolerance/],
   ])('refuses %s with a TypeError', (_title, options, message) => {
     expect(() => paypal(options as never)).toThrow(TypeError)

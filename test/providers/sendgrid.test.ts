@@ -6,8 +6,10 @@ import { fixedClock, signRequest } from '../../src/testing.js'
 
 // Published vector: sendgrid-nodejs packages/eventwebhook/src/eventwebhook.spec.js.
 const VECTOR = {
-  publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==',
-  otherKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==',
+  publicKey:
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA==',
+  otherKey:
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==',
   signature: 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH2j/0=',
   badSignature: 'MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0=',
   timestamp: 1588788367,
@@ -15,13 +17,27 @@ const VECTOR = {
 }
 
 // A key pair made for these tests.
-const PUBLIC_KEY = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+Gt7tLW+WwBYlUIDeql5Fjx9Dv4PlrPPQ7nJWwbL0edTFfkQ0MM1mlXYryxToUH0j3yfi6i/jtEVxsFF11mErw=='
-const PRIVATE_KEY = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrRuN+ZDDW82qzzeC73LdB0hvAeQ+96qcfmCscTrUus2hRANCAAT4a3u0tb5bAFiVQgN6qXkWPH0O/g+Ws89DuclbBsvR51MV+RDQwzWaVdivLFOhQfSPfJ+LqL+O0RXGwUXXWYSv'
+const PUBLIC_KEY =
+  'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+Gt7tLW+WwBYlUIDeql5Fjx9Dv4PlrPPQ7nJWwbL0edTFfkQ0MM1mlXYryxToUH0j3yfi6i/jtEVxsFF11mErw=='
+const PRIVATE_KEY =
+  'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrRuN+ZDDW82qzzeC73LdB0hvAeQ+96qcfmCscTrUus2hRANCAAT4a3u0tb5bAFiVQgN6qXkWPH0O/g+Ws89DuclbBsvR51MV+RDQwzWaVdivLFOhQfSPfJ+LqL+O0RXGwUXXWYSv'
 const NOW = 1_767_225_600_000
 const NOW_S = NOW / 1000
 const BATCH = JSON.stringify([
-  { email: 'a@example.com', timestamp: NOW_S - 5, event: 'delivered', sg_event_id: 'ZGVsaXZlcmVkLTAtMTIz', sg_message_id: 'msg.1' },
-  { email: 'b@example.com', timestamp: NOW_S - 4, event: 'delivered', sg_event_id: 'ZGVsaXZlcmVkLTEtMTIz', sg_message_id: 'msg.2' },
+  {
+    email: 'a@example.com',
+    timestamp: NOW_S - 5,
+    event: 'delivered',
+    sg_event_id: 'ZGVsaXZlcmVkLTAtMTIz',
+    sg_message_id: 'msg.1',
+  },
+  {
+    email: 'b@example.com',
+    timestamp: NOW_S - 4,
+    event: 'delivered',
+    sg_event_id: 'ZGVsaXZlcmVkLTEtMTIz',
+    sg_message_id: 'msg.2',
+  },
 ])
 
 function recordingQueue(): WebhookQueue & { events: QueuedEvent[] } {
@@ -34,9 +50,15 @@ function request(headers: Record<string, string>, body: string, now: number): Pr
 }
 
 /** Signed with node:crypto directly (DER signature), independent of hookguard's signer. */
-function nodeSigned(body: string, timestamp: number, key = createPrivateKey({ key: Buffer.from(PRIVATE_KEY, 'base64'), format: 'der', type: 'pkcs8' })) {
+function nodeSigned(
+  body: string,
+  timestamp: number,
+  key = createPrivateKey({ key: Buffer.from(PRIVATE_KEY, 'base64'), format: 'der', type: 'pkcs8' }),
+) {
   return {
-    'x-twilio-email-event-webhook-signature': nodeSign('sha256', Buffer.from(`${timestamp}${body}`), key).toString('base64'),
+    'x-twilio-email-event-webhook-signature': nodeSign('sha256', Buffer.from(`${timestamp}${body}`), key).toString(
+      'base64',
+    ),
     'x-twilio-email-event-webhook-timestamp': String(timestamp),
   }
 }
@@ -47,8 +69,14 @@ const backends = [
 ] as const
 
 describe.each(backends)('sendgrid() with the %s crypto backend', (_label, crypto) => {
-  const make = (extra: Record<string, unknown> = {}) => sendgrid({ publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, crypto, ...extra })
-  const handle = async (provider: ReturnType<typeof sendgrid>, headers: Record<string, string | string[]>, body = BATCH, now = NOW) => {
+  const make = (extra: Record<string, unknown> = {}) =>
+    sendgrid({ publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, crypto, ...extra })
+  const handle = async (
+    provider: ReturnType<typeof sendgrid>,
+    headers: Record<string, string | string[]>,
+    body = BATCH,
+    now = NOW,
+  ) => {
     const queue = recordingQueue()
     const result = await createReceiver({ provider, queue, now: () => now }).handle({ method: 'POST', headers, body })
     return { result, queue }
@@ -56,8 +84,13 @@ describe.each(backends)('sendgrid() with the %s crypto backend', (_label, crypto
 
   it('verifies the published SendGrid vector', async () => {
     const provider = sendgrid({ publicKey: VECTOR.publicKey, crypto })
-    const headers = { 'x-twilio-email-event-webhook-signature': VECTOR.signature, 'x-twilio-email-event-webhook-timestamp': String(VECTOR.timestamp) }
-    await expect(provider.verify(request(headers, VECTOR.body, VECTOR.timestamp * 1000))).resolves.toEqual({ timestamp: VECTOR.timestamp })
+    const headers = {
+      'x-twilio-email-event-webhook-signature': VECTOR.signature,
+      'x-twilio-email-event-webhook-timestamp': String(VECTOR.timestamp),
+    }
+    await expect(provider.verify(request(headers, VECTOR.body, VECTOR.timestamp * 1000))).resolves.toEqual({
+      timestamp: VECTOR.timestamp,
+    })
   })
 
   it.each([
@@ -66,7 +99,10 @@ describe.each(backends)('sendgrid() with the %s crypto backend', (_label, crypto
     ['a changed signature', {}, VECTOR.badSignature, VECTOR.body, 'signature.invalid'],
   ])('rejects the published vector with %s', async (_title, over, signature, body, code) => {
     const provider = sendgrid({ publicKey: VECTOR.publicKey, crypto, ...over })
-    const headers = { 'x-twilio-email-event-webhook-signature': signature, 'x-twilio-email-event-webhook-timestamp': String(VECTOR.timestamp) }
+    const headers = {
+      'x-twilio-email-event-webhook-signature': signature,
+      'x-twilio-email-event-webhook-timestamp': String(VECTOR.timestamp),
+    }
     await expect(provider.verify(request(headers, body, VECTOR.timestamp * 1000))).rejects.toMatchObject({ code })
   })
 
@@ -122,8 +158,13 @@ describe.each(backends)('sendgrid() with the %s crypto backend', (_label, crypto
 
   it('stricter than SendGrid’s helper: the published vector, valid forever there, is stale here', async () => {
     const provider = sendgrid({ publicKey: VECTOR.publicKey, crypto })
-    const headers = { 'x-twilio-email-event-webhook-signature': VECTOR.signature, 'x-twilio-email-event-webhook-timestamp': String(VECTOR.timestamp) }
-    await expect(provider.verify(request(headers, VECTOR.body, NOW))).rejects.toMatchObject({ code: 'timestamp.out_of_range' })
+    const headers = {
+      'x-twilio-email-event-webhook-signature': VECTOR.signature,
+      'x-twilio-email-event-webhook-timestamp': String(VECTOR.timestamp),
+    }
+    await expect(provider.verify(request(headers, VECTOR.body, NOW))).rejects.toMatchObject({
+      code: 'timestamp.out_of_range',
+    })
   })
 
   it('rejects a signature from another key and a changed body', async () => {
@@ -135,10 +176,32 @@ describe.each(backends)('sendgrid() with the %s crypto backend', (_label, crypto
   it.each([
     ['missing signature', 401, (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-signature': '' })],
     ['missing timestamp', 401, ({ 'x-twilio-email-event-webhook-timestamp': _, ...h }: Record<string, string>) => h],
-    ['timestamp not digits', 400, (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-timestamp': 'timestamp' })],
-    ['signature not base64', 400, (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-signature': '!!' })],
-    ['signature longer than any DER P-256 signature', 400, (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-signature': Buffer.alloc(80, 1).toString('base64') })],
-    ['raw r||s instead of DER', 401, (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-signature': Buffer.alloc(64, 1).toString('base64') })],
+    [
+      'timestamp not digits',
+      400,
+      (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-timestamp': 'timestamp' }),
+    ],
+    [
+      'signature not base64',
+      400,
+      (h: Record<string, string>) => ({ ...h, 'x-twilio-email-event-webhook-signature': '!!' }),
+    ],
+    [
+      'signature longer than any DER P-256 signature',
+      400,
+      (h: Record<string, string>) => ({
+        ...h,
+        'x-twilio-email-event-webhook-signature': Buffer.alloc(80, 1).toString('base64'),
+      }),
+    ],
+    [
+      'raw r||s instead of DER',
+      401,
+      (h: Record<string, string>) => ({
+        ...h,
+        'x-twilio-email-event-webhook-signature': Buffer.alloc(64, 1).toString('base64'),
+      }),
+    ],
   ])('%s → %i', async (_title, status, edit) => {
     const { result } = await handle(make(), edit(nodeSigned(BATCH, NOW_S)))
     expect(result.status).toBe(status)
@@ -152,7 +215,10 @@ describe.each(backends)('sendgrid() with the %s crypto backend', (_label, crypto
     const r = der.subarray(4, 4 + rLength)
     const rest = der.subarray(4 + rLength)
     const padded = Buffer.concat([Buffer.from([0x30, der[1]! + 1, 0x02, rLength + 1, 0x00]), r, rest])
-    const { result, queue } = await handle(make(), { ...headers, 'x-twilio-email-event-webhook-signature': padded.toString('base64') })
+    const { result, queue } = await handle(make(), {
+      ...headers,
+      'x-twilio-email-event-webhook-signature': padded.toString('base64'),
+    })
     // 400 when the padding pushes it past 72 bytes (r already had its sign byte), else 401.
     expect(result.outcome.kind).toBe('rejected')
     expect(result.status).toBe(padded.length > 72 ? 400 : 401)
@@ -177,8 +243,16 @@ describe('sendgrid() configuration', () => {
   it.each([
     ['missing', undefined],
     ['not base64', 'not a key'],
-    ['a P-384 key', generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64')],
-    ['an Ed25519 key', generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64')],
+    [
+      'a P-384 key',
+      generateKeyPairSync('ec', { namedCurve: 'P-384' })
+        .publicKey.export({ format: 'der', type: 'spki' })
+        .toString('base64'),
+    ],
+    [
+      'an Ed25519 key',
+      generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    ],
     ['the raw point without the SPKI header', Buffer.from(PUBLIC_KEY, 'base64').subarray(26).toString('base64')],
     ['truncated', PUBLIC_KEY.slice(0, 40)],
   ])('refuses a publicKey that is %s with a TypeError naming the fix', (_title, publicKey) => {
@@ -192,8 +266,12 @@ describe('sendgrid() configuration', () => {
   })
 
   it('a privateKey of another pair fails at signing, and no privateKey means no signing', async () => {
-    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')
-    await expect(signRequest(sendgrid({ publicKey: PUBLIC_KEY, privateKey: other }), { body: BATCH })).rejects.toThrow(/does not belong/)
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'der', type: 'pkcs8' })
+      .toString('base64')
+    await expect(signRequest(sendgrid({ publicKey: PUBLIC_KEY, privateKey: other }), { body: BATCH })).rejects.toThrow(
+      /does not belong/,
+    )
     await expect(signRequest(sendgrid({ publicKey: PUBLIC_KEY }), { body: BATCH })).rejects.toThrow(/cannot sign/)
   })
 

@@ -9,7 +9,12 @@ import { everything, run, runOne } from './hmac-support.js'
 
 const SECRET = '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'
 const OTHER = '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'
-const BODY = JSON.stringify({ id: 820982911946154500, email: 'jon@example.com', note: 'naïve ☃', total_price: '403.00' })
+const BODY = JSON.stringify({
+  id: 820982911946154500,
+  email: 'jon@example.com',
+  note: 'naïve ☃',
+  total_price: '403.00',
+})
 
 function headers(body = BODY, secret = SECRET, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -46,7 +51,11 @@ describe('shopify: interop with @shopify/shopify-api', () => {
     expect(await sdkValidates(BODY, h)).toBe(true)
     const r = await runOne(shopify({ secret: SECRET }), { headers: h, body: BODY })
     expect(r.result.status).toBe(200)
-    expect(r.enqueued[0]).toMatchObject({ id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043', type: 'orders/create', provider: 'shopify' })
+    expect(r.enqueued[0]).toMatchObject({
+      id: 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
+      type: 'orders/create',
+      provider: 'shopify',
+    })
     expect(r.enqueued[0]!.timestamp).toBeUndefined()
     expect(r.enqueued[0]!.headers['x-shopify-hmac-sha256']).toBe('[redacted]')
   })
@@ -104,9 +113,24 @@ describe.each(BACKENDS)('shopify with %s', (_n, crypto) => {
   it.each([
     ['a missing signature', { 'x-shopify-hmac-sha256': '' }, 401, 'signature.missing'],
     ['a hex signature', { 'x-shopify-hmac-sha256': 'ab'.repeat(32) }, 400, 'signature.malformed'],
-    ['unpadded base64', { 'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(BODY).digest('base64').replace(/=+$/, '') }, 400, 'signature.malformed'],
-    ['a base64 MAC of the wrong length (SHA-1)', { 'x-shopify-hmac-sha256': createHmac('sha1', SECRET).update(BODY).digest('base64') }, 400, 'signature.malformed'],
-    ['base64 with non-canonical trailing bits', { 'x-shopify-hmac-sha256': 'A'.repeat(42) + 'B=' }, 400, 'signature.malformed'],
+    [
+      'unpadded base64',
+      { 'x-shopify-hmac-sha256': createHmac('sha256', SECRET).update(BODY).digest('base64').replace(/=+$/, '') },
+      400,
+      'signature.malformed',
+    ],
+    [
+      'a base64 MAC of the wrong length (SHA-1)',
+      { 'x-shopify-hmac-sha256': createHmac('sha1', SECRET).update(BODY).digest('base64') },
+      400,
+      'signature.malformed',
+    ],
+    [
+      'base64 with non-canonical trailing bits',
+      { 'x-shopify-hmac-sha256': 'A'.repeat(42) + 'B=' },
+      400,
+      'signature.malformed',
+    ],
     ['a missing webhook id', { 'x-shopify-webhook-id': '' }, 400, 'id.missing'],
   ])('rejects %s', async (_t, extra, status, code) => {
     const h: Record<string, string> = { ...headers(), ...extra }
@@ -117,9 +141,18 @@ describe.each(BACKENDS)('shopify with %s', (_n, crypto) => {
   })
 
   it('rejects a body changed after signing, and a duplicated signature header', async () => {
-    expect((await runOne(provider(), { headers: headers(), body: BODY.replace('403', '404') })).code).toBe('signature.invalid')
+    expect((await runOne(provider(), { headers: headers(), body: BODY.replace('403', '404') })).code).toBe(
+      'signature.invalid',
+    )
     const h = headers()
-    expect((await runOne(provider(), { headers: { ...h, 'X-Shopify-Hmac-SHA256': h['x-shopify-hmac-sha256']! }, body: BODY })).code).toBe('header.duplicated')
+    expect(
+      (
+        await runOne(provider(), {
+          headers: { ...h, 'X-Shopify-Hmac-SHA256': h['x-shopify-hmac-sha256']! },
+          body: BODY,
+        })
+      ).code,
+    ).toBe('header.duplicated')
   })
 
   it('accepts either secret during a rotation', async () => {

@@ -13,7 +13,13 @@ const EVENT = JSON.stringify({
   token: 'XXYYZZ',
   team_id: 'T123ABC456',
   api_app_id: 'A123ABC456',
-  event: { type: 'app_mention', user: 'U123ABC456', text: 'héllo <@U0LAN0Z89>', ts: '1515449522.000016', channel: 'C123ABC456' },
+  event: {
+    type: 'app_mention',
+    user: 'U123ABC456',
+    text: 'héllo <@U0LAN0Z89>',
+    ts: '1515449522.000016',
+    channel: 'C123ABC456',
+  },
   type: 'event_callback',
   event_id: 'Ev123ABC456',
   event_time: 1515449522,
@@ -21,7 +27,11 @@ const EVENT = JSON.stringify({
 
 function sign(body: string, timestamp = NOW_S, secret = SECRET): Record<string, string> {
   const mac = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')
-  return { 'content-type': 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${mac}` }
+  return {
+    'content-type': 'application/json',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': `v0=${mac}`,
+  }
 }
 
 function boltAccepts(body: string, headers: Record<string, string>, nowMs = NOW_MS): boolean {
@@ -30,7 +40,10 @@ function boltAccepts(body: string, headers: Record<string, string>, nowMs = NOW_
       signingSecret: SECRET,
       body,
       nowMilliseconds: nowMs,
-      headers: { 'x-slack-signature': headers['x-slack-signature']!, 'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']) },
+      headers: {
+        'x-slack-signature': headers['x-slack-signature']!,
+        'x-slack-request-timestamp': Number(headers['x-slack-request-timestamp']),
+      },
     })
     return true
   } catch {
@@ -50,13 +63,24 @@ describe('slack: published vector', () => {
     'x-slack-signature': 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
   }
 
-  it.each(BACKENDS)('accepts Slack’s documented slash command with %s; the form is parsed after verification and trigger_id is the id', async (_n, crypto) => {
-    const r = await runOne(slack({ secret, crypto }), { headers, body }, timestamp * 1000)
-    expect(r.result.status).toBe(200)
-    expect(r.enqueued).toHaveLength(1)
-    expect(r.enqueued[0]).toMatchObject({ id: '398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c', type: 'slash_command', timestamp })
-    expect(r.enqueued[0]!.payload).toMatchObject({ command: '/webhook-collect', text: '', team_domain: 'testteamnow' })
-  })
+  it.each(BACKENDS)(
+    'accepts Slack’s documented slash command with %s; the form is parsed after verification and trigger_id is the id',
+    async (_n, crypto) => {
+      const r = await runOne(slack({ secret, crypto }), { headers, body }, timestamp * 1000)
+      expect(r.result.status).toBe(200)
+      expect(r.enqueued).toHaveLength(1)
+      expect(r.enqueued[0]).toMatchObject({
+        id: '398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+        type: 'slash_command',
+        timestamp,
+      })
+      expect(r.enqueued[0]!.payload).toMatchObject({
+        command: '/webhook-collect',
+        text: '',
+        team_domain: 'testteamnow',
+      })
+    },
+  )
 
   it('rejects the documented request once one byte of the form changes', async () => {
     const r = await runOne(slack({ secret }), { headers, body: body.replace('foobar', 'foobaz') }, timestamp * 1000)
@@ -65,7 +89,11 @@ describe('slack: published vector', () => {
   })
 
   it('signRequest reproduces the documented signature', async () => {
-    const signed = await signRequest(slack({ secret }), { body, timestamp, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const signed = await signRequest(slack({ secret }), {
+      body,
+      timestamp,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
     expect(signed.headers['x-slack-signature']).toBe(headers['x-slack-signature'])
   })
 })
@@ -105,7 +133,11 @@ describe.each(BACKENDS)('slack with %s', (_n, crypto) => {
   const provider = () => slack({ secret: SECRET, crypto })
 
   it('answers url_verification with the challenge as text, after verifying it, and enqueues nothing', async () => {
-    const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' })
+    const body = JSON.stringify({
+      token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+      challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    })
     const r = await runOne(provider(), { headers: sign(body), body })
     expect(r.result.status).toBe(200)
     expect(r.result.body).toBe('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P')
@@ -119,46 +151,100 @@ describe.each(BACKENDS)('slack with %s', (_n, crypto) => {
 
   it('answers ssl_check with an empty 200 and enqueues nothing', async () => {
     const body = 'ssl_check=1&token=XXYYZZ'
-    const r = await runOne(provider(), { headers: { ...sign(body), 'content-type': 'application/x-www-form-urlencoded' }, body })
+    const r = await runOne(provider(), {
+      headers: { ...sign(body), 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    })
     expect(r.result.status).toBe(200)
     expect(r.result.body).toBe('')
     expect(r.enqueued).toHaveLength(0)
   })
 
   it('parses interactivity payloads after verifying the raw form bytes', async () => {
-    const inner = { type: 'block_actions', trigger_id: '13345224609.738474920.8088930838d88f008e0', actions: [{ action_id: 'a+b', value: 'x&y=z' }] }
+    const inner = {
+      type: 'block_actions',
+      trigger_id: '13345224609.738474920.8088930838d88f008e0',
+      actions: [{ action_id: 'a+b', value: 'x&y=z' }],
+    }
     const body = `payload=${encodeURIComponent(JSON.stringify(inner))}`
-    const r = await runOne(provider(), { headers: { ...sign(body), 'content-type': 'application/x-www-form-urlencoded' }, body })
+    const r = await runOne(provider(), {
+      headers: { ...sign(body), 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    })
     expect(r.result.status).toBe(200)
     expect(r.enqueued[0]).toMatchObject({ id: inner.trigger_id, type: 'block_actions', payload: inner })
   })
 
   it('falls back to a body hash for an interactivity payload without trigger_id', async () => {
     const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'view_closed', view: { id: 'V1' } }))}`
-    const r = await runOne(provider(), { headers: { ...sign(body), 'content-type': 'application/x-www-form-urlencoded' }, body })
+    const r = await runOne(provider(), {
+      headers: { ...sign(body), 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    })
     expect(r.enqueued[0]!.id).toBe(`sha256:${createHash('sha256').update(body).digest('hex')}`)
   })
 
   it('treats a retry (X-Slack-Retry-Num, same event_id) as a duplicate and keeps the retry headers visible', async () => {
     const first = { headers: sign(EVENT), body: EVENT }
-    const retry = { headers: { ...sign(EVENT), 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }, body: EVENT }
+    const retry = {
+      headers: { ...sign(EVENT), 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+      body: EVENT,
+    }
     const [a, b] = await run(provider(), [first, retry])
     expect(a!.code).toBe('accepted')
     expect(b!.code).toBe('duplicate')
     expect(b!.result.status).toBe(200)
     expect(b!.enqueued).toHaveLength(1)
     const [only] = await run(provider(), [retry])
-    expect(only!.enqueued[0]!.headers).toMatchObject({ 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' })
+    expect(only!.enqueued[0]!.headers).toMatchObject({
+      'x-slack-retry-num': '1',
+      'x-slack-retry-reason': 'http_timeout',
+    })
   })
 
   it.each([
-    ['a forged signature', (h: Record<string, string>) => ({ ...h, 'x-slack-signature': `v0=${'0'.repeat(64)}` }), 401, 'signature.invalid'],
-    ['a missing signature', (h: Record<string, string>) => ({ ...h, 'x-slack-signature': '' }), 401, 'signature.missing'],
-    ['a v1= prefix', (h: Record<string, string>) => ({ ...h, 'x-slack-signature': h['x-slack-signature']!.replace('v0=', 'v1=') }), 400, 'signature.malformed'],
-    ['a truncated signature', (h: Record<string, string>) => ({ ...h, 'x-slack-signature': h['x-slack-signature']!.slice(0, -2) }), 400, 'signature.malformed'],
-    ['non-hex signature', (h: Record<string, string>) => ({ ...h, 'x-slack-signature': `v0=${'zz'.repeat(32)}` }), 400, 'signature.malformed'],
-    ['a missing timestamp', (h: Record<string, string>) => ({ ...h, 'x-slack-request-timestamp': '' }), 401, 'timestamp.missing'],
-    ['a duplicated signature header', (h: Record<string, string>) => ({ ...h, 'X-Slack-Signature': h['x-slack-signature']! }), 400, 'header.duplicated'],
+    [
+      'a forged signature',
+      (h: Record<string, string>) => ({ ...h, 'x-slack-signature': `v0=${'0'.repeat(64)}` }),
+      401,
+      'signature.invalid',
+    ],
+    [
+      'a missing signature',
+      (h: Record<string, string>) => ({ ...h, 'x-slack-signature': '' }),
+      401,
+      'signature.missing',
+    ],
+    [
+      'a v1= prefix',
+      (h: Record<string, string>) => ({ ...h, 'x-slack-signature': h['x-slack-signature']!.replace('v0=', 'v1=') }),
+      400,
+      'signature.malformed',
+    ],
+    [
+      'a truncated signature',
+      (h: Record<string, string>) => ({ ...h, 'x-slack-signature': h['x-slack-signature']!.slice(0, -2) }),
+      400,
+      'signature.malformed',
+    ],
+    [
+      'non-hex signature',
+      (h: Record<string, string>) => ({ ...h, 'x-slack-signature': `v0=${'zz'.repeat(32)}` }),
+      400,
+      'signature.malformed',
+    ],
+    [
+      'a missing timestamp',
+      (h: Record<string, string>) => ({ ...h, 'x-slack-request-timestamp': '' }),
+      401,
+      'timestamp.missing',
+    ],
+    [
+      'a duplicated signature header',
+      (h: Record<string, string>) => ({ ...h, 'X-Slack-Signature': h['x-slack-signature']! }),
+      400,
+      'header.duplicated',
+    ],
   ])('rejects %s', async (_t, mutate, status, code) => {
     const r = await runOne(provider(), { headers: mutate(sign(EVENT)), body: EVENT })
     expect([r.result.status, r.code]).toEqual([status, code])
@@ -166,10 +252,21 @@ describe.each(BACKENDS)('slack with %s', (_n, crypto) => {
   })
 
   it('rejects stale and future timestamps beyond the tolerance and accepts them inside it', async () => {
-    expect((await runOne(provider(), { headers: sign(EVENT, NOW_S - 301), body: EVENT })).code).toBe('timestamp.out_of_range')
-    expect((await runOne(provider(), { headers: sign(EVENT, NOW_S + 301), body: EVENT })).code).toBe('timestamp.out_of_range')
+    expect((await runOne(provider(), { headers: sign(EVENT, NOW_S - 301), body: EVENT })).code).toBe(
+      'timestamp.out_of_range',
+    )
+    expect((await runOne(provider(), { headers: sign(EVENT, NOW_S + 301), body: EVENT })).code).toBe(
+      'timestamp.out_of_range',
+    )
     expect((await runOne(provider(), { headers: sign(EVENT, NOW_S - 299), body: EVENT })).code).toBe('accepted')
-    expect((await runOne(slack({ secret: SECRET, crypto, tolerance: 30 }), { headers: sign(EVENT, NOW_S - 31), body: EVENT })).code).toBe('timestamp.out_of_range')
+    expect(
+      (
+        await runOne(slack({ secret: SECRET, crypto, tolerance: 30 }), {
+          headers: sign(EVENT, NOW_S - 31),
+          body: EVENT,
+        })
+      ).code,
+    ).toBe('timestamp.out_of_range')
   })
 
   it('accepts either secret during a rotation', async () => {

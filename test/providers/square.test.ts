@@ -13,10 +13,20 @@ const BODY = JSON.stringify({
   type: 'payment.updated',
   event_id: '13b867cf-db3d-4b1c-90b6-2f32a9d78124',
   created_at: '2023-11-14T22:13:20.000Z',
-  data: { type: 'payment', id: 'KkAkhdMsgzn59SM8A89WgKwekxLZY', object: { payment: { amount_money: { amount: 100, currency: 'EUR' } } } },
+  data: {
+    type: 'payment',
+    id: 'KkAkhdMsgzn59SM8A89WgKwekxLZY',
+    object: { payment: { amount_money: { amount: 100, currency: 'EUR' } } },
+  },
 })
-const sig = (body = BODY, url = URL_, key = KEY) => createHmac('sha256', key).update(url + body).digest('base64')
-const headers = (body = BODY, url = URL_, key = KEY) => ({ 'content-type': 'application/json', 'x-square-hmacsha256-signature': sig(body, url, key) })
+const sig = (body = BODY, url = URL_, key = KEY) =>
+  createHmac('sha256', key)
+    .update(url + body)
+    .digest('base64')
+const headers = (body = BODY, url = URL_, key = KEY) => ({
+  'content-type': 'application/json',
+  'x-square-hmacsha256-signature': sig(body, url, key),
+})
 
 describe.each(BACKENDS)('square with %s', (_n, crypto) => {
   const provider = (extra = {}) => square({ secret: KEY, crypto, ...extra })
@@ -24,18 +34,36 @@ describe.each(BACKENDS)('square with %s', (_n, crypto) => {
   it('accepts a delivery signed over notification URL + body; event_id and type from the body', async () => {
     const r = await runOne(provider(), { url: URL_, headers: headers(), body: BODY })
     expect(r.result.status).toBe(200)
-    expect(r.enqueued[0]).toMatchObject({ id: '13b867cf-db3d-4b1c-90b6-2f32a9d78124', type: 'payment.updated', provider: 'square' })
+    expect(r.enqueued[0]).toMatchObject({
+      id: '13b867cf-db3d-4b1c-90b6-2f32a9d78124',
+      type: 'payment.updated',
+      provider: 'square',
+    })
   })
 
   it('behind a proxy: publicUrl replaces the internal URL; a relative URL without it is a 500 naming the fix', async () => {
-    expect((await runOne(provider({ publicUrl: URL_ }), { url: 'http://127.0.0.1:8080/webhooks/square', headers: headers(), body: BODY })).code).toBe('accepted')
+    expect(
+      (
+        await runOne(provider({ publicUrl: URL_ }), {
+          url: 'http://127.0.0.1:8080/webhooks/square',
+          headers: headers(),
+          body: BODY,
+        })
+      ).code,
+    ).toBe('accepted')
     const r = await runOne(provider(), { url: '/webhooks/square', headers: headers(), body: BODY })
     expect([r.result.status, r.code]).toEqual([500, 'receiver.misconfigured'])
   })
 
   it('a signature for another URL fails, and so does the legacy SHA-1 header alone', async () => {
-    expect((await runOne(provider(), { url: URL_, headers: headers(BODY, 'https://example.com/other'), body: BODY })).code).toBe('signature.invalid')
-    const legacy = { 'x-square-signature': createHmac('sha1', KEY).update(URL_ + BODY).digest('base64') }
+    expect(
+      (await runOne(provider(), { url: URL_, headers: headers(BODY, 'https://example.com/other'), body: BODY })).code,
+    ).toBe('signature.invalid')
+    const legacy = {
+      'x-square-signature': createHmac('sha1', KEY)
+        .update(URL_ + BODY)
+        .digest('base64'),
+    }
     expect((await runOne(provider(), { url: URL_, headers: legacy, body: BODY })).code).toBe('signature.missing')
   })
 
@@ -54,7 +82,10 @@ describe.each(BACKENDS)('square with %s', (_n, crypto) => {
       { url: URL_, headers: headers(), body: BODY },
     ])
     expect([a!.code, b!.code]).toEqual(['accepted', 'duplicate'])
-    expect((await runOne(provider({ secret: [OTHER, KEY] }), { url: URL_, headers: headers(BODY, URL_, OTHER), body: BODY })).code).toBe('accepted')
+    expect(
+      (await runOne(provider({ secret: [OTHER, KEY] }), { url: URL_, headers: headers(BODY, URL_, OTHER), body: BODY }))
+        .code,
+    ).toBe('accepted')
     const signed = await signRequest(provider(), { body: BODY, url: URL_ })
     expect(signed.headers['x-square-hmacsha256-signature']).toBe(sig())
   })

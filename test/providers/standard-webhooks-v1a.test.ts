@@ -42,10 +42,20 @@ const backends = [
 ] as const
 
 describe.each(backends)('standardWebhooks() v1a with the %s crypto backend', (_label, crypto) => {
-  const verifier = (extra: Record<string, unknown> = {}) => standardWebhooks({ publicKey: VECTOR.publicKey, crypto, ...extra })
-  const handle = async (provider: ReturnType<typeof standardWebhooks>, h: Record<string, string | string[]>, body = VECTOR.body, now = NOW) => {
+  const verifier = (extra: Record<string, unknown> = {}) =>
+    standardWebhooks({ publicKey: VECTOR.publicKey, crypto, ...extra })
+  const handle = async (
+    provider: ReturnType<typeof standardWebhooks>,
+    h: Record<string, string | string[]>,
+    body = VECTOR.body,
+    now = NOW,
+  ) => {
     const queue = recordingQueue()
-    const result = await createReceiver({ provider, queue, now: () => now }).handle({ method: 'POST', headers: h, body })
+    const result = await createReceiver({ provider, queue, now: () => now }).handle({
+      method: 'POST',
+      headers: h,
+      body,
+    })
     return { result, queue }
   }
 
@@ -79,7 +89,12 @@ describe.each(backends)('standardWebhooks() v1a with the %s crypto backend', (_l
   })
 
   it('accepts when any v1a entry matches, skipping unknown versions and other entries (reference multi-signature case)', async () => {
-    const header = ['v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', 'v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', VECTOR.signature, 'v1a,' + 'A'.repeat(86) + '=='].join(' ')
+    const header = [
+      'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
+      'v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
+      VECTOR.signature,
+      'v1a,' + 'A'.repeat(86) + '==',
+    ].join(' ')
     expect((await handle(verifier(), headers(VECTOR.id, VECTOR.timestamp, header))).result.status).toBe(200)
   })
 
@@ -102,9 +117,14 @@ describe.each(backends)('standardWebhooks() v1a with the %s crypto backend', (_l
   })
 
   it('rejects a changed body, id or timestamp', async () => {
-    expect((await handle(verifier(), headers(VECTOR.id, VECTOR.timestamp, VECTOR.signature), VECTOR.body.replace('2', '3'))).result.status).toBe(401)
+    expect(
+      (await handle(verifier(), headers(VECTOR.id, VECTOR.timestamp, VECTOR.signature), VECTOR.body.replace('2', '3')))
+        .result.status,
+    ).toBe(401)
     expect((await handle(verifier(), headers('msg_other', VECTOR.timestamp, VECTOR.signature))).result.status).toBe(401)
-    expect((await handle(verifier(), headers(VECTOR.id, VECTOR.timestamp + 1, VECTOR.signature))).result.status).toBe(401)
+    expect((await handle(verifier(), headers(VECTOR.id, VECTOR.timestamp + 1, VECTOR.signature))).result.status).toBe(
+      401,
+    )
   })
 
   it('rejects stale and future timestamps in both directions', async () => {
@@ -115,7 +135,11 @@ describe.each(backends)('standardWebhooks() v1a with the %s crypto backend', (_l
       [-299, 200],
       [299, 200],
     ] as const) {
-      const signed = await signRequest(provider, { body: BODY, id: `msg_${offset + 1000}`, timestamp: VECTOR.timestamp + offset })
+      const signed = await signRequest(provider, {
+        body: BODY,
+        id: `msg_${offset + 1000}`,
+        timestamp: VECTOR.timestamp + offset,
+      })
       const { result } = await handle(provider, signed.headers, BODY)
       expect([offset, result.status]).toEqual([offset, status])
     }
@@ -143,7 +167,9 @@ describe.each(backends)('standardWebhooks() v1a with the %s crypto backend', (_l
   it('a v1 signature computed with the public key bytes as an HMAC key is refused (no key confusion)', async () => {
     const keyBytes = Buffer.from(VECTOR.publicKey.slice(5), 'base64')
     const { createHmac } = await import('node:crypto')
-    const mac = createHmac('sha256', keyBytes).update(`${VECTOR.id}.${VECTOR.timestamp}.${VECTOR.body}`).digest('base64')
+    const mac = createHmac('sha256', keyBytes)
+      .update(`${VECTOR.id}.${VECTOR.timestamp}.${VECTOR.body}`)
+      .digest('base64')
     expect((await handle(verifier(), headers(VECTOR.id, VECTOR.timestamp, `v1,${mac}`))).result.status).toBe(401)
   })
 })
@@ -161,7 +187,11 @@ describe('standardWebhooks() v1a interop with the standardwebhooks package', () 
     const wh = new Webhook(SECRET)
     const date = new Date(NOW)
     const signature = wh.sign('msg_ref', date, BODY)
-    const result = await createReceiver({ provider: standardWebhooks({ secret: SECRET }), queue: recordingQueue(), now: () => NOW }).handle({
+    const result = await createReceiver({
+      provider: standardWebhooks({ secret: SECRET }),
+      queue: recordingQueue(),
+      now: () => NOW,
+    }).handle({
       method: 'POST',
       headers: headers('msg_ref', VECTOR.timestamp, signature),
       body: BODY,
@@ -174,16 +204,31 @@ describe('standardWebhooks() v1a configuration', () => {
   const pub = VECTOR.publicKey
   it.each([
     ['neither secret nor publicKey', {}, /give secret .* or publicKey/],
-    ['a 31-byte public key', { publicKey: `whpk_${Buffer.alloc(31, 1).toString('base64')}` }, /whpk_ followed by standard base64 of 32 bytes/],
+    [
+      'a 31-byte public key',
+      { publicKey: `whpk_${Buffer.alloc(31, 1).toString('base64')}` },
+      /whpk_ followed by standard base64 of 32 bytes/,
+    ],
     ['a 64-byte public key', { publicKey: `whpk_${Buffer.alloc(64, 1).toString('base64')}` }, /32 bytes/],
     ['a public key that is not base64', { publicKey: 'whpk_not base64!' }, /base64/],
     ['the secret key given as publicKey', { publicKey: VECTOR.secretKey }, /that is the secret key/],
     ['a whsec_ secret given as publicKey', { publicKey: SECRET }, /v1 secret belongs in secret/],
     ['an empty publicKey list', { publicKey: [] }, /publicKey list is empty/],
     ['a privateKey without publicKey', { secret: SECRET, privateKey: VECTOR.secretKey }, /needs publicKey/],
-    ['a 48-byte privateKey', { publicKey: pub, privateKey: `whsk_${Buffer.alloc(48, 1).toString('base64')}` }, /32 or 64 bytes/],
+    [
+      'a 48-byte privateKey',
+      { publicKey: pub, privateKey: `whsk_${Buffer.alloc(48, 1).toString('base64')}` },
+      /32 or 64 bytes/,
+    ],
     ['the public key given as privateKey', { publicKey: pub, privateKey: pub }, /that is the public key/],
-    ['a 64-byte privateKey whose public half differs', { publicKey: pub, privateKey: `whsk_${Buffer.concat([Buffer.alloc(32, 1), Buffer.alloc(32, 2)]).toString('base64')}` }, /does not belong to publicKey/],
+    [
+      'a 64-byte privateKey whose public half differs',
+      {
+        publicKey: pub,
+        privateKey: `whsk_${Buffer.concat([Buffer.alloc(32, 1), Buffer.alloc(32, 2)]).toString('base64')}`,
+      },
+      /does not belong to publicKey/,
+    ],
   ])('refuses %s with a TypeError', (_title, options, message) => {
     expect(() => standardWebhooks(options as never)).toThrow(TypeError)
     expect(() => standardWebhooks(options as never)).toThrow(message)

@@ -42,7 +42,10 @@ describe('twilio: interop with the twilio SDK', () => {
   it('a JSON body signed through bodySHA256 passes both ways', async () => {
     const body = JSON.stringify({ MessageSid: 'SM1', MessageStatus: 'delivered', note: 'ünïcode' })
     const url = `https://example.com/hooks/status?bodySHA256=${createHash('sha256').update(body).digest('hex')}`
-    const headers = { 'content-type': 'application/json', 'x-twilio-signature': getExpectedTwilioSignature(TOKEN, url, {}) }
+    const headers = {
+      'content-type': 'application/json',
+      'x-twilio-signature': getExpectedTwilioSignature(TOKEN, url, {}),
+    }
     expect(validateRequestWithBody(TOKEN, headers['x-twilio-signature'], url, body)).toBe(true)
     const r = await runOne(twilio({ secret: TOKEN }), { url, headers, body })
     expect(r.result.status).toBe(200)
@@ -56,7 +59,10 @@ describe('twilio: interop with the twilio SDK', () => {
   it('rejects a JSON body that does not match bodySHA256, although the URL signature is valid', async () => {
     const body = JSON.stringify({ MessageSid: 'SM1' })
     const url = `https://example.com/hooks/status?bodySHA256=${createHash('sha256').update(body).digest('hex')}`
-    const headers = { 'content-type': 'application/json', 'x-twilio-signature': getExpectedTwilioSignature(TOKEN, url, {}) }
+    const headers = {
+      'content-type': 'application/json',
+      'x-twilio-signature': getExpectedTwilioSignature(TOKEN, url, {}),
+    }
     const r = await runOne(twilio({ secret: TOKEN }), { url, headers, body: JSON.stringify({ MessageSid: 'SM2' }) })
     expect([r.result.status, r.code]).toEqual([401, 'signature.invalid'])
   })
@@ -75,7 +81,9 @@ describe('twilio: interop with the twilio SDK', () => {
       'x-twilio-webhooks-signature-settings': 'key=webhooks_sharedkey_1,algorithm=HMAC_SHA256',
       'x-twilio-signature': getExpectedTwilioSignature(key, URL_, PARAMS, 'HMAC_SHA256'),
     }
-    expect((await runOne(twilio({ secret: key, algorithm: 'sha256' }), { url: URL_, headers, body: FORM })).result.status).toBe(200)
+    expect(
+      (await runOne(twilio({ secret: key, algorithm: 'sha256' }), { url: URL_, headers, body: FORM })).result.status,
+    ).toBe(200)
     // The request may not pick the algorithm: an Auth Token provider refuses it.
     expect((await runOne(twilio({ secret: TOKEN }), { url: URL_, headers, body: FORM })).result.status).toBe(401)
   })
@@ -86,17 +94,26 @@ describe.each(BACKENDS)('twilio with %s', (_n, crypto) => {
 
   it('behind a proxy: publicUrl (string or function) replaces the internal request URL', async () => {
     const internal = 'http://10.0.0.7:3000/myapp.php?foo=1&bar=2'
-    expect((await runOne(provider(), { url: internal, headers: sdkSigned(), body: FORM })).code).toBe('signature.invalid')
-    expect((await runOne(provider({ publicUrl: URL_ }), { url: internal, headers: sdkSigned(), body: FORM })).code).toBe('accepted')
+    expect((await runOne(provider(), { url: internal, headers: sdkSigned(), body: FORM })).code).toBe(
+      'signature.invalid',
+    )
+    expect(
+      (await runOne(provider({ publicUrl: URL_ }), { url: internal, headers: sdkSigned(), body: FORM })).code,
+    ).toBe('accepted')
     const fromPath = provider({ publicUrl: (req: { url?: string }) => `https://mycompany.com${req.url}` })
-    expect((await runOne(fromPath, { url: '/myapp.php?foo=1&bar=2', headers: sdkSigned(), body: FORM })).code).toBe('accepted')
+    expect((await runOne(fromPath, { url: '/myapp.php?foo=1&bar=2', headers: sdkSigned(), body: FORM })).code).toBe(
+      'accepted',
+    )
   })
 
   it('a string publicUrl without a query takes the request’s query string, so bodySHA256 deliveries verify behind a proxy', async () => {
     const body = JSON.stringify({ CallSid: 'CA1', CallStatus: 'completed' })
     const query = `?bodySHA256=${createHash('sha256').update(body).digest('hex')}`
     const signedUrl = `https://example.com/hooks/voice${query}`
-    const headers = { 'content-type': 'application/json', 'x-twilio-signature': getExpectedTwilioSignature(TOKEN, signedUrl, {}) }
+    const headers = {
+      'content-type': 'application/json',
+      'x-twilio-signature': getExpectedTwilioSignature(TOKEN, signedUrl, {}),
+    }
     const p = provider({ publicUrl: 'https://example.com/hooks/voice' })
     expect((await runOne(p, { url: `/hooks/voice${query}`, headers, body })).code).toBe('accepted')
     expect((await runOne(p, { url: '/hooks/voice', headers, body })).code).toBe('signature.invalid')
@@ -124,20 +141,37 @@ describe.each(BACKENDS)('twilio with %s', (_n, crypto) => {
       { url: URL_, headers: sdkSigned(URL_, delivered), body: new URLSearchParams(delivered).toString() },
     ])
     expect([c!.code, d!.code]).toEqual(['accepted', 'accepted'])
-    expect(c!.enqueued[0]!.id).toBe(`sha256:${createHash('sha256').update(new URLSearchParams(sent).toString()).digest('hex')}`)
+    expect(c!.enqueued[0]!.id).toBe(
+      `sha256:${createHash('sha256').update(new URLSearchParams(sent).toString()).digest('hex')}`,
+    )
   })
 
   it('signs repeated parameters the way the SDK does (each value, sorted)', async () => {
     const body = 'MediaUrl=https%3A%2F%2Fb.example%2F2&To=%2B1&MediaUrl=https%3A%2F%2Fa.example%2F1'
-    const sig = getExpectedTwilioSignature(TOKEN, URL_, { MediaUrl: ['https://b.example/2', 'https://a.example/1'], To: '+1' } as never)
-    expect((await runOne(provider(), { url: URL_, headers: { ...FORM_HEADERS, 'x-twilio-signature': sig }, body })).code).toBe('accepted')
+    const sig = getExpectedTwilioSignature(TOKEN, URL_, {
+      MediaUrl: ['https://b.example/2', 'https://a.example/1'],
+      To: '+1',
+    } as never)
+    expect(
+      (await runOne(provider(), { url: URL_, headers: { ...FORM_HEADERS, 'x-twilio-signature': sig }, body })).code,
+    ).toBe('accepted')
   })
 
   it.each([
-    ['a forged signature', { 'x-twilio-signature': createHmac('sha1', OTHER).update(URL_).digest('base64') }, 401, 'signature.invalid'],
+    [
+      'a forged signature',
+      { 'x-twilio-signature': createHmac('sha1', OTHER).update(URL_).digest('base64') },
+      401,
+      'signature.invalid',
+    ],
     ['a missing signature', { 'x-twilio-signature': '' }, 401, 'signature.missing'],
     ['a hex signature', { 'x-twilio-signature': 'ab'.repeat(20) }, 400, 'signature.malformed'],
-    ['a SHA-256-length signature', { 'x-twilio-signature': createHmac('sha256', TOKEN).update(URL_).digest('base64') }, 400, 'signature.malformed'],
+    [
+      'a SHA-256-length signature',
+      { 'x-twilio-signature': createHmac('sha256', TOKEN).update(URL_).digest('base64') },
+      400,
+      'signature.malformed',
+    ],
   ])('rejects %s', async (_t, extra, status, code) => {
     const r = await runOne(provider(), { url: URL_, headers: { ...sdkSigned(), ...extra }, body: FORM })
     expect([r.result.status, r.code]).toEqual([status, code])
@@ -145,22 +179,37 @@ describe.each(BACKENDS)('twilio with %s', (_n, crypto) => {
   })
 
   it('rejects changed parameters, a changed URL, and an unsigned JSON body', async () => {
-    expect((await runOne(provider(), { url: URL_, headers: sdkSigned(), body: FORM.replace('1234', '1235') })).code).toBe('signature.invalid')
-    expect((await runOne(provider(), { url: `${URL_}&x=1`, headers: sdkSigned(), body: FORM })).code).toBe('signature.invalid')
+    expect(
+      (await runOne(provider(), { url: URL_, headers: sdkSigned(), body: FORM.replace('1234', '1235') })).code,
+    ).toBe('signature.invalid')
+    expect((await runOne(provider(), { url: `${URL_}&x=1`, headers: sdkSigned(), body: FORM })).code).toBe(
+      'signature.invalid',
+    )
     const json = JSON.stringify(PARAMS)
-    const urlOnly = { 'content-type': 'application/json', 'x-twilio-signature': getExpectedTwilioSignature(TOKEN, URL_, {}) }
+    const urlOnly = {
+      'content-type': 'application/json',
+      'x-twilio-signature': getExpectedTwilioSignature(TOKEN, URL_, {}),
+    }
     expect((await runOne(provider(), { url: URL_, headers: urlOnly, body: json })).code).toBe('signature.invalid')
   })
 
   it('accepts either token during a rotation', async () => {
     const rotating = provider({ secret: [OTHER, TOKEN] })
-    expect((await runOne(rotating, { url: URL_, headers: sdkSigned(URL_, PARAMS, TOKEN), body: FORM })).code).toBe('accepted')
-    expect((await runOne(rotating, { url: URL_, headers: sdkSigned(URL_, PARAMS, OTHER), body: FORM })).code).toBe('accepted')
+    expect((await runOne(rotating, { url: URL_, headers: sdkSigned(URL_, PARAMS, TOKEN), body: FORM })).code).toBe(
+      'accepted',
+    )
+    expect((await runOne(rotating, { url: URL_, headers: sdkSigned(URL_, PARAMS, OTHER), body: FORM })).code).toBe(
+      'accepted',
+    )
   })
 
   it('never echoes the token or the signature', async () => {
     const bad = sdkSigned(URL_, PARAMS, OTHER)['x-twilio-signature']!
-    const r = await runOne(provider(), { url: URL_, headers: { ...FORM_HEADERS, 'x-twilio-signature': bad }, body: FORM })
+    const r = await runOne(provider(), {
+      url: URL_,
+      headers: { ...FORM_HEADERS, 'x-twilio-signature': bad },
+      body: FORM,
+    })
     expect(everything(r)).not.toContain(TOKEN)
     expect(everything(r)).not.toContain(bad)
   })

@@ -12,8 +12,17 @@ const OTHER = 'another-eventsub-secret-42'
 const ID = 'befa7b53-d79d-478f-86b9-120f112b044e'
 // 2023-11-14T22:13:20Z is NOW_S; Twitch sends nanosecond fractions.
 const STAMP = '2023-11-14T22:13:20.634234626Z'
-const SUBSCRIPTION = { id: 'f1c2a387-161a-49f9-a165-0f21d7a4e1c4', status: 'enabled', type: 'channel.follow', version: '2', condition: { broadcaster_user_id: '12826' } }
-const NOTIFICATION = JSON.stringify({ subscription: SUBSCRIPTION, event: { user_id: '1337', user_name: 'ćool_user', broadcaster_user_id: '12826' } })
+const SUBSCRIPTION = {
+  id: 'f1c2a387-161a-49f9-a165-0f21d7a4e1c4',
+  status: 'enabled',
+  type: 'channel.follow',
+  version: '2',
+  condition: { broadcaster_user_id: '12826' },
+}
+const NOTIFICATION = JSON.stringify({
+  subscription: SUBSCRIPTION,
+  event: { user_id: '1337', user_name: 'ćool_user', broadcaster_user_id: '12826' },
+})
 
 function headers(body: string, type = 'notification', stamp = STAMP, secret = SECRET, id = ID): Record<string, string> {
   return {
@@ -24,7 +33,9 @@ function headers(body: string, type = 'notification', stamp = STAMP, secret = SE
     'twitch-eventsub-message-timestamp': stamp,
     'twitch-eventsub-subscription-type': 'channel.follow',
     'twitch-eventsub-subscription-version': '2',
-    'twitch-eventsub-message-signature': `sha256=${createHmac('sha256', secret).update(id + stamp + body).digest('hex')}`,
+    'twitch-eventsub-message-signature': `sha256=${createHmac('sha256', secret)
+      .update(id + stamp + body)
+      .digest('hex')}`,
   }
 }
 
@@ -42,14 +53,18 @@ describe('twitch: RFC 3339 timestamps', () => {
 
   it('agrees with Date for every millisecond instant from 1970-01-02 to 2100, in Z and offset forms', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 86_400_000, max: 4_102_444_800_000 }), fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }), (ms, offset) => {
-        expect(parseRfc3339(new Date(ms).toISOString())).toBeCloseTo(ms / 1000, 6)
-        const local = new Date(ms + offset * 60_000).toISOString().slice(0, -1)
-        const sign = offset < 0 ? '-' : '+'
-        const abs = Math.abs(offset)
-        const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
-        expect(parseRfc3339(local + zone)).toBeCloseTo(ms / 1000, 6)
-      }),
+      fc.property(
+        fc.integer({ min: 86_400_000, max: 4_102_444_800_000 }),
+        fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
+        (ms, offset) => {
+          expect(parseRfc3339(new Date(ms).toISOString())).toBeCloseTo(ms / 1000, 6)
+          const local = new Date(ms + offset * 60_000).toISOString().slice(0, -1)
+          const sign = offset < 0 ? '-' : '+'
+          const abs = Math.abs(offset)
+          const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
+          expect(parseRfc3339(local + zone)).toBeCloseTo(ms / 1000, 6)
+        },
+      ),
       { numRuns: 200 },
     )
   })
@@ -83,12 +98,18 @@ describe.each(BACKENDS)('twitch with %s', (_n, crypto) => {
   })
 
   it('answers webhook_callback_verification with the raw challenge as text/plain, verified first, never enqueued', async () => {
-    const body = JSON.stringify({ challenge: 'pogchamp-kappa-360noscope-vohiyo', subscription: { ...SUBSCRIPTION, status: 'webhook_callback_verification_pending' } })
+    const body = JSON.stringify({
+      challenge: 'pogchamp-kappa-360noscope-vohiyo',
+      subscription: { ...SUBSCRIPTION, status: 'webhook_callback_verification_pending' },
+    })
     const r = await runOne(provider(), { headers: headers(body, 'webhook_callback_verification'), body })
     expect([r.result.status, r.result.body, r.code]).toEqual([200, 'pogchamp-kappa-360noscope-vohiyo', 'handshake'])
     expect(r.result.headers['content-type']).toMatch(/^text\/plain/)
     expect(r.enqueued).toHaveLength(0)
-    const forged = await runOne(provider(), { headers: headers(body, 'webhook_callback_verification', STAMP, OTHER), body })
+    const forged = await runOne(provider(), {
+      headers: headers(body, 'webhook_callback_verification', STAMP, OTHER),
+      body,
+    })
     expect(forged.result.status).toBe(401)
     expect(forged.result.body).not.toContain('pogchamp')
   })
@@ -101,7 +122,9 @@ describe.each(BACKENDS)('twitch with %s', (_n, crypto) => {
   })
 
   it('refuses an unknown or missing message type after verifying', async () => {
-    expect((await runOne(provider(), { headers: headers(NOTIFICATION, 'party'), body: NOTIFICATION })).code).toBe('header.malformed')
+    expect((await runOne(provider(), { headers: headers(NOTIFICATION, 'party'), body: NOTIFICATION })).code).toBe(
+      'header.malformed',
+    )
     const h = headers(NOTIFICATION)
     delete h['twitch-eventsub-message-type']
     expect((await runOne(provider(), { headers: h, body: NOTIFICATION })).result.status).toBe(400)
@@ -115,20 +138,45 @@ describe.each(BACKENDS)('twitch with %s', (_n, crypto) => {
       [-599, 'accepted'],
       [599, 'accepted'],
     ] as const) {
-      expect((await runOne(provider(), { headers: headers(NOTIFICATION, 'notification', at(offset)), body: NOTIFICATION })).code).toBe(code)
+      expect(
+        (await runOne(provider(), { headers: headers(NOTIFICATION, 'notification', at(offset)), body: NOTIFICATION }))
+          .code,
+      ).toBe(code)
     }
-    expect((await runOne(provider({ tolerance: 60 }), { headers: headers(NOTIFICATION, 'notification', at(-61)), body: NOTIFICATION })).code).toBe('timestamp.out_of_range')
+    expect(
+      (
+        await runOne(provider({ tolerance: 60 }), {
+          headers: headers(NOTIFICATION, 'notification', at(-61)),
+          body: NOTIFICATION,
+        })
+      ).code,
+    ).toBe('timestamp.out_of_range')
   })
 
   it.each([
-    ['a forged signature', { 'twitch-eventsub-message-signature': `sha256=${'ab'.repeat(32)}` }, 401, 'signature.invalid'],
+    [
+      'a forged signature',
+      { 'twitch-eventsub-message-signature': `sha256=${'ab'.repeat(32)}` },
+      401,
+      'signature.invalid',
+    ],
     ['a missing signature', { 'twitch-eventsub-message-signature': '' }, 401, 'signature.missing'],
-    ['a sha1= signature', { 'twitch-eventsub-message-signature': `sha1=${'ab'.repeat(20)}` }, 400, 'signature.malformed'],
+    [
+      'a sha1= signature',
+      { 'twitch-eventsub-message-signature': `sha1=${'ab'.repeat(20)}` },
+      400,
+      'signature.malformed',
+    ],
     ['a missing message id', { 'twitch-eventsub-message-id': '' }, 400, 'id.missing'],
     ['a changed message id', { 'twitch-eventsub-message-id': 'other-id' }, 401, 'signature.invalid'],
     ['a missing timestamp', { 'twitch-eventsub-message-timestamp': '' }, 401, 'timestamp.missing'],
     ['a Unix-seconds timestamp', { 'twitch-eventsub-message-timestamp': String(NOW_S) }, 400, 'timestamp.malformed'],
-    ['a reformatted (same instant) timestamp', { 'twitch-eventsub-message-timestamp': '2023-11-14T22:13:20.634234626+00:00' }, 401, 'signature.invalid'],
+    [
+      'a reformatted (same instant) timestamp',
+      { 'twitch-eventsub-message-timestamp': '2023-11-14T22:13:20.634234626+00:00' },
+      401,
+      'signature.invalid',
+    ],
   ])('rejects %s', async (_t, extra, status, code) => {
     const r = await runOne(provider(), { headers: { ...headers(NOTIFICATION), ...extra }, body: NOTIFICATION })
     expect([r.result.status, r.code]).toEqual([status, code])
@@ -145,7 +193,10 @@ describe.each(BACKENDS)('twitch with %s', (_n, crypto) => {
 
   it('accepts either secret during a rotation, and signRequest output passes', async () => {
     const rotating = provider({ secret: [OTHER, SECRET] })
-    expect((await runOne(rotating, { headers: headers(NOTIFICATION, 'notification', STAMP, OTHER), body: NOTIFICATION })).code).toBe('accepted')
+    expect(
+      (await runOne(rotating, { headers: headers(NOTIFICATION, 'notification', STAMP, OTHER), body: NOTIFICATION }))
+        .code,
+    ).toBe('accepted')
     const signed = await signRequest(provider(), { body: NOTIFICATION, id: 'm-1', now: () => NOW_MS })
     expect(signed.headers['twitch-eventsub-message-timestamp']).toBe('2023-11-14T22:13:20.000000000Z')
     expect((await runOne(rotating, signed)).code).toBe('accepted')
@@ -153,7 +204,10 @@ describe.each(BACKENDS)('twitch with %s', (_n, crypto) => {
 
   it('never echoes the secret or a signature', async () => {
     const bad = headers(NOTIFICATION, 'notification', STAMP, OTHER)['twitch-eventsub-message-signature']!
-    const r = await runOne(provider(), { headers: { ...headers(NOTIFICATION), 'twitch-eventsub-message-signature': bad }, body: NOTIFICATION })
+    const r = await runOne(provider(), {
+      headers: { ...headers(NOTIFICATION), 'twitch-eventsub-message-signature': bad },
+      body: NOTIFICATION,
+    })
     expect(everything(r)).not.toContain(SECRET)
     expect(everything(r)).not.toContain(bad.slice(7))
   })

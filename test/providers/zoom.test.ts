@@ -10,9 +10,16 @@ const OTHER = 'Lm8Nn0Op2Qq4Rr6Ss8Tt0u'
 const EVENT = JSON.stringify({
   event: 'meeting.started',
   event_ts: 1700000000123,
-  payload: { account_id: 'AAAAAABBBB', object: { id: '1234567890', uuid: '4444AAAiAAAAAiAiAiiAii==', topic: 'Réunion' } },
+  payload: {
+    account_id: 'AAAAAABBBB',
+    object: { id: '1234567890', uuid: '4444AAAiAAAAAiAiAiiAii==', topic: 'Réunion' },
+  },
 })
-const VALIDATION = JSON.stringify({ payload: { plainToken: 'qgg8vlvZRS6UYooatFL8Aw' }, event_ts: 1654503849680, event: 'endpoint.url_validation' })
+const VALIDATION = JSON.stringify({
+  payload: { plainToken: 'qgg8vlvZRS6UYooatFL8Aw' },
+  event_ts: 1654503849680,
+  event: 'endpoint.url_validation',
+})
 
 function headers(body: string, ts = NOW_S, secret = SECRET): Record<string, string> {
   return {
@@ -28,7 +35,11 @@ describe.each(BACKENDS)('zoom with %s', (_n, crypto) => {
   it('accepts a signed event: type from event, id a hash of the body', async () => {
     const r = await runOne(provider(), { headers: headers(EVENT), body: EVENT })
     expect(r.result.status).toBe(200)
-    expect(r.enqueued[0]).toMatchObject({ type: 'meeting.started', timestamp: NOW_S, id: `sha256:${createHash('sha256').update(EVENT).digest('hex')}` })
+    expect(r.enqueued[0]).toMatchObject({
+      type: 'meeting.started',
+      timestamp: NOW_S,
+      id: `sha256:${createHash('sha256').update(EVENT).digest('hex')}`,
+    })
     expect(r.enqueued[0]!.headers['x-zm-signature']).toBe('[redacted]')
   })
 
@@ -47,10 +58,20 @@ describe.each(BACKENDS)('zoom with %s', (_n, crypto) => {
   })
 
   it('during a rotation, answers the validation with the secret that verified it', async () => {
-    const r = await runOne(provider({ secret: [OTHER, SECRET] }), { headers: headers(VALIDATION, NOW_S, SECRET), body: VALIDATION })
-    expect(JSON.parse(r.result.body).encryptedToken).toBe(createHmac('sha256', SECRET).update('qgg8vlvZRS6UYooatFL8Aw').digest('hex'))
-    const s = await runOne(provider({ secret: [OTHER, SECRET] }), { headers: headers(VALIDATION, NOW_S, OTHER), body: VALIDATION })
-    expect(JSON.parse(s.result.body).encryptedToken).toBe(createHmac('sha256', OTHER).update('qgg8vlvZRS6UYooatFL8Aw').digest('hex'))
+    const r = await runOne(provider({ secret: [OTHER, SECRET] }), {
+      headers: headers(VALIDATION, NOW_S, SECRET),
+      body: VALIDATION,
+    })
+    expect(JSON.parse(r.result.body).encryptedToken).toBe(
+      createHmac('sha256', SECRET).update('qgg8vlvZRS6UYooatFL8Aw').digest('hex'),
+    )
+    const s = await runOne(provider({ secret: [OTHER, SECRET] }), {
+      headers: headers(VALIDATION, NOW_S, OTHER),
+      body: VALIDATION,
+    })
+    expect(JSON.parse(s.result.body).encryptedToken).toBe(
+      createHmac('sha256', OTHER).update('qgg8vlvZRS6UYooatFL8Aw').digest('hex'),
+    )
   })
 
   it('a retry of the same body with a new timestamp is a duplicate', async () => {
@@ -75,8 +96,12 @@ describe.each(BACKENDS)('zoom with %s', (_n, crypto) => {
   })
 
   it('rejects stale and future timestamps in both directions', async () => {
-    expect((await runOne(provider(), { headers: headers(EVENT, NOW_S - 301), body: EVENT })).code).toBe('timestamp.out_of_range')
-    expect((await runOne(provider(), { headers: headers(EVENT, NOW_S + 301), body: EVENT })).code).toBe('timestamp.out_of_range')
+    expect((await runOne(provider(), { headers: headers(EVENT, NOW_S - 301), body: EVENT })).code).toBe(
+      'timestamp.out_of_range',
+    )
+    expect((await runOne(provider(), { headers: headers(EVENT, NOW_S + 301), body: EVENT })).code).toBe(
+      'timestamp.out_of_range',
+    )
   })
 
   it('signRequest output passes; the secret never shows in a response', async () => {

@@ -26,7 +26,9 @@ describe('redisStore options', () => {
 
   it('detects ioredis Redis and Cluster, and node-redis clients, without connecting them', () => {
     expect(redisStore({ client: new Redis({ lazyConnect: true }) }).clientKind).toBe('ioredis')
-    expect(redisStore({ client: new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true }) }).clientKind).toBe('ioredis')
+    expect(
+      redisStore({ client: new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true }) }).clientKind,
+    ).toBe('ioredis')
     expect(redisStore({ client: createClient() }).clientKind).toBe('node-redis')
     expect(redisStore({ client: new Redis({ lazyConnect: true }) }).prefix).toBe('hookguard:')
   })
@@ -113,7 +115,11 @@ describeWithRedis('redisStore data layout and receiver integration', () => {
   })
 
   it('node-redis: a client that was never connected makes the receiver answer 503, not throw', async () => {
-    const receiver = createReceiver({ provider: makeProvider(), store: redisStore({ client: createClient({ url: REDIS_URL! }) }), logger: false })
+    const receiver = createReceiver({
+      provider: makeProvider(),
+      store: redisStore({ client: createClient({ url: REDIS_URL! }) }),
+      logger: false,
+    })
     const delivery = await signed('evt_unconnected')
     const answer = await receiver.handle({ method: 'POST', headers: delivery.headers, body: delivery.body })
     expect([answer.status, answer.headers['retry-after'], answer.outcome.kind]).toEqual([503, '5', 'unavailable'])

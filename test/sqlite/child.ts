@@ -67,7 +67,8 @@ async function main(): Promise<void> {
       const [n, direction] = args as [string, string]
       const queue = sqliteQueue({ path: db!, busyTimeoutMs: 5000 })
       await ready()
-      for (const i of order(n, direction)) await queue.enqueue(sampleEvent(`race:${i}`, { payload: { from: direction } }))
+      for (const i of order(n, direction))
+        await queue.enqueue(sampleEvent(`race:${i}`, { payload: { from: direction } }))
       await queue.close()
       return
     }

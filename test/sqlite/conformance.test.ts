@@ -39,14 +39,28 @@ describeStoreConformance('sqliteStore', {
 
 describeQueueConformance('sqliteQueue', {
   make: (hooks) =>
-    sqliteQueue({ path: tmp.file('queue'), attempts: 3, backoffMs: 10, maxBackoffMs: 50, pollIntervalMs: 50, onDeadLetter: hooks.onDeadLetter }),
+    sqliteQueue({
+      path: tmp.file('queue'),
+      attempts: 3,
+      backoffMs: 10,
+      maxBackoffMs: 50,
+      pollIntervalMs: 50,
+      onDeadLetter: hooks.onDeadLetter,
+    }),
 })
 
 describeQueueConformance('sqliteQueue sharing one connection with sqliteStore', {
   make: (hooks) => {
     const database = new Database(tmp.file('shared'))
     sqliteStore({ database })
-    const queue = sqliteQueue({ database, attempts: 3, backoffMs: 10, maxBackoffMs: 50, pollIntervalMs: 50, onDeadLetter: hooks.onDeadLetter })
+    const queue = sqliteQueue({
+      database,
+      attempts: 3,
+      backoffMs: 10,
+      maxBackoffMs: 50,
+      pollIntervalMs: 50,
+      onDeadLetter: hooks.onDeadLetter,
+    })
     connections.set(queue, database)
     return queue
   },

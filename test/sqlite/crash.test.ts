@@ -28,7 +28,9 @@ interface Run {
 }
 
 function runChild(...args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  })
   let stderr = ''
   let stdout = ''
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)))
@@ -43,20 +45,33 @@ function runChild(...args: string[]): Run {
 async function race<T extends string[][]>(...args: T): Promise<{ [K in keyof T]: Exited }> {
   const runs = args.map((a) => runChild(...a))
   // A child that dies before it is ready fails the test with its stderr instead of hanging it.
-  const early = (run: Run) => run.exited.then(({ stderr, code }) => Promise.reject(new Error(`child exited (${code}) before it was ready: ${stderr}`)))
-  await Promise.all(runs.map((run) => Promise.race([new Promise((resolve) => run.child.once('message', resolve)), early(run)])))
+  const early = (run: Run) =>
+    run.exited.then(({ stderr, code }) =>
+      Promise.reject(new Error(`child exited (${code}) before it was ready: ${stderr}`)),
+    )
+  await Promise.all(
+    runs.map((run) => Promise.race([new Promise((resolve) => run.child.once('message', resolve)), early(run)])),
+  )
   for (const { child } of runs) child.send('go')
   return (await Promise.all(runs.map((run) => run.exited))) as { [K in keyof T]: Exited }
 }
 
 function lines(log: string): string[][] {
-  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((line) => line.split(' ')) : []
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' '))
+    : []
 }
 
 function jobRows(path: string, like: string): Array<{ key: string; state: string; attempt: number }> {
   const db = new Database(path, { readonly: true })
   try {
-    return db.prepare('SELECT key, state, attempt FROM hookguard_jobs WHERE key LIKE ? ORDER BY key').all(like) as Array<{ key: string; state: string; attempt: number }>
+    return db
+      .prepare('SELECT key, state, attempt FROM hookguard_jobs WHERE key LIKE ? ORDER BY key')
+      .all(like) as Array<{ key: string; state: string; attempt: number }>
   } finally {
     db.close()
   }
@@ -143,7 +158,11 @@ describe('sqliteQueue under SIGKILL', () => {
     expect([a.code, b.code]).toEqual([0, 0])
     const db = new Database(path, { readonly: true })
     try {
-      expect(db.prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS keys FROM hookguard_jobs WHERE key LIKE 'race:%'").get()).toEqual({ n: 120, keys: 120 })
+      expect(
+        db
+          .prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS keys FROM hookguard_jobs WHERE key LIKE 'race:%'")
+          .get(),
+      ).toEqual({ n: 120, keys: 120 })
     } finally {
       db.close()
     }

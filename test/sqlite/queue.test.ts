@@ -45,7 +45,10 @@ describe('sqliteQueue', () => {
     const queue = sqliteQueue({ path, attempts: 1, pollIntervalMs: 20 })
     const runs: string[] = []
     try {
-      await Promise.all([queue.enqueue(sampleEvent('same:a', { payload: 1 })), queue.enqueue(sampleEvent('same:a', { payload: 2 }))])
+      await Promise.all([
+        queue.enqueue(sampleEvent('same:a', { payload: 1 })),
+        queue.enqueue(sampleEvent('same:a', { payload: 2 })),
+      ])
       queue.process((event) => {
         runs.push(`${event.key}=${JSON.stringify(event.payload)}`)
         if (event.key === 'same:dead') throw new Error('nope')
@@ -110,7 +113,14 @@ describe('sqliteQueue', () => {
     const dead: Array<{ event: WebhookEvent; error: unknown }> = []
     let healthy = false
     const runs: number[] = []
-    const queue = sqliteQueue({ path, attempts: 2, backoffMs: 10, maxBackoffMs: 10, pollIntervalMs: 20, onDeadLetter: (event, error) => dead.push({ event, error }) })
+    const queue = sqliteQueue({
+      path,
+      attempts: 2,
+      backoffMs: 10,
+      maxBackoffMs: 10,
+      pollIntervalMs: 20,
+      onDeadLetter: (event, error) => dead.push({ event, error }),
+    })
     try {
       queue.process((event) => {
         runs.push(event.attempt)
@@ -119,7 +129,10 @@ describe('sqliteQueue', () => {
       await queue.enqueue(sampleEvent('dead:one', { payload: { keep: 'me' } }))
       await waitFor(() => dead.length === 1, 5000, 'the dead letter')
       const [letter] = queue.deadLetters()
-      expect(letter).toMatchObject({ event: { key: 'dead:one', attempt: 2, payload: { keep: 'me' } }, error: 'TypeError: broken 2' })
+      expect(letter).toMatchObject({
+        event: { key: 'dead:one', attempt: 2, payload: { keep: 'me' } },
+        error: 'TypeError: broken 2',
+      })
       expect(letter!.failedAt).toBeGreaterThan(0)
       expect(queue.retryDead('dead:missing')).toBe(false)
       healthy = true
@@ -161,12 +174,19 @@ describe('sqliteQueue', () => {
     await seed.close()
     const db = open(path)
     // What a worker killed during attempt 3 of 3 leaves behind.
-    db.prepare("UPDATE hookguard_jobs SET state = 'running', attempt = 3, claimed_by = 'dead-worker', claimed_until = ?").run(Date.now() - 1)
+    db.prepare(
+      "UPDATE hookguard_jobs SET state = 'running', attempt = 3, claimed_by = 'dead-worker', claimed_until = ?",
+    ).run(Date.now() - 1)
     db.close()
 
     const dead: Array<{ event: WebhookEvent; error: unknown }> = []
     let runs = 0
-    const queue = sqliteQueue({ path, attempts: 3, pollIntervalMs: 20, onDeadLetter: (event, error) => dead.push({ event, error }) })
+    const queue = sqliteQueue({
+      path,
+      attempts: 3,
+      pollIntervalMs: 20,
+      onDeadLetter: (event, error) => dead.push({ event, error }),
+    })
     try {
       queue.process(() => void runs++)
       await waitFor(() => dead.length === 1, 5000, 'the dead letter')
@@ -174,7 +194,10 @@ describe('sqliteQueue', () => {
       expect(dead[0]!.event).toMatchObject({ key: 'ghost:1', attempt: 3 })
       expect(String(dead[0]!.error)).toMatch(/worker stopped/)
       expect(queue.stats()).toMatchObject({ dead: 1, running: 0 })
-      expect(queue.deadLetters()[0]).toMatchObject({ event: { key: 'ghost:1', attempt: 3 }, error: expect.stringMatching(/worker stopped/) })
+      expect(queue.deadLetters()[0]).toMatchObject({
+        event: { key: 'ghost:1', attempt: 3 },
+        error: expect.stringMatching(/worker stopped/),
+      })
     } finally {
       await queue.close()
     }
@@ -183,7 +206,13 @@ describe('sqliteQueue', () => {
   it('keeps done jobs for their retention, then forgets them: purge deletes them and the key can be enqueued again', async () => {
     const path = tmp.file('retention')
     const runs: string[] = []
-    const queue = sqliteQueue({ path, retentionMs: 100, pollIntervalMs: 20, purgeBatchSize: 2, purgeIntervalMs: 3_600_000 })
+    const queue = sqliteQueue({
+      path,
+      retentionMs: 100,
+      pollIntervalMs: 20,
+      purgeBatchSize: 2,
+      purgeIntervalMs: 3_600_000,
+    })
     try {
       queue.process((event) => void runs.push(event.key))
       await Promise.all(['r:1', 'r:2', 'r:3'].map((key) => queue.enqueue(sampleEvent(key))))

@@ -24,7 +24,10 @@ async function delivery(id: string) {
 function count(path: string, sql: string, ...params: unknown[]): number {
   const db = new Database(path, { readonly: true })
   try {
-    return db.prepare(sql).pluck().get(...params) as number
+    return db
+      .prepare(sql)
+      .pluck()
+      .get(...params) as number
   } finally {
     db.close()
   }
@@ -48,10 +51,21 @@ describe('createReceiver with sqliteStore + sqliteQueue', () => {
       expect(JSON.parse(first.body)).toMatchObject({ ok: true, status: 'accepted', id: 'evt_sqlite_1' })
       // The 2xx came after the commit: the row is visible from another connection already.
       expect(count(path, 'SELECT COUNT(*) FROM hookguard_jobs WHERE key = ?', 'stripe:default:evt_sqlite_1')).toBe(1)
-      expect(count(path, "SELECT COUNT(*) FROM hookguard_dedupe WHERE key = ? AND state = 'done'", 'stripe:default:evt_sqlite_1')).toBe(1)
+      expect(
+        count(
+          path,
+          "SELECT COUNT(*) FROM hookguard_dedupe WHERE key = ? AND state = 'done'",
+          'stripe:default:evt_sqlite_1',
+        ),
+      ).toBe(1)
 
       await waitFor(() => handled.length === 1, 5000, 'the handler')
-      expect(handled[0]).toMatchObject({ id: 'evt_sqlite_1', provider: 'stripe', type: 'payment_intent.succeeded', attempt: 1 })
+      expect(handled[0]).toMatchObject({
+        id: 'evt_sqlite_1',
+        provider: 'stripe',
+        type: 'payment_intent.succeeded',
+        attempt: 1,
+      })
       expect(handled[0]!.headers['stripe-signature']).not.toContain('v1=')
 
       const again = await receiver.handle(request)
@@ -71,7 +85,12 @@ describe('createReceiver with sqliteStore + sqliteQueue', () => {
     const path = tmp.file('closed-queue')
     const broken = sqliteQueue({ path })
     await broken.close()
-    const receiver = createReceiver({ provider: fixture.make(), store: sqliteStore({ path }), queue: broken, logger: false })
+    const receiver = createReceiver({
+      provider: fixture.make(),
+      store: sqliteStore({ path }),
+      queue: broken,
+      logger: false,
+    })
     const request = await delivery('evt_sqlite_503')
     const failed = await receiver.handle(request)
     expect(failed.status).toBe(503)
@@ -81,7 +100,11 @@ describe('createReceiver with sqliteStore + sqliteQueue', () => {
     expect(count(path, 'SELECT COUNT(*) FROM hookguard_jobs')).toBe(0)
     await receiver.close()
 
-    const fixed = createReceiver({ provider: fixture.make(), store: sqliteStore({ path }), queue: sqliteQueue({ path }) })
+    const fixed = createReceiver({
+      provider: fixture.make(),
+      store: sqliteStore({ path }),
+      queue: sqliteQueue({ path }),
+    })
     try {
       expect((await fixed.handle(request)).outcome.kind).toBe('accepted')
       expect((await fixed.handle(request)).outcome.kind).toBe('duplicate')

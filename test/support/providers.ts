@@ -77,7 +77,8 @@ export const FIXTURES: ProviderFixture[] = [
         privateKey: '6f9a1c3e5b7d2f4a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a',
         ...o,
       }),
-    body: (id) => JSON.stringify({ id, type: 2, application_id: '11', token: 'tok', version: 1, data: { id: '1', name: 'ping' } }),
+    body: (id) =>
+      JSON.stringify({ id, type: 2, application_id: '11', token: 'tok', version: 1, data: { id: '1', name: 'ping' } }),
     timestamped: true,
   },
   {
@@ -103,7 +104,8 @@ export const FIXTURES: ProviderFixture[] = [
         signing: { privateKey: PAYPAL_TEST.leafKey, certUrl: PAYPAL_TEST.certUrl },
         ...o,
       }),
-    body: (id) => JSON.stringify({ id, event_version: '1.0', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'CAP1' } }),
+    body: (id) =>
+      JSON.stringify({ id, event_version: '1.0', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: { id: 'CAP1' } }),
     timestamped: true,
   },
   {
@@ -111,17 +113,26 @@ export const FIXTURES: ProviderFixture[] = [
     name: 'sendgrid',
     make: (o = {}) =>
       sendgrid({
-        publicKey: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+Gt7tLW+WwBYlUIDeql5Fjx9Dv4PlrPPQ7nJWwbL0edTFfkQ0MM1mlXYryxToUH0j3yfi6i/jtEVxsFF11mErw==',
-        privateKey: 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrRuN+ZDDW82qzzeC73LdB0hvAeQ+96qcfmCscTrUus2hRANCAAT4a3u0tb5bAFiVQgN6qXkWPH0O/g+Ws89DuclbBsvR51MV+RDQwzWaVdivLFOhQfSPfJ+LqL+O0RXGwUXXWYSv',
+        publicKey:
+          'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE+Gt7tLW+WwBYlUIDeql5Fjx9Dv4PlrPPQ7nJWwbL0edTFfkQ0MM1mlXYryxToUH0j3yfi6i/jtEVxsFF11mErw==',
+        privateKey:
+          'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrRuN+ZDDW82qzzeC73LdB0hvAeQ+96qcfmCscTrUus2hRANCAAT4a3u0tb5bAFiVQgN6qXkWPH0O/g+Ws89DuclbBsvR51MV+RDQwzWaVdivLFOhQfSPfJ+LqL+O0RXGwUXXWYSv',
         ...o,
       }),
-    body: (id) => JSON.stringify([{ email: 'a@example.com', event: 'delivered', sg_event_id: id, timestamp: 1767225600 }]),
+    body: (id) =>
+      JSON.stringify([{ email: 'a@example.com', event: 'delivered', sg_event_id: id, timestamp: 1767225600 }]),
     timestamped: true,
   },
   {
     name: 'slack',
     make: (o = {}) => slack({ secret: 'e3b7f1c09a5d4c62b8e1f0a2d4c6b8e1', ...o }),
-    body: (id) => JSON.stringify({ type: 'event_callback', team_id: 'T1', event_id: id, event: { type: 'app_mention', text: 'hi' } }),
+    body: (id) =>
+      JSON.stringify({
+        type: 'event_callback',
+        team_id: 'T1',
+        event_id: id,
+        event: { type: 'app_mention', text: 'hi' },
+      }),
     timestamped: true,
   },
   {
@@ -141,7 +152,8 @@ export const FIXTURES: ProviderFixture[] = [
   },
   {
     name: 'paddle',
-    make: (o = {}) => paddle({ secret: 'pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI', ...o }),
+    make: (o = {}) =>
+      paddle({ secret: 'pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI', ...o }),
     body: (id) => JSON.stringify({ event_id: id, event_type: 'transaction.completed', data: { id: 'txn_1' } }),
     timestamped: true,
   },
@@ -155,27 +167,44 @@ export const FIXTURES: ProviderFixture[] = [
   {
     name: 'twitch',
     make: (o = {}) => twitch({ secret: 's3cRe7-eventsub-0123456789', ...o }),
-    body: (id) => JSON.stringify({ subscription: { id, type: 'channel.follow', version: '2', status: 'enabled' }, event: { user_id: '1337' } }),
+    body: (id) =>
+      JSON.stringify({
+        subscription: { id, type: 'channel.follow', version: '2', status: 'enabled' },
+        event: { user_id: '1337' },
+      }),
     timestamped: true,
   },
   {
     // The id is sha256:<hex of the body>; the body carries `id` so different ids differ.
     name: 'zoom',
     make: (o = {}) => zoom({ secret: 'pQ7vR2sT9uW4xY6zA1bC3d', ...o }),
-    body: (id) => JSON.stringify({ event: 'meeting.started', event_ts: 1700000000123, payload: { object: { uuid: id } } }),
+    body: (id) =>
+      JSON.stringify({ event: 'meeting.started', event_ts: 1700000000123, payload: { object: { uuid: id } } }),
     timestamped: true,
   },
   {
     name: 'square',
     make: (o = {}) => square({ secret: 'asdf1234-Sq-signature-key-5tT7u9', ...o }),
-    body: (id) => JSON.stringify({ merchant_id: '6SSW7HV8K2ST5', type: 'payment.updated', event_id: id, data: { type: 'payment', id: 'KkAk' } }),
+    body: (id) =>
+      JSON.stringify({
+        merchant_id: '6SSW7HV8K2ST5',
+        type: 'payment.updated',
+        event_id: id,
+        data: { type: 'payment', id: 'KkAk' },
+      }),
     timestamped: false,
     url: 'https://hooks.example.com/square',
   },
   {
     name: 'intercom',
     make: (o = {}) => intercom({ secret: '6a2d8f0e-4b1c-4e7a-9d3f-2c5b8a1e0f47', ...o }),
-    body: (id) => JSON.stringify({ type: 'notification_event', id, topic: 'conversation.user.created', data: { item: { id: '147' } } }),
+    body: (id) =>
+      JSON.stringify({
+        type: 'notification_event',
+        id,
+        topic: 'conversation.user.created',
+        data: { item: { id: '147' } },
+      }),
     timestamped: false,
   },
   {
