@@ -29,7 +29,7 @@ import {
   type RawBodySource,
 } from '../src/body.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
-import type { WebhookEvent } from '../src/types.js'
+import type { WebhookEvent } from '../src/types/index.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

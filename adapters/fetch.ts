@@ -16,7 +16,7 @@
  */
 import { bodyTimeout, receive, toReceiver, type BaseAdapterOptions } from '../src/body.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
-import type { HandleResult } from '../src/types.js'
+import type { HandleResult } from '../src/types/index.js'
 
 /** Options of the Fetch adapter. */
 export type FetchAdapterOptions = BaseAdapterOptions

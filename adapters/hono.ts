@@ -28,7 +28,7 @@ import {
   type RawBodySource,
 } from '../src/body.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
-import type { HandleResult, WebhookEvent } from '../src/types.js'
+import type { HandleResult, WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Hono adapter. */
 export interface HonoAdapterOptions extends BaseAdapterOptions {

@@ -28,7 +28,7 @@ import {
 } from '../src/body.js'
 import { configError } from '../src/errors.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver.js'
-import type { WebhookEvent } from '../src/types.js'
+import type { WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Koa adapter. */
 export interface KoaAdapterOptions extends BaseAdapterOptions {

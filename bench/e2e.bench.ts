@@ -23,7 +23,7 @@ import { join } from 'node:path'
 import { fork } from 'node:child_process'
 import { hookguard } from '../adapters/node.js'
 import { createReceiver, memoryQueue, memoryStore, stripe } from '../src/index.js'
-import type { DedupeStore, WebhookQueue } from '../src/types.js'
+import type { DedupeStore, WebhookQueue } from '../src/types/index.js'
 import type { ClientInput, ClientOutput } from './e2e/client.js'
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)

@@ -13,7 +13,7 @@ import { configError, ERROR_CODES, HookguardError, isHookguardError, type Hookgu
 import { normalizeHeaders } from './headers.js'
 import { checkBeforeReading } from './precheck.js'
 import { createReceiver, isReceiver, type HandleOptions, type Receiver, type ReceiverOptions } from './receiver.js'
-import type { HandleResult, HeadersInput } from './types.js'
+import type { HandleResult, HeadersInput } from './types/index.js'
 
 /** Default deadline for the whole request body, ms. */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HeadersInput } from './types.js'
+import type { HeadersInput } from './types/index.js'
 
 export type NormalizedHeaders = Record<string, string | string[]>
 

@@ -63,4 +63,4 @@ export type {
   WebhookHandler,
   WebhookQueue,
   WebhookRequest,
-} from './types.js'
+} from './types/index.js'

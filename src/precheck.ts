@@ -7,7 +7,7 @@
  */
 import { HookguardError } from './errors.js'
 import { normalizeHeaders, type NormalizedHeaders } from './headers.js'
-import type { HeadersInput } from './types.js'
+import type { HeadersInput } from './types/index.js'
 
 export function checkBeforeReading(
   method: unknown,

@@ -23,7 +23,7 @@ import {
   type WebhookHandler,
   type WebhookQueue,
   type WebhookRequest,
-} from './types.js'
+} from './types/index.js'
 
 /** A Standard Schema (zod 4, valibot, arktype …) that validates the payload. */
 export interface StandardSchema<T = unknown> {
@@ -278,7 +278,7 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
           reason: error.reason,
           key,
         }
-      : { kind: 'rejected', provider: provider.name, code: error.code, status: error.status, reason: error.reason }
+      : { kind: 'rejected', provider: provider.name, receiver: name, code: error.code, status: error.status, reason: error.reason }
     // 401s share one body: which check failed is for logs, not for the sender.
     const code = error.status === 401 ? 'unauthorized' : error.code
     const headers: Record<string, string> = { 'hookguard-outcome': outcome.kind, ...error.headers }
@@ -343,7 +343,7 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
     const type = description.type ?? verification.type
     if (description.handshake) {
       const { status = 200, headers: extra = {}, body: answer } = description.handshake
-      const outcome: Outcome = { kind: 'handshake', provider: provider.name, type }
+      const outcome: Outcome = { kind: 'handshake', provider: provider.name, receiver: name, type }
       return {
         status,
         headers: {
@@ -397,7 +397,7 @@ export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiv
         cause: error,
       })
     }
-    const base = { provider: provider.name, id, key, ...(type !== undefined ? { type } : {}) }
+    const base = { provider: provider.name, receiver: name, id, key, ...(type !== undefined ? { type } : {}) }
     if (reservation.status === 'duplicate') {
       return acknowledged(
         json(

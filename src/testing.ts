@@ -15,9 +15,9 @@
  * @module
  */
 import { configError } from './errors.js'
-import { SIGN, type Provider, type SignedRequest, type SignOptions } from './types.js'
+import { SIGN, type Provider, type SignedRequest, type SignOptions } from './types/index.js'
 
-export type { SignedRequest, SignOptions } from './types.js'
+export type { SignedRequest, SignOptions } from './types/index.js'
 
 /**
  * A correctly signed delivery for `provider`, signed with its first secret

@@ -10,7 +10,7 @@
  */
 import { concatBytes, decodeHex, encodeHex, toBytes } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
 import {
   checkTimestamp,
   invalidSignature,

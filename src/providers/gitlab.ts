@@ -20,7 +20,7 @@
  */
 import { constantTimeEqual } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
 import {
   invalidSignature,
   parseJson,

@@ -6,7 +6,7 @@
  */
 import { decodeBase64, decodeHex, encodeBase64, encodeHex, type HmacAlgorithm, type Piece } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import { checkProviderName } from './standard-webhooks.js'
 import {
   bodyHashId,

@@ -12,7 +12,7 @@
  */
 import { encodeHex } from '../crypto.js'
 import { configError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
 import {
   invalidSignature,
   matchHmac,

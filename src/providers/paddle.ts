@@ -12,7 +12,7 @@
  */
 import { decodeHex, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
 import {
   checkTimestamp,
   invalidSignature,

@@ -30,7 +30,7 @@ import {
   type PublicKeyAlgorithm,
 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import {
   checkTimestamp,
   invalidSignature,

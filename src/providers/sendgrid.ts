@@ -24,7 +24,7 @@ import {
   type CryptoBackend,
 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
 import {
   bodyHashId,
   checkTimestamp,

@@ -14,7 +14,7 @@ import {
   type HmacAlgorithm,
   type Piece,
 } from '../crypto.js'
-import type { ProviderRequest, SignedRequest, SignOptions } from '../types.js'
+import type { ProviderRequest, SignedRequest, SignOptions } from '../types/index.js'
 
 /** Options every provider factory takes. */
 export interface ProviderOptions {

@@ -21,7 +21,7 @@
  */
 import { decodeBase64, encodeBase64 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import {
   invalidSignature,
   matchHmac,

@@ -19,7 +19,7 @@
  * @module
  */
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import {
   bodyHashId,
   invalidSignature,

@@ -10,7 +10,7 @@
  */
 import { concatBytes, decodeBase64, encodeBase64, toBytes, type CryptoBackend } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import {
   checkTimestamp,
   invalidSignature,

@@ -20,7 +20,7 @@
  */
 import { constantTimeEqual, decodeBase64, decodeHex, encodeBase64, encodeHex, type HmacAlgorithm } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import {
   invalidSignature,
   matchHmac,

@@ -19,7 +19,7 @@
  */
 import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
 import {
   checkTimestamp,
   invalidSignature,

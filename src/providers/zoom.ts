@@ -18,7 +18,7 @@
  */
 import { constantTimeEqual, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import {
   bodyHashId,
   invalidSignature,

@@ -9,7 +9,7 @@
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq'
 import { configError } from '../errors.js'
 import type { Logger } from '../receiver.js'
-import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types.js'
+import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types/index.js'
 import type { WorkerHooks } from './memory.js'
 import { resolveRetry, type RetryOptions } from './retry.js'
 

@@ -7,7 +7,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { configError } from '../errors.js'
-import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types.js'
+import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types/index.js'
 import { resolveRetry, type RetryOptions } from './retry.js'
 
 export interface WorkerHooks {

@@ -15,8 +15,8 @@ import {
   positiveInteger,
   type SqliteConnectionOptions,
   type SqliteSynchronous,
-} from '../stores/sqlite.js'
-import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types.js'
+} from '../internal/sqlite.js'
+import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types/index.js'
 import type { WorkerHooks } from './memory.js'
 import { resolveRetry, type RetryOptions } from './retry.js'
 

@@ -8,7 +8,7 @@
 import { LRUCache } from 'lru-cache'
 import { randomToken } from '../crypto.js'
 import { configError } from '../errors.js'
-import type { DedupeStore, ReserveResult } from '../types.js'
+import type { DedupeStore, ReserveResult } from '../types/index.js'
 
 export interface MemoryStoreOptions {
   /**

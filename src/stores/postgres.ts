@@ -16,7 +16,7 @@
  */
 import { randomToken } from '../crypto.js'
 import { configError } from '../errors.js'
-import type { DedupeStore, ReserveResult } from '../types.js'
+import type { DedupeStore, ReserveResult } from '../types/index.js'
 
 /** What the store needs from `pg`: a `Pool`, a `Client` or a `PoolClient` all fit. */
 export interface PostgresQueryable {

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto'
 import { randomToken } from '../crypto.js'
 import { configError } from '../errors.js'
-import type { DedupeStore, ReserveResult } from '../types.js'
+import type { DedupeStore, ReserveResult } from '../types/index.js'
 
 /** The shape of an ioredis `Redis` or `Cluster`, as far as the store uses it. */
 export interface IoRedisLike {

@@ -8,7 +8,7 @@ import { stripe } from '../../src/providers/index.js'
 import { createReceiver } from '../../src/receiver.js'
 import { memoryStore } from '../../src/stores/memory.js'
 import { signRequest } from '../../src/testing.js'
-import type { DedupeStore, Outcome, QueuedEvent } from '../../src/types.js'
+import type { DedupeStore, Outcome, QueuedEvent } from '../../src/types/index.js'
 import { send } from './http.js'
 import { ADAPTERS, PATH } from './servers.js'
 

@@ -6,7 +6,7 @@ import { isHookguardError } from '../../src/errors.js'
 import { github, stripe } from '../../src/providers/index.js'
 import { createReceiver } from '../../src/receiver.js'
 import { signRequest } from '../../src/testing.js'
-import type { QueuedEvent, WebhookEvent } from '../../src/types.js'
+import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 
 const provider = stripe({ secret: 'whsec_test_express_adapter_0123' })
 const body = (id: string): string => JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: {} } })

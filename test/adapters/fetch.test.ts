@@ -3,7 +3,7 @@ import { hookguard } from '../../adapters/fetch.js'
 import { github } from '../../src/providers/index.js'
 import { createReceiver } from '../../src/receiver.js'
 import { signRequest } from '../../src/testing.js'
-import type { QueuedEvent } from '../../src/types.js'
+import type { QueuedEvent } from '../../src/types/index.js'
 
 const provider = github({ secret: 'fetch-adapter-github-secret' })
 

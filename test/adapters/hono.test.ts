@@ -6,7 +6,7 @@ import { isHookguardError } from '../../src/errors.js'
 import { stripe } from '../../src/providers/index.js'
 import { createReceiver } from '../../src/receiver.js'
 import { signRequest } from '../../src/testing.js'
-import type { QueuedEvent, WebhookEvent } from '../../src/types.js'
+import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 
 const provider = stripe({ secret: 'whsec_test_hono_adapter_01234' })
 const body = (id: string): string => JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: {} } })

@@ -8,7 +8,7 @@ import { isHookguardError } from '../../src/errors.js'
 import { stripe } from '../../src/providers/index.js'
 import { createReceiver } from '../../src/receiver.js'
 import { signRequest } from '../../src/testing.js'
-import type { QueuedEvent, WebhookEvent } from '../../src/types.js'
+import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 import { send } from './http.js'
 import { koaJsonParser, listen, PATH } from './servers.js'
 

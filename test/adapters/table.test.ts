@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createReceiver } from '../../src/receiver.js'
-import type { QueuedEvent } from '../../src/types.js'
+import type { QueuedEvent } from '../../src/types/index.js'
 import { FIXTURES, type ProviderFixture } from '../support/providers.js'
 import { CASES, signedFor, type AdapterCase, type CaseEnv } from './cases.js'
 import { send, type Answer } from './http.js'

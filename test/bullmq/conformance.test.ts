@@ -2,7 +2,7 @@ import { describeQueueConformance } from '../conformance/queue.js'
 import { describeWithRedis } from '../support/services.js'
 import { bullmqQueue, type BullmqQueue } from '../../src/bullmq.js'
 import { dropPrefix, uniquePrefix, url } from './helpers.js'
-import type { WebhookQueue } from '../../src/types.js'
+import type { WebhookQueue } from '../../src/types/index.js'
 
 const prefixes = new WeakMap<WebhookQueue, string>()
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { REDIS_URL } from '../support/services.js'
-import type { QueuedEvent } from '../../src/types.js'
+import type { QueuedEvent } from '../../src/types/index.js'
 
 export const url = REDIS_URL ?? 'redis://127.0.0.1:6379/0'
 

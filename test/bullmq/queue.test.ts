@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createReceiver, stripe } from '../../src/index.js'
 import { bullmqQueue, bullmqWorker, jobIdForKey, keyForJobId, type BullmqQueue } from '../../src/bullmq.js'
 import { describeWithRedis } from '../support/services.js'
-import type { WebhookEvent } from '../../src/types.js'
+import type { WebhookEvent } from '../../src/types/index.js'
 import { dropPrefix, sampleEvent, sleep, uniquePrefix, url, waitFor } from './helpers.js'
 
 describe('jobIdForKey / keyForJobId', () => {

@@ -10,7 +10,7 @@ import { createReceiver, memoryStore, stripe, type Receiver } from '../../src/in
 import { bullmqQueue, bullmqWorker, jobIdForKey } from '../../src/bullmq.js'
 import { redisStore } from '../../src/redis.js'
 import { signRequest } from '../../src/testing.js'
-import type { WebhookEvent } from '../../src/types.js'
+import type { WebhookEvent } from '../../src/types/index.js'
 import { describeWithRedis } from '../support/services.js'
 import { dropPrefix, sleep, uniquePrefix, url, waitFor } from './helpers.js'
 

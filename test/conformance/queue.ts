@@ -4,7 +4,7 @@
  * short backoff (≤ 100 ms) and calls `hooks.onDeadLetter` after the last.
  */
 import { describe, expect, it } from 'vitest'
-import type { QueuedEvent, WebhookEvent, WebhookQueue } from '../../src/types.js'
+import type { QueuedEvent, WebhookEvent, WebhookQueue } from '../../src/types/index.js'
 
 export interface QueueConformanceHooks {
   onDeadLetter(event: WebhookEvent, error: unknown): void

@@ -8,7 +8,7 @@
  * ```
  */
 import { describe, expect, it } from 'vitest'
-import type { DedupeStore } from '../../src/types.js'
+import type { DedupeStore } from '../../src/types/index.js'
 
 export interface StoreConformanceOptions {
   /** A fresh store over an empty namespace (unique prefix / table). */

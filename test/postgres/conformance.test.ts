@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
 import { describeStoreConformance } from '../conformance/store.js'
 import { DATABASE_URL, describeWithPostgres } from '../support/services.js'
-import type { DedupeStore } from '../../src/types.js'
+import type { DedupeStore } from '../../src/types/index.js'
 import { migratePostgresStore, postgresStore, type PostgresStore } from '../../src/postgres.js'
 
 // One table per store instance so the conformance cases never share rows.

@@ -3,7 +3,7 @@ import { createClient } from 'redis'
 import { afterAll } from 'vitest'
 import { describeStoreConformance } from '../conformance/store.js'
 import { describeWithRedis, REDIS_URL } from '../support/services.js'
-import type { DedupeStore } from '../../src/types.js'
+import type { DedupeStore } from '../../src/types/index.js'
 import { redisStore, type RedisStore } from '../../src/redis.js'
 
 // Unique per run so parallel files and earlier runs never share keys.

@@ -3,7 +3,7 @@ import { afterAll } from 'vitest'
 import { describeQueueConformance } from '../conformance/queue.js'
 import { describeStoreConformance } from '../conformance/store.js'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
-import type { DedupeStore } from '../../src/types.js'
+import type { DedupeStore } from '../../src/types/index.js'
 import { tempDir } from './helpers.js'
 
 const tmp = tempDir('conformance')

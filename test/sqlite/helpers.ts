@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { QueuedEvent } from '../../src/types.js'
+import type { QueuedEvent } from '../../src/types/index.js'
 
 /** A fresh temp directory for one test file, removed by the returned cleanup. */
 export function tempDir(label: string): { dir: string; file(name: string): string; cleanup(): void } {

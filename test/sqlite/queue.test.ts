@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
-import type { WebhookEvent } from '../../src/types.js'
+import type { WebhookEvent } from '../../src/types/index.js'
 import { sampleEvent, sleep, tempDir, waitFor } from './helpers.js'
 
 const tmp = tempDir('queue')

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createReceiver } from '../../src/index.js'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
 import { signRequest } from '../../src/testing.js'
-import type { WebhookEvent } from '../../src/types.js'
+import type { WebhookEvent } from '../../src/types/index.js'
 import { FIXTURES } from '../support/providers.js'
 import { sleep, tempDir, waitFor } from './helpers.js'
 

@@ -1,0 +1,157 @@
+/**
+ * Internal: the SQLite connection handling shared by the SQLite store, queue
+ * and archive — open or adopt a better-sqlite3 connection, WAL mode, commit
+ * level, and table checks.
+ *
+ * @module
+ */
+import Database from 'better-sqlite3'
+import { configError } from '../errors.js'
+
+/** A better-sqlite3 connection. */
+export type SqliteDatabase = Database.Database
+
+/** How hard SQLite flushes a commit to the disk (`PRAGMA synchronous`). */
+export type SqliteSynchronous = 'normal' | 'full'
+
+/** Where the data lives: a file path, or a connection you opened. */
+export interface SqliteConnectionOptions {
+  /**
+   * Database file; created when missing. hookguard opens its own connection,
+   * switches the file to WAL and closes the connection on `close()`.
+   * Give either `path` or `database`.
+   */
+  path?: string
+  /**
+   * A better-sqlite3 connection you opened (and close yourself). One
+   * connection can serve the store and the queue. hookguard switches it to
+   * WAL mode; the queue raises (never lowers) its `synchronous` level.
+   */
+  database?: SqliteDatabase
+  /**
+   * How long a statement waits for another process's write lock before it
+   * fails with SQLITE_BUSY, ms. better-sqlite3 is synchronous, so this wait
+   * blocks the event loop: keep it short. Only used with `path` (a
+   * connection you pass keeps its own `timeout`). Default 1000.
+   */
+  busyTimeoutMs?: number
+}
+
+const SYNCHRONOUS_LEVEL: Record<SqliteSynchronous, number> = { normal: 1, full: 2 }
+
+/** Internal: an open connection plus whether hookguard owns it. */
+export interface SqliteHandle {
+  db: SqliteDatabase
+  owned: boolean
+}
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/** Internal: checks a table name, which is interpolated into SQL. */
+export function checkTableName(where: string, table: unknown, fallback: string): string {
+  if (table === undefined) return fallback
+  if (typeof table !== 'string' || !TABLE_NAME.test(table) || /^sqlite_/i.test(table)) {
+    throw configError(
+      `${where}: table must be a plain SQL identifier (letters, digits, _; not starting with sqlite_), got ${JSON.stringify(table)}`,
+    )
+  }
+  return table
+}
+
+/** Internal: checks a positive integer option. */
+export function positiveInteger(where: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw configError(`${where}: ${name} must be a positive integer (got ${String(value)})`)
+  }
+  return value
+}
+
+/** Internal: the options object must be there before anything reads it. */
+export function checkOptions(where: string, options: unknown): void {
+  if (!options || typeof options !== 'object')
+    throw configError(`${where} needs an options object with { path } or { database }`)
+}
+
+/**
+ * Internal: open (or adopt) the connection and switch it to WAL. The commit
+ * level is set to `synchronous` when `mode` is 'set', raised to it when
+ * 'raise', and left alone when 'keep'.
+ */
+export function openSqlite(
+  where: string,
+  options: SqliteConnectionOptions,
+  synchronous: SqliteSynchronous,
+  mode: 'set' | 'raise' | 'keep',
+): SqliteHandle {
+  checkOptions(where, options)
+  const { path, database } = options
+  if ((path === undefined) === (database === undefined)) {
+    throw configError(`${where}: give exactly one of path (a file name) or database (a better-sqlite3 connection)`)
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 1000
+  if (typeof busyTimeoutMs !== 'number' || !Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw configError(`${where}: busyTimeoutMs must be an integer >= 0 (got ${String(busyTimeoutMs)})`)
+  }
+  let db: SqliteDatabase
+  let owned: boolean
+  if (path !== undefined) {
+    if (typeof path !== 'string' || path === '') throw configError(`${where}: path must be a non-empty file name`)
+    if (path === ':memory:')
+      throw configError(`${where}: path ':memory:' is not durable; use memoryStore()/memoryQueue() or a file`)
+    db = new Database(path, { timeout: busyTimeoutMs })
+    owned = true
+  } else {
+    const candidate = database as Partial<SqliteDatabase> | null
+    if (
+      !candidate ||
+      typeof candidate.prepare !== 'function' ||
+      typeof candidate.pragma !== 'function' ||
+      typeof candidate.transaction !== 'function'
+    ) {
+      throw configError(`${where}: database must be a better-sqlite3 Database instance`)
+    }
+    if (candidate.open !== true) throw configError(`${where}: the database connection is closed`)
+    if (candidate.readonly) throw configError(`${where}: the database connection is read-only`)
+    db = database!
+    owned = false
+  }
+  try {
+    // WAL: readers never block the writer and a commit is one append, which
+    // is what lets several processes share the file.
+    const journal = db.pragma('journal_mode = WAL', { simple: true })
+    if (journal !== 'wal')
+      throw configError(`${where}: could not switch the database to WAL mode (journal_mode is ${String(journal)})`)
+    const current = Number(db.pragma('synchronous', { simple: true }))
+    const wanted = SYNCHRONOUS_LEVEL[synchronous]
+    if ((mode === 'set' && current !== wanted) || (mode === 'raise' && current < wanted))
+      db.pragma(`synchronous = ${wanted}`)
+  } catch (error) {
+    if (owned) db.close()
+    throw error
+  }
+  return { db, owned }
+}
+
+/**
+ * Internal: create the table when missing, and refuse a table of the same
+ * name with other columns rather than fail later on the first request.
+ */
+export function ensureTable(
+  where: string,
+  db: SqliteDatabase,
+  table: string,
+  ddl: string,
+  indexes: string,
+  columns: readonly string[],
+): void {
+  db.exec(ddl)
+  const present = new Set((db.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name))
+  const missing = columns.filter((c) => !present.has(c))
+  if (missing.length > 0) {
+    throw configError(
+      `${where}: table ${table} exists with other columns (missing ${missing.join(', ')}); choose another table name`,
+    )
+  }
+  db.exec(indexes)
+}

@@ -1,0 +1,105 @@
+/**
+ * The provider contract: how a webhook scheme verifies, parses and describes
+ * a delivery. Built-in providers come from the factories (`stripe()`,
+ * `github()` …); custom ones implement {@link Provider}.
+ *
+ * @module
+ */
+import type { QueuedEvent } from './event.js'
+
+/** A handshake answer (Slack `url_verification`, Twitch challenge, Discord PING …). */
+export interface HandshakeResponse {
+  status?: number
+  headers?: Record<string, string>
+  body: string
+}
+
+/** What a provider learned from the verified request. */
+export interface Verification {
+  /** The signed timestamp, seconds. */
+  timestamp?: number
+  /** An id known from headers (a body id comes from `describe`). */
+  id?: string
+  type?: string
+  /**
+   * Bytes unique to the signed content (the verified MAC), given by schemes
+   * whose event id travels outside the signature (GitHub, Shopify …). The
+   * receiver dedupes on a digest of it, so a captured delivery resent with
+   * a fresh id header is still a duplicate. Absent where the id is signed or
+   * the signed content is not unique per event.
+   */
+  fingerprint?: Uint8Array
+}
+
+/** What a provider says about the parsed payload. */
+export interface EventDescription {
+  id?: string
+  type?: string
+  /** When set, the request is a handshake: answered as given, never enqueued. */
+  handshake?: HandshakeResponse
+}
+
+/** What providers see: headers normalised to lower-case names. */
+export interface ProviderRequest {
+  method: string
+  url?: string
+  /** Lower-case names; a header sent more than once is an array (providers refuse it where it matters). */
+  headers: Readonly<Record<string, string | readonly string[]>>
+  body: Uint8Array
+  /** ms since the epoch (the receiver's clock). */
+  now: number
+}
+
+/** Options a signing helper takes (see `hookguard/testing`). */
+export interface SignOptions {
+  body: Uint8Array | string
+  id?: string
+  /** Seconds since the epoch; defaults to the signer's clock. */
+  timestamp?: number
+  url?: string
+  /** ms clock used when `timestamp` is not given. */
+  now?: () => number
+  /** Extra headers to send along (for example an event type). */
+  headers?: Record<string, string>
+}
+
+export interface SignedRequest {
+  headers: Record<string, string>
+  body: string | Uint8Array
+  url?: string
+}
+
+/** Internal: where a provider keeps its signing function for `hookguard/testing`. */
+export const SIGN = Symbol.for('hookguard.sign')
+
+/**
+ * A webhook scheme. Create one with a provider factory (`stripe({ secret })`).
+ * Custom providers implement this interface.
+ */
+export interface Provider {
+  /** Lower-case identifier made of `a-z 0-9 _ -`; becomes part of the dedupe key. */
+  readonly name: string
+  /** Allowed clock skew in seconds, or undefined when the scheme has no signed timestamp. */
+  readonly tolerance: number | undefined
+  /** Lower-case header names whose values must never be logged or stored. */
+  readonly sensitiveHeaders: readonly string[]
+  /** Check authenticity over the raw bytes; throw a HookguardError (400/401) when it fails. */
+  verify(request: ProviderRequest): Verification | Promise<Verification>
+  /** Parse the verified body. Defaults to strict UTF-8 JSON. */
+  parse?(request: ProviderRequest): unknown
+  /** Event id, type, or a handshake answer, from the parsed payload. */
+  describe(
+    payload: unknown,
+    request: ProviderRequest,
+    verification: Verification,
+  ): EventDescription | Promise<EventDescription>
+  /** Produce a correctly signed request; used by `hookguard/testing`. */
+  readonly [SIGN]?: (options: SignOptions) => SignedRequest | Promise<SignedRequest>
+  /**
+   * The answer to an accepted (or duplicate) delivery, for senders that
+   * expect a particular body (Discord interactions need an interaction
+   * response). Called after the event is queued; its status must be 2xx.
+   * Default: hookguard's small JSON body.
+   */
+  acknowledge?(event: QueuedEvent, duplicate: boolean): HandshakeResponse | undefined
+}
