@@ -44,6 +44,17 @@ export interface DedupeStore {
    * event's re-send is a duplicate until the retention ends.
    */
   forget?(key: string): Promise<boolean>
+  /**
+   * The ordering guard's compare-and-set: record `version` as the newest
+   * handled for `entity` unless the recorded one is newer, atomically (two
+   * workers racing on one entity must not both win with different versions).
+   * Returns true when the event may run (nothing recorded, or `version` is
+   * greater than or equal to the recorded one: an equal version runs again),
+   * false when it is older (stale). `entity` is a full namespaced key;
+   * `version` a finite number. The record is kept for `retentionMs`.
+   * Optional for custom stores; the receiver refuses `ordering` without it.
+   */
+  advance?(entity: string, version: number, retentionMs: number): Promise<boolean>
   /** Release resources the store owns (not clients the user passed in). */
   close?(): Promise<void>
 }
