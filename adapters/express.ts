@@ -9,8 +9,15 @@
  *
  * const app = express()
  * // Mount before express.json(), or let hookguard find express.raw()'s Buffer.
- * app.use('/webhooks/stripe', hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log }))
+ * app.use(
+ *   '/webhooks/stripe',
+ *   hookguard({
+ *     provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *     handler: async (event) => console.log(event.type, event.id),
+ *   }),
+ * )
  * app.use(express.json())
+ * app.listen(3000)
  * ```
  *
  * @module
@@ -20,6 +27,7 @@ import {
   bodyTimeout,
   flag,
   isNodeStreamConsumed,
+  nodeHeaders,
   oneOf,
   receive,
   resultToError,
@@ -27,8 +35,8 @@ import {
   writeNodeResponse,
   type BaseAdapterOptions,
   type RawBodySource,
-} from '../src/body.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+} from '../src/adapter-kit/index.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
 import type { WebhookEvent } from '../src/types/index.js'
 
 declare global {
@@ -48,14 +56,14 @@ export interface ExpressAdapterOptions extends BaseAdapterOptions {
    * reserving the event, set `req.webhook` and call `next()`. The dedupe key
    * is completed when the next handler answers 2xx and released when it
    * answers anything else, throws, or the connection closes first.
-   * Default false (the event goes to the receiver's queue).
+   * @default false (the event goes to the receiver's queue)
    */
   inline?: boolean
   /**
    * `'respond'`: write hookguard's own response for every outcome.
    * `'next'`: for non-2xx outcomes call `next(err)` with a HookguardError
    * (`status`, `statusCode`, `expose`, `headers`) so your error handler answers.
-   * Default 'respond'.
+   * @default 'respond'
    */
   errors?: 'respond' | 'next'
 }
@@ -91,8 +99,8 @@ function answeredOk(res: Response): Promise<boolean> {
 }
 
 /** Express middleware for one webhook endpoint: `app.use(path, hookguard(...))` or `app.post(path, hookguard(...))`. */
-export function hookguard(
-  receiverOrOptions: Receiver | ReceiverOptions<any>,
+export function hookguard<T = unknown>(
+  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: ExpressAdapterOptions = {},
 ): RequestHandler {
   const receiver = toReceiver(WHERE, receiverOrOptions)
@@ -103,14 +111,15 @@ export function hookguard(
   return function hookguardExpress(req: Request, res: Response, next: NextFunction): void {
     const url = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`
     const deliver = inline
-      ? (event: WebhookEvent): Promise<boolean> => {
+      ? (event: WebhookEvent<T>): Promise<boolean> => {
           const answered = answeredOk(res)
           req.webhook = event
           next()
           return answered
         }
       : undefined
-    receive(receiver, { method: req.method, url, headers: req.headers, body: rawBody(req) }, { timeoutMs, deliver })
+    const headers = nodeHeaders(req.rawHeaders)
+    receive(receiver, { method: req.method, url, headers, body: rawBody(req) }, { timeoutMs, deliver })
       .then(({ result, delivered, unread }) => {
         if (delivered) return
         if (errors === 'next' && (result.status < 200 || result.status >= 300))

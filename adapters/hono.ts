@@ -3,12 +3,20 @@
  *
  * @example
  * ```ts
+ * import { serve } from '@hono/node-server'
  * import { Hono } from 'hono'
  * import { stripe } from 'hookguard'
  * import { hookguard } from 'hookguard/hono'
  *
  * const app = new Hono()
- * app.post('/webhooks/stripe', hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log }))
+ * app.post(
+ *   '/webhooks/stripe',
+ *   hookguard({
+ *     provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *     handler: async (event) => console.log(event.type, event.id),
+ *   }),
+ * )
+ * serve({ fetch: app.fetch, port: 3000 })
  * ```
  *
  * @module
@@ -19,15 +27,20 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import {
   bodyTimeout,
   flag,
+  isNodeStreamConsumed,
+  nodeHeaders,
   oneOf,
+  readNodeStream,
   readWebStream,
   receive,
   resultToError,
   toReceiver,
   type BaseAdapterOptions,
+  type NodeReadableLike,
   type RawBodySource,
-} from '../src/body.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+  type ReceiveInput,
+} from '../src/adapter-kit/index.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
 import type { HandleResult, WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Hono adapter. */
@@ -36,21 +49,21 @@ export interface HonoAdapterOptions extends BaseAdapterOptions {
    * Inline mode, for apps with their own queue: after verifying and
    * reserving the event, `c.set('webhook', event)` and `await next()`. The
    * dedupe key is completed when the next handler answers 2xx and released
-   * when it answers anything else or throws. Default false (the event goes
-   * to the receiver's queue).
+   * when it answers anything else or throws.
+   * @default false (the event goes to the receiver's queue)
    */
   inline?: boolean
   /**
    * `'respond'`: return hookguard's own response for every outcome.
    * `'throw'`: for non-2xx outcomes throw an `HTTPException` carrying that
    * response (and the HookguardError as `cause`) for your `app.onError`.
-   * Default 'respond'.
+   * @default 'respond'
    */
   errors?: 'respond' | 'throw'
 }
 
 /** The context variables hookguard sets: `c.get('webhook')` in inline mode. */
-export type HookguardEnv = { Variables: { webhook: WebhookEvent } }
+export type HookguardEnv<T = unknown> = { Variables: { webhook: WebhookEvent<T> } }
 
 const WHERE = 'hookguard/hono'
 
@@ -58,35 +71,54 @@ const CONSUMED_FIX =
   'the request body was read before hookguard through c.req.raw or a parser whose cache keeps no bytes. ' +
   'Mount hookguard first, or read the body in earlier middleware with c.req.arrayBuffer()/c.req.text() (Hono caches those)'
 
-function rawBody(c: Context): RawBodySource {
+/** On @hono/node-server the Node request is at `c.env.incoming`: reading it directly spares building a full Fetch Request. */
+function incomingOf(c: Context): (NodeReadableLike & { rawHeaders: string[] }) | undefined {
+  const incoming = (c.env as { incoming?: { rawHeaders?: unknown; on?: unknown } } | undefined)?.incoming
+  return incoming && Array.isArray(incoming.rawHeaders) && typeof incoming.on === 'function'
+    ? (incoming as NodeReadableLike & { rawHeaders: string[] })
+    : undefined
+}
+
+function keepForLater(c: Context, bytes: Uint8Array): Uint8Array {
+  // Later handlers can still call c.req.arrayBuffer()/json()/text().
+  const copy =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer
+  ;(c.req.bodyCache as Record<string, unknown>).arrayBuffer = Promise.resolve(copy)
+  return bytes
+}
+
+function rawBody(c: Context, incoming: NodeReadableLike | undefined): RawBodySource {
   const cache = c.req.bodyCache
   // Hono caches bytes or text read through c.req; arrayBuffer() turns either back into the bytes.
   if (cache.arrayBuffer !== undefined || cache.blob !== undefined || cache.text !== undefined) {
     return { kind: 'read', read: async () => new Uint8Array(await c.req.arrayBuffer()) }
   }
   // A cached parse (json/formData) would have to be re-serialized: refused.
-  if (c.req.raw.bodyUsed || Object.keys(cache).length > 0) return { kind: 'consumed', fix: CONSUMED_FIX }
-  return {
-    kind: 'read',
-    async read(limits) {
-      // Streamed rather than c.req.arrayBuffer() so the byte limit and the deadline apply while reading.
-      const bytes = await readWebStream(c.req.raw.body, limits)
-      // Later handlers can still call c.req.arrayBuffer()/json()/text().
-      ;(c.req.bodyCache as Record<string, unknown>).arrayBuffer = Promise.resolve(bytes.buffer)
-      return bytes
-    },
+  if (Object.keys(cache).length > 0) return { kind: 'consumed', fix: CONSUMED_FIX }
+  if (incoming) {
+    if (isNodeStreamConsumed(incoming)) return { kind: 'consumed', fix: CONSUMED_FIX }
+    return { kind: 'read', read: async (limits) => keepForLater(c, await readNodeStream(incoming, limits)) }
   }
+  if (c.req.raw.bodyUsed) return { kind: 'consumed', fix: CONSUMED_FIX }
+  // Streamed rather than c.req.arrayBuffer() so the byte limit and the deadline apply while reading.
+  return { kind: 'read', read: async (limits) => keepForLater(c, await readWebStream(c.req.raw.body, limits)) }
 }
 
 function toResponse(result: HandleResult): Response {
   return new Response(result.body === '' ? null : result.body, { status: result.status, headers: result.headers })
 }
 
+function inputOf(c: Context): ReceiveInput {
+  const incoming = incomingOf(c)
+  const headers = incoming ? nodeHeaders(incoming.rawHeaders) : c.req.raw.headers
+  return { method: c.req.method, url: c.req.url, headers, body: rawBody(c, incoming) }
+}
+
 /** A Hono handler for one webhook endpoint: `app.post(path, hookguard(...))`. */
-export function hookguard(
-  receiverOrOptions: Receiver | ReceiverOptions<any>,
+export function hookguard<T = unknown>(
+  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: HonoAdapterOptions = {},
-): MiddlewareHandler<HookguardEnv> {
+): MiddlewareHandler<HookguardEnv<T>> {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
@@ -94,18 +126,14 @@ export function hookguard(
 
   return async function hookguardHono(c, next) {
     const deliver = inline
-      ? async (event: WebhookEvent): Promise<boolean> => {
+      ? async (event: WebhookEvent<T>): Promise<boolean> => {
           c.set('webhook', event)
           await next()
           // Hono turns a thrown handler error into c.error plus the onError response.
           return c.error === undefined && c.res.status >= 200 && c.res.status < 300
         }
       : undefined
-    const { result, delivered } = await receive(
-      receiver,
-      { method: c.req.method, url: c.req.url, headers: c.req.raw.headers, body: rawBody(c) },
-      { timeoutMs, deliver },
-    )
+    const { result, delivered } = await receive(receiver, inputOf(c), { timeoutMs, deliver })
     if (delivered) return
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
       const error = resultToError(result)

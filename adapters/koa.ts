@@ -9,7 +9,12 @@
  * import { hookguard } from 'hookguard/koa'
  *
  * const app = new Koa()
- * app.use(hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log }, { path: '/webhooks/stripe' }))
+ * const receiverOptions = {
+ *   provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *   handler: async (event: { type?: string; id: string }) => console.log(event.type, event.id),
+ * }
+ * app.use(hookguard(receiverOptions, { path: '/webhooks/stripe' }))
+ * app.listen(3000)
  * ```
  *
  * @module
@@ -19,15 +24,16 @@ import {
   bodyTimeout,
   flag,
   isNodeStreamConsumed,
+  nodeHeaders,
   oneOf,
   receive,
   resultToError,
   toReceiver,
   type BaseAdapterOptions,
   type RawBodySource,
-} from '../src/body.js'
+} from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
 import type { WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Koa adapter. */
@@ -35,7 +41,7 @@ export interface KoaAdapterOptions extends BaseAdapterOptions {
   /**
    * Only requests whose `ctx.path` equals this are handled; others pass to
    * `next()`. Leave it out when a router already matched the path.
-   * Default: every request that reaches the middleware.
+   * @default undefined (every request that reaches the middleware)
    */
   path?: string
   /**
@@ -43,20 +49,21 @@ export interface KoaAdapterOptions extends BaseAdapterOptions {
    * reserving the event, set `ctx.state.webhook` and `await next()`. The
    * dedupe key is completed when the response status is 2xx afterwards and
    * released when it is not or when `next()` throws (the error propagates).
-   * Default false (the event goes to the receiver's queue).
+   * @default false (the event goes to the receiver's queue)
    */
   inline?: boolean
   /**
    * `'respond'`: set hookguard's status, headers and body for every outcome.
    * `'throw'`: for non-2xx outcomes throw a HookguardError (`status`,
-   * `expose`, `headers`) for Koa's error handling. Default 'respond'.
+   * `expose`, `headers`) for Koa's error handling.
+   * @default 'respond'
    */
   errors?: 'respond' | 'throw'
 }
 
 /** `ctx.state` in inline mode. */
-export interface HookguardState {
-  webhook: WebhookEvent
+export interface HookguardState<T = unknown> {
+  webhook: WebhookEvent<T>
 }
 
 const WHERE = 'hookguard/koa'
@@ -74,33 +81,34 @@ function rawBody(ctx: Context): RawBodySource {
   return { kind: 'node', stream: ctx.req }
 }
 
+function checkPath(path: unknown): string | undefined {
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
+    throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
+  return path as string | undefined
+}
+
 /** Koa middleware for one webhook endpoint. */
-export function hookguard(
-  receiverOrOptions: Receiver | ReceiverOptions<any>,
+export function hookguard<T = unknown>(
+  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: KoaAdapterOptions = {},
 ): Middleware {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
   const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')
-  const path = options.path
-  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
-    throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
+  const path = checkPath(options.path)
 
   return async function hookguardKoa(ctx: Context, next: Next): Promise<void> {
     if (path !== undefined && ctx.path !== path) return next()
     const deliver = inline
-      ? async (event: WebhookEvent): Promise<boolean> => {
+      ? async (event: WebhookEvent<T>): Promise<boolean> => {
           ctx.state.webhook = event
           await next()
           return ctx.status >= 200 && ctx.status < 300
         }
       : undefined
-    const { result, delivered, unread } = await receive(
-      receiver,
-      { method: ctx.method, url: ctx.href, headers: ctx.req.headers, body: rawBody(ctx) },
-      { timeoutMs, deliver },
-    )
+    const input = { method: ctx.method, url: ctx.href, headers: nodeHeaders(ctx.req.rawHeaders), body: rawBody(ctx) }
+    const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (delivered) return
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)
     if (unread) ctx.set('connection', 'close')

@@ -7,7 +7,11 @@
  * import { stripe } from 'hookguard'
  * import { hookguard } from 'hookguard/node'
  *
- * createServer(hookguard({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }), handler: console.log })).listen(3000)
+ * const listener = hookguard({
+ *   provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *   handler: async (event) => console.log(event.type, event.id),
+ * })
+ * createServer(listener).listen(3000)
  * ```
  *
  * @module
@@ -16,12 +20,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   bodyTimeout,
   isNodeStreamConsumed,
+  nodeHeaders,
   receive,
   toReceiver,
   writeNodeResponse,
   type BaseAdapterOptions,
-} from '../src/body.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver.js'
+} from '../src/adapter-kit/index.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
 
 /** Options of the `node:http` adapter. */
 export type NodeAdapterOptions = BaseAdapterOptions
@@ -30,26 +35,29 @@ const WHERE = 'hookguard/node'
 
 const CONSUMED_FIX = 'the request stream was read before the hookguard listener ran; call it with an unread request'
 
+const INTERNAL_ERROR = '{"ok":false,"error":{"code":"internal","message":"Internal error"}}'
+
 /**
  * A `(req, res) => void` listener that answers every request it gets: mount
  * it on its own server or call it from your router for the webhook path.
  * Reads the body itself (under `maxBodyBytes` and `bodyTimeoutMs`).
  */
-export function hookguard(
-  receiverOrOptions: Receiver | ReceiverOptions<any>,
+export function hookguard<T = unknown>(
+  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: NodeAdapterOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   return function hookguardNode(req, res) {
-    const host = req.headers.host ?? 'localhost'
+    const headers = nodeHeaders(req.rawHeaders)
+    const host = typeof headers.host === 'string' ? headers.host : 'localhost'
     const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
     const body = isNodeStreamConsumed(req)
       ? ({ kind: 'consumed', fix: CONSUMED_FIX } as const)
       : ({ kind: 'node', stream: req } as const)
     receive(
       receiver,
-      { method: req.method ?? '', url: `${scheme}://${host}${req.url ?? '/'}`, headers: req.headers, body },
+      { method: req.method ?? '', url: `${scheme}://${host}${req.url ?? '/'}`, headers, body },
       { timeoutMs },
     )
       .then(({ result, unread }) => writeNodeResponse(res, result, unread))
@@ -58,7 +66,7 @@ export function hookguard(
         if (res.writableEnded) return
         if (!res.headersSent)
           res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', connection: 'close' })
-        res.end('{"ok":false,"error":{"code":"internal","message":"Internal error"}}')
+        res.end(INTERNAL_ERROR)
       })
   }
 }

@@ -28,4 +28,5 @@ export {
   type BullmqWorkerOptions,
   type BullmqWorkerSettings,
   type KeepJobs,
-} from './queues/bullmq.js'
+} from './queues/bullmq/index.js'
+export type { DeadLetter, QueueStats, WorkerHooks } from './types/index.js'

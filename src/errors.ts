@@ -34,8 +34,11 @@ export const ERROR_CODES = {
   'queue.timeout': 503,
   'receiver.closed': 503,
   'certificate.unavailable': 503,
+  'secret.unavailable': 503,
   'receiver.misconfigured': 500,
   'handler.failed': 500,
+  'delivery.not_found': 404,
+  'delivery.not_replayable': 409,
 } as const
 
 export type HookguardErrorCode = keyof typeof ERROR_CODES
@@ -68,8 +71,11 @@ const MESSAGES: Record<HookguardErrorCode, string> = {
   'queue.timeout': 'Service unavailable; retry later',
   'receiver.closed': 'Service unavailable; retry later',
   'certificate.unavailable': 'Service unavailable; retry later',
+  'secret.unavailable': 'Service unavailable; retry later',
   'receiver.misconfigured': 'Webhook receiver misconfigured',
   'handler.failed': 'Internal error',
+  'delivery.not_found': 'No archived delivery with this id',
+  'delivery.not_replayable': 'This delivery cannot be replayed',
 }
 
 const BRAND = Symbol.for('hookguard.error')

@@ -22,10 +22,15 @@ export {
   type Receiver,
   type ReceiverOptions,
   type HandleOptions,
-  type Logger,
   type OutcomeContext,
-  type StandardSchema,
-} from './receiver.js'
+  type OutcomeHook,
+  type ReplayOptions,
+  type ReplayResult,
+} from './receiver/index.js'
+export type { StandardSchema, NameRequest } from './pipeline/config.js'
+export { createWorker, type Worker, type WorkerOptions } from './worker/create.js'
+export type { HandlerMap } from './worker/routes.js'
+export type { OrderingOptions } from './worker/ordering.js'
 export {
   HookguardError,
   isHookguardError,
@@ -35,17 +40,28 @@ export {
 } from './errors.js'
 export * from './providers/index.js'
 export { memoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
-export {
-  memoryQueue,
-  type MemoryQueue,
-  type MemoryQueueOptions,
-  type QueueStats,
-  type WorkerHooks,
-} from './queues/memory.js'
+export { memoryQueue, type MemoryQueue, type MemoryQueueOptions } from './queues/memory.js'
 export type { RetryOptions } from './queues/retry.js'
 export { nodeCryptoBackend, webCryptoBackend, type CryptoBackend, type HmacAlgorithm } from './crypto.js'
 export type {
+  ArchivePage,
+  ArchivePolicy,
+  ArchiveQuery,
+  ArchiveStats,
+  DeadLetter,
   DedupeStore,
+  DeliveryArchive,
+  DeliveryProgress,
+  DeliveryRecord,
+  DeliveryState,
+  DeliverySummary,
+  HandlerResult,
+  LogFields,
+  Logger,
+  OutcomeKind,
+  QueueStats,
+  WebhookMetrics,
+  WorkerHooks,
   EventDescription,
   HandleResult,
   HandshakeResponse,

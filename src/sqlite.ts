@@ -30,6 +30,6 @@ export {
   sqliteQueue,
   type SqliteQueue,
   type SqliteQueueOptions,
-  type SqliteQueueStats,
-  type DeadLetter,
-} from './queues/sqlite.js'
+  type SqliteCommitStats,
+} from './queues/sqlite/index.js'
+export type { DeadLetter, QueueStats, WorkerHooks } from './types/index.js'

@@ -1,74 +1,68 @@
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body. SHA-1
  * (`X-Hub-Signature`) is never used, whatever the request says. GitHub
- * signs no timestamp: the dedupe store (keyed by `X-GitHub-Delivery`) is the
- * only replay protection.
+ * signs no timestamp, and its `X-GitHub-Delivery` id (one per event, kept on
+ * redelivery) is not signed: the verified MAC is given as the fingerprint,
+ * so the receiver treats a captured delivery resent under a fresh delivery
+ * id as the duplicate it is.
  *
  * @module
  */
+import type { WebhookEvent as OctokitWebhookEvent } from '@octokit/webhooks-types'
 import { encodeHex } from '../crypto.js'
-import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import {
-  invalidSignature,
-  matchHmac,
-  parseForm,
-  parseJson,
-  type ProviderOptions,
-  readHeader,
-  readPrefixedHexSignature,
-  resolveBackend,
-  resolveSecrets,
-} from './shared.js'
+import { HookguardError } from '../errors.js'
+import { SIGN, type Provider, type SignOptions } from '../types/index.js'
+import { parseForm, parseJson } from './kit/body.js'
+import { isForm, readHeader, readPrefixedHexSignature, requireIdHeader } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
-export type GitHubOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
+/** Options of {@link github}. `secret` is the webhook's secret. */
+export type GitHubOptions = UntimedProviderOptions
+
+/** The payload type of {@link github}: octokit's webhook event union (types from the optional `@octokit/webhooks-types`). */
+export type GitHubEvent = OctokitWebhookEvent
 
 const PREFIX = 'sha256='
 
-function identified(id: string | undefined, type: string | undefined): { id: string; type: string | undefined } {
-  if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'x-github-delivery is missing' })
-  return { id, type }
-}
-
-function isForm(request: ProviderRequest): boolean {
-  const type = readHeader(request, 'content-type')
-  return type !== undefined && type.toLowerCase().startsWith('application/x-www-form-urlencoded')
-}
-
-/** GitHub webhooks (repository, organization and GitHub App). */
-export function github(options: GitHubOptions): Provider {
+/**
+ * GitHub webhooks (repository, organization and GitHub App).
+ *
+ * @example
+ * ```ts
+ * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET! })
+ * ```
+ */
+export function github(options: GitHubOptions): Provider<GitHubEvent> {
   const name = 'github'
-  if ('tolerance' in options && (options as ProviderOptions).tolerance !== undefined) {
-    throw configError(
-      'github: GitHub signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
-    )
-  }
   // GitHub lets users pick any secret (its SDK's own tests use 8 bytes); below that is refused as weak.
-  const keys = resolveSecrets(name, options.secret, { minBytes: 8 })
-  const backend = resolveBackend(options.crypto)
+  const opened = openProvider(name, options, { untimed: 'GitHub', secret: { minBytes: 8 } })
+  const scheme = hmacScheme(opened, 'sha256', true)
 
   return {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
     verify(request) {
-      const signature = readPrefixedHexSignature(request, 'x-hub-signature-256', PREFIX)
-      const id = readHeader(request, 'x-github-delivery')
-      const type = readHeader(request, 'x-github-event') || undefined
+      const signature = readPrefixedHexSignature(request, 'x-hub-signature-256', PREFIX, 32)
+      const received = [signature]
       // Signature first: an unsigned request learns nothing about its other headers.
-      const matched = matchHmac(backend, 'sha256', keys, [request.body], [signature])
-      if (matched === true) return identified(id, type)
-      if (matched === false) throw invalidSignature()
-      return matched.then((ok) => {
-        if (!ok) throw invalidSignature()
-        return identified(id, type)
+      return withKeys(opened.keys, request, (keys) => {
+        const verification = { id: '', type: undefined as string | undefined }
+        const verified = verifyHmac(scheme, keys, [request.body], received, verification)
+        const identify = <T extends typeof verification>(result: T): T => {
+          result.id = requireIdHeader(request, 'x-github-delivery')
+          result.type = readHeader(request, 'x-github-event') || undefined
+          return result
+        }
+        return verified instanceof Promise ? verified.then(identify) : identify(verified)
       })
     },
     parse(request) {
       if (!isForm(request)) return parseJson(request.body)
       // Form-encoded deliveries carry the JSON in a `payload` field.
-      const form = parseForm(request.body)
-      const payload = form.payload
+      const payload = parseForm(request.body).payload
       if (typeof payload !== 'string')
         throw new HookguardError('body.malformed', { reason: 'form body has no payload field' })
       return parseJson(new TextEncoder().encode(payload))
@@ -77,7 +71,8 @@ export function github(options: GitHubOptions): Provider {
       return { id: verification.id, type: verification.type }
     },
     async [SIGN](sign: SignOptions) {
-      const mac = await backend.hmac('sha256', keys[0]!, [sign.body])
+      const [key] = await opened.keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha256', key!, [sign.body])
       return {
         headers: {
           'content-type': 'application/json',

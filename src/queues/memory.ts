@@ -5,42 +5,83 @@
  *
  * @module
  */
-import { LRUCache } from 'lru-cache'
 import { configError } from '../errors.js'
-import type { QueuedEvent, WebhookEvent, WebhookHandler, WebhookQueue } from '../types/index.js'
-import { resolveRetry, type RetryOptions } from './retry.js'
+import { DEFAULT_RETENTION_MS } from '../internal/defaults.js'
+import type {
+  DeadLetter,
+  QueuedEvent,
+  QueueStats,
+  WebhookEvent,
+  WebhookHandler,
+  WebhookQueue,
+  WorkerHooks,
+} from '../types/index.js'
+import { checkQueuedEvent, deadLetter, queuedEvent } from './internal/event.js'
+import { checkHooks, combineHooks, type HookSet } from './internal/hooks.js'
+import {
+  closedError,
+  deadLetterLimit,
+  integerOption,
+  resolveReporting,
+  type QueueReportingOptions,
+  type Reporting,
+} from './internal/options.js'
+import { resolveRetry, type RetryOptions, type RetryPolicy } from './retry.js'
 
-export interface WorkerHooks {
-  /** The handler finished for this event. */
-  onSuccess?: (event: WebhookEvent) => void
-  /** The handler threw; it runs again after `delayMs`. */
-  onRetry?: (event: WebhookEvent, error: unknown, delayMs: number) => void
-  /** The handler threw on its last attempt; the event is given up. */
-  onDeadLetter?: (event: WebhookEvent, error: unknown) => void
-}
+export type { DeadLetter, QueueStats, WorkerHooks } from '../types/index.js'
 
-export interface MemoryQueueOptions extends RetryOptions, WorkerHooks {
-  /** Handlers running at once. Default 4. */
+export interface MemoryQueueOptions extends RetryOptions, WorkerHooks, QueueReportingOptions {
+  /**
+   * Handlers running at once.
+   * @default 4
+   */
   concurrency?: number
-  /** Keys of finished events remembered to keep `enqueue` idempotent. Default 10 000. */
+  /**
+   * Keys of finished events remembered so that enqueueing one again is a
+   * no-op; past this many, the oldest is forgotten first.
+   * @default 10_000
+   */
   rememberKeys?: number
-}
-
-export interface QueueStats {
-  pending: number
-  active: number
-  retrying: number
-  completed: number
-  retried: number
-  deadLettered: number
+  /**
+   * How long a finished event's key is remembered, ms.
+   * @default 4 days (as the receiver's `retentionMs`)
+   */
+  retentionMs?: number
+  /**
+   * Events held at once (waiting, waiting for a retry, or running). Past it
+   * `enqueue` rejects, so the receiver answers 503 and the sender retries
+   * later instead of the process growing without bound — for example when no
+   * worker was started.
+   * @default 10_000
+   */
+  maxPending?: number
+  /**
+   * Dead letters kept for `deadLetters()` / `retryDead()`. Past it the oldest
+   * is dropped (its key is then forgotten, so a re-delivery runs as new), and
+   * one warning is logged.
+   * @default 1000
+   */
+  maxDeadLetters?: number
+  /**
+   * How long events may wait with no worker (`process()` not called) before
+   * one warning is logged, ms.
+   * @default 5000
+   */
+  noWorkerWarningMs?: number
 }
 
 export interface MemoryQueue extends WebhookQueue {
-  process(handler: WebhookHandler): void
+  /** Start the worker; `hooks` fire in addition to those given to `memoryQueue()`. */
+  process(handler: WebhookHandler, hooks?: WorkerHooks): void
+  /** Stop intake, run waiting retries at once, and resolve when all work is done. */
   close(): Promise<void>
-  stats(): QueueStats
-  /** Events given up after the last attempt (most recent 1000). */
-  deadLetters(): ReadonlyArray<{ event: WebhookEvent; error: unknown }>
+  stats(): Promise<QueueStats>
+  /** Dead letters, most recent first (at most `maxDeadLetters` are kept). Default limit 100. */
+  deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>
+  retryDead(key: string): Promise<boolean>
+  /** Puts dead letters back, oldest first, as far as `maxPending` allows. Returns how many. */
+  retryAllDead(): Promise<number>
+  discardDead(key: string): Promise<boolean>
   /** Resolves when nothing is pending, running or waiting for a retry. */
   idle(): Promise<void>
 }
@@ -51,118 +92,288 @@ interface Job {
   timer?: ReturnType<typeof setTimeout>
 }
 
-function callHook<A extends unknown[]>(hook: ((...args: A) => void) | undefined, ...args: A): void {
-  try {
-    hook?.(...args)
-  } catch {
-    // A broken hook must not break the worker.
+interface Settings {
+  retry: RetryPolicy
+  concurrency: number
+  rememberKeys: number
+  retentionMs: number
+  maxPending: number
+  maxDeadLetters: number
+  noWorkerWarningMs: number
+}
+
+interface State extends Settings, Reporting {
+  ownHooks: WorkerHooks
+  hooks: HookSet
+  handler?: WebhookHandler
+  /** Every live job by key: waiting, waiting for a retry, or running. */
+  jobs: Map<string, Job>
+  ready: Job[]
+  running: number
+  /** Finished keys → when they are forgotten, oldest first. */
+  done: Map<string, number>
+  /** Dead letters by key, oldest first. */
+  dead: Map<string, DeadLetter>
+  idleWaiters: Array<() => void>
+  closed: boolean
+  noWorkerTimer?: ReturnType<typeof setTimeout>
+  warned: { noWorker: boolean; deadDropped: boolean }
+}
+
+const WHERE = 'memoryQueue'
+
+function resolveSettings(options: MemoryQueueOptions): Settings {
+  return {
+    retry: resolveRetry(WHERE, options),
+    concurrency: integerOption(WHERE, 'concurrency', options.concurrency, 4),
+    rememberKeys: integerOption(WHERE, 'rememberKeys', options.rememberKeys, 10_000),
+    retentionMs: integerOption(WHERE, 'retentionMs', options.retentionMs, DEFAULT_RETENTION_MS),
+    maxPending: integerOption(WHERE, 'maxPending', options.maxPending, 10_000),
+    maxDeadLetters: integerOption(WHERE, 'maxDeadLetters', options.maxDeadLetters, 1000),
+    noWorkerWarningMs: integerOption(WHERE, 'noWorkerWarningMs', options.noWorkerWarningMs, 5000, 0),
   }
 }
 
-/** The embedded default queue. */
-export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
-  const retry = resolveRetry('memoryQueue', options)
-  const concurrency = options.concurrency ?? 4
-  if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw configError('memoryQueue: concurrency must be an integer >= 1')
-  const remembered = new LRUCache<string, true>({ max: options.rememberKeys ?? 10_000 })
-  const jobs = new Map<string, Job>()
-  const ready: Job[] = []
-  const dead: Array<{ event: WebhookEvent; error: unknown }> = []
-  const idleWaiters: Array<() => void> = []
-  const stats = { completed: 0, retried: 0, deadLettered: 0 }
-  let handler: WebhookHandler | undefined
-  let active = 0
-  let closed = false
+function isDone(s: State, key: string): boolean {
+  const until = s.done.get(key)
+  if (until === undefined) return false
+  if (until > s.now()) return true
+  s.done.delete(key)
+  return false
+}
 
-  function settleIdle(): void {
-    if (jobs.size > 0) return
-    for (const resolve of idleWaiters.splice(0)) resolve()
+/** Drops expired keys from the oldest end (keys finish, and so expire, roughly in order). */
+function forgetExpired(s: State): void {
+  const now = s.now()
+  for (const [key, until] of s.done) {
+    if (until > now) return
+    s.done.delete(key)
   }
+}
 
-  function finish(job: Job): void {
-    jobs.delete(job.event.key)
-    remembered.set(job.event.key, true)
+function rememberDone(s: State, key: string): void {
+  s.done.delete(key)
+  s.done.set(key, s.now() + s.retentionMs)
+  forgetExpired(s)
+  while (s.done.size > s.rememberKeys) s.done.delete(s.done.keys().next().value!)
+}
+
+function keepDeadLetter(s: State, letter: DeadLetter): void {
+  s.dead.delete(letter.key)
+  s.dead.set(letter.key, letter)
+  if (s.dead.size <= s.maxDeadLetters) return
+  s.dead.delete(s.dead.keys().next().value!)
+  if (s.warned.deadDropped) return
+  s.warned.deadDropped = true
+  s.logger.warn(
+    { queue: WHERE, maxDeadLetters: s.maxDeadLetters },
+    'dead letters beyond maxDeadLetters are dropped, oldest first; inspect them with onDeadLetter or use a durable queue',
+  )
+}
+
+function checkRoom(s: State): void {
+  if (s.jobs.size < s.maxPending) return
+  const why = s.handler ? 'the worker is behind' : 'no worker is running: call process(handler)'
+  throw new Error(`${WHERE}: ${s.maxPending} events are waiting (maxPending); ${why}`)
+}
+
+function addJob(s: State, event: QueuedEvent): void {
+  const job: Job = { event, attempt: 0 }
+  s.jobs.set(event.key, job)
+  s.ready.push(job)
+  if (s.handler) pump(s)
+  else watchForWorker(s)
+}
+
+/** Warns once when events wait for a worker that was never started. */
+function watchForWorker(s: State): void {
+  if (s.handler || s.warned.noWorker || s.noWorkerTimer !== undefined) return
+  s.noWorkerTimer = setTimeout(() => {
+    s.noWorkerTimer = undefined
+    if (s.handler || s.closed || s.jobs.size === 0) return
+    s.warned.noWorker = true
+    s.logger.warn(
+      { queue: WHERE, pending: s.jobs.size, maxPending: s.maxPending },
+      'events are queued but no worker is running: pass handler to createReceiver or call queue.process(handler)',
+    )
+  }, s.noWorkerWarningMs)
+  s.noWorkerTimer.unref?.()
+}
+
+function pump(s: State): void {
+  while (s.handler && s.running < s.concurrency && s.ready.length > 0) {
+    const job = s.ready.shift()!
+    s.running++
+    void run(s, job).catch(s.onError)
   }
+}
 
-  async function run(job: Job): Promise<void> {
-    job.attempt++
-    const event: WebhookEvent = { ...job.event, attempt: job.attempt }
-    try {
-      await handler!(event)
-      stats.completed++
-      finish(job)
-      callHook(options.onSuccess, event)
-    } catch (error) {
-      if (job.attempt < retry.attempts) {
-        stats.retried++
-        const delayMs = closed ? 0 : retry.delay(job.attempt)
-        job.timer = setTimeout(() => {
-          job.timer = undefined
-          ready.push(job)
-          pump()
-        }, delayMs)
-        callHook(options.onRetry, event, error, delayMs)
-      } else {
-        stats.deadLettered++
-        finish(job)
-        dead.push({ event, error })
-        if (dead.length > 1000) dead.shift()
-        callHook(options.onDeadLetter, event, error)
-      }
+async function run(s: State, job: Job): Promise<void> {
+  job.attempt++
+  const event: WebhookEvent = { ...job.event, attempt: job.attempt }
+  let failed = false
+  let failure: unknown
+  try {
+    await s.handler!(event)
+  } catch (error) {
+    failed = true
+    failure = error
+  }
+  s.running--
+  try {
+    if (failed) settleFailure(s, job, event, failure)
+    else {
+      s.jobs.delete(job.event.key)
+      rememberDone(s, job.event.key)
+      s.hooks.success(event)
     }
+  } finally {
+    pump(s)
+    settleIdle(s)
   }
+}
 
-  function pump(): void {
-    while (handler && active < concurrency && ready.length > 0) {
-      const job = ready.shift()!
-      active++
-      void run(job).finally(() => {
-        active--
-        pump()
-        settleIdle()
-      })
-    }
+function settleFailure(s: State, job: Job, event: WebhookEvent, error: unknown): void {
+  if (job.attempt < s.retry.attempts) {
+    const delayMs = s.closed ? 0 : s.retry.delay(job.attempt)
+    job.timer = setTimeout(() => {
+      job.timer = undefined
+      s.ready.push(job)
+      pump(s)
+    }, delayMs)
+    s.hooks.retry(event, error, delayMs)
+    return
   }
+  s.jobs.delete(job.event.key)
+  keepDeadLetter(s, deadLetter(event, error, s.now()))
+  s.hooks.dead(event, error)
+}
 
+function settleIdle(s: State): void {
+  if (s.jobs.size > 0) return
+  for (const resolve of s.idleWaiters.splice(0)) resolve()
+}
+
+async function enqueue(s: State, input: QueuedEvent): Promise<void> {
+  if (s.closed) throw closedError(WHERE)
+  const event = checkQueuedEvent(WHERE, input)
+  // Idempotent by key: a re-delivery after a crash window must not run twice.
+  if (s.jobs.has(event.key) || isDone(s, event.key)) return
+  checkRoom(s)
+  // A dead key comes back as a fresh job: that is how a re-send reaches the handler.
+  s.dead.delete(event.key)
+  addJob(s, event)
+}
+
+function startWorker(s: State, handler: WebhookHandler, hooks: WorkerHooks | undefined): void {
+  if (typeof handler !== 'function') throw configError(`${WHERE}: handler must be a function`)
+  if (s.handler) throw configError(`${WHERE}: a handler is already running on this queue`)
+  if (s.closed) throw configError(`${WHERE}: process() called after close()`)
+  s.hooks = combineHooks(WHERE, s.logger, s.ownHooks, checkHooks(WHERE, hooks))
+  s.handler = handler
+  if (s.noWorkerTimer !== undefined) clearTimeout(s.noWorkerTimer)
+  s.noWorkerTimer = undefined
+  pump(s)
+}
+
+async function close(s: State): Promise<void> {
+  s.closed = true
+  if (s.noWorkerTimer !== undefined) clearTimeout(s.noWorkerTimer)
+  // Drain: waiting retries run now instead of after their delay.
+  for (const job of s.jobs.values()) {
+    if (job.timer === undefined) continue
+    clearTimeout(job.timer)
+    job.timer = undefined
+    s.ready.push(job)
+  }
+  pump(s)
+  if (s.handler) await idle(s)
+}
+
+function idle(s: State): Promise<void> {
+  if (s.jobs.size === 0) return Promise.resolve()
+  return new Promise((resolve) => s.idleWaiters.push(resolve))
+}
+
+function revive(s: State, key: string): boolean {
+  const letter = s.dead.get(key)
+  if (!letter) return false
+  checkRoom(s)
+  s.dead.delete(key)
+  addJob(s, queuedEvent(letter.event))
+  return true
+}
+
+function reviveAll(s: State): number {
+  let revived = 0
+  for (const key of [...s.dead.keys()]) {
+    if (s.jobs.size >= s.maxPending) break
+    if (revive(s, key)) revived++
+  }
+  return revived
+}
+
+function createState(options: MemoryQueueOptions): State {
+  if (options === null || typeof options !== 'object') throw configError(`${WHERE}: options must be an object`)
+  const reporting = resolveReporting(WHERE, options)
+  const ownHooks = checkHooks(WHERE, options)
   return {
-    async enqueue(event) {
-      if (closed) throw new Error('memoryQueue is closed')
-      // Idempotent by key: a re-delivery after a crash window must not run twice.
-      if (jobs.has(event.key) || remembered.has(event.key)) return
-      const job: Job = { event, attempt: 0 }
-      jobs.set(event.key, job)
-      ready.push(job)
-      pump()
+    ...resolveSettings(options),
+    ...reporting,
+    ownHooks,
+    hooks: combineHooks(WHERE, reporting.logger, ownHooks),
+    jobs: new Map(),
+    ready: [],
+    running: 0,
+    done: new Map(),
+    dead: new Map(),
+    idleWaiters: [],
+    closed: false,
+    warned: { noWorker: false, deadDropped: false },
+  }
+}
+
+/**
+ * The embedded default queue: an in-process worker with retries, bounded in
+ * memory (`maxPending`, `rememberKeys`, `maxDeadLetters`).
+ *
+ * @example
+ * ```ts
+ * import { createReceiver, memoryQueue, stripe } from 'hookguard'
+ *
+ * const queue = memoryQueue({ attempts: 3, onDeadLetter: (event, error) => alert(event.key, error) })
+ * const receiver = createReceiver({ provider: stripe({ secret }), queue, handler: async (event) => fulfil(event) })
+ * ```
+ */
+export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
+  const s = createState(options)
+  const open = (): void => {
+    if (s.closed) throw closedError(WHERE)
+  }
+  return {
+    enqueue: (event) => enqueue(s, event),
+    process: (handler, hooks) => startWorker(s, handler, hooks),
+    close: () => close(s),
+    idle: () => idle(s),
+    async stats() {
+      forgetExpired(s)
+      return { pending: s.jobs.size - s.running, running: s.running, done: s.done.size, dead: s.dead.size }
     },
-    process(fn) {
-      if (typeof fn !== 'function') throw configError('memoryQueue: handler must be a function')
-      if (handler) throw configError('memoryQueue: a handler is already running on this queue')
-      handler = fn
-      pump()
+    async deadLetters(options) {
+      const limit = deadLetterLimit(WHERE, options)
+      return [...s.dead.values()].reverse().slice(0, limit)
     },
-    async close() {
-      closed = true
-      // Drain: waiting retries run now instead of after their delay.
-      for (const job of jobs.values()) {
-        if (job.timer) {
-          clearTimeout(job.timer)
-          job.timer = undefined
-          ready.push(job)
-        }
-      }
-      pump()
-      if (handler) await this.idle()
+    async retryDead(key) {
+      open()
+      return revive(s, key)
     },
-    stats() {
-      let retrying = 0
-      for (const job of jobs.values()) if (job.timer) retrying++
-      return { pending: ready.length, active, retrying, ...stats }
+    async retryAllDead() {
+      open()
+      return reviveAll(s)
     },
-    deadLetters: () => dead,
-    idle() {
-      if (jobs.size === 0) return Promise.resolve()
-      return new Promise((resolve) => idleWaiters.push(resolve))
+    async discardDead(key) {
+      open()
+      return s.dead.delete(key)
     },
   }
 }

@@ -29,6 +29,12 @@ export interface DeliveryRecord {
    * (`rejectedBodies: true`), and in list results.
    */
   body?: Uint8Array
+  /**
+   * The original values of the signature headers (never secrets or tokens),
+   * kept so a replay can verify the archived bytes again. Tools that display
+   * records (the CLI, the inspector) never show them.
+   */
+  sealedHeaders?: Record<string, string>
   /** Size of the whole body in bytes, even when `body` is truncated or absent. */
   bodySize: number
   /** `body` holds only the first `maxBodyBytes` bytes. */

@@ -48,6 +48,12 @@ export interface ProviderRequest {
   body: Uint8Array
   /** ms since the epoch (the receiver's clock). */
   now: number
+  /**
+   * Time budget, ms, for looking up a per-tenant secret (`secret` given as a
+   * function). The receiver passes its store budget; a factory's own
+   * `secretTimeoutMs` option takes precedence. Default 1000.
+   */
+  secretTimeoutMs?: number
 }
 
 /** Options a signing helper takes (see `hookguard/testing`). */
@@ -72,11 +78,18 @@ export interface SignedRequest {
 /** Internal: where a provider keeps its signing function for `hookguard/testing`. */
 export const SIGN = Symbol.for('hookguard.sign')
 
+/** Type-only key of {@link Provider}'s payload type; no value exists at run time. */
+declare const PAYLOAD: unique symbol
+
 /**
  * A webhook scheme. Create one with a provider factory (`stripe({ secret })`).
- * Custom providers implement this interface.
+ * Custom providers implement this interface. `TPayload` is the type of the
+ * parsed payload (`Stripe.Event` for `stripe()`), carried for type inference
+ * only: it is never checked at run time (validate with a schema for that).
  */
-export interface Provider {
+export interface Provider<TPayload = unknown> {
+  /** Type-only: the payload type. Never present at run time. */
+  readonly [PAYLOAD]?: TPayload
   /** Lower-case identifier made of `a-z 0-9 _ -`; becomes part of the dedupe key. */
   readonly name: string
   /** Allowed clock skew in seconds, or undefined when the scheme has no signed timestamp. */

@@ -5,7 +5,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stripe } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import { memoryStore } from '../../src/stores/memory.js'
 import { signRequest } from '../../src/testing.js'
 import type { DedupeStore, Outcome, QueuedEvent } from '../../src/types/index.js'

@@ -1,8 +1,8 @@
 import { PassThrough, Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { checkBeforeReading, readNodeStream, readWebStream } from '../../src/body.js'
+import { checkBeforeReading, readNodeStream, readWebStream } from '../../src/adapter-kit/index.js'
 import { stripe } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 
 const limits = { maxBytes: 1024, timeoutMs: 5000 }
 

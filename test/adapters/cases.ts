@@ -8,7 +8,7 @@ import type { Answer, Sent } from './http.js'
 import type { ProviderFixture } from '../support/providers.js'
 import { signRequest } from '../../src/testing.js'
 import type { DedupeStore, Provider, QueuedEvent, WebhookQueue } from '../../src/types/index.js'
-import type { ReceiverOptions } from '../../src/receiver.js'
+import type { ReceiverOptions } from '../../src/receiver/index.js'
 
 export interface CaseEnv {
   fixture: ProviderFixture

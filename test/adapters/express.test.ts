@@ -1,10 +1,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
+import { capturingLogger } from '../support/log.js'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { hookguard } from '../../adapters/express.js'
 import { isHookguardError } from '../../src/errors.js'
 import { github, stripe } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import { signRequest } from '../../src/testing.js'
 import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 
@@ -17,7 +18,7 @@ function setup(extra: { logs?: string[] } = {}) {
   const receiver = createReceiver({
     provider,
     queue: { enqueue: async (event) => void enqueued.push(event) },
-    logger: { warn: (l) => logs.push(l), error: (l) => logs.push(l) },
+    logger: capturingLogger(logs),
   })
   return { receiver, enqueued, logs }
 }
@@ -69,7 +70,7 @@ describe('hookguard/express raw body', () => {
   it('refuses a form body express.urlencoded() already parsed (GitHub form deliveries)', async () => {
     const logs: string[] = []
     const gh = github({ secret: 'express-adapter-github-secret' })
-    const receiver = createReceiver({ provider: gh, logger: { warn: () => {}, error: (l) => logs.push(l) } })
+    const receiver = createReceiver({ provider: gh, logger: capturingLogger(logs, ['error']) })
     const app = express()
     app.use(express.urlencoded({ extended: false }))
     app.use('/hook', hookguard(receiver))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { hookguard } from '../../adapters/fetch.js'
 import { github } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import { signRequest } from '../../src/testing.js'
 import type { QueuedEvent } from '../../src/types/index.js'
 

@@ -1,10 +1,11 @@
 import { Hono } from 'hono'
+import { capturingLogger } from '../support/log.js'
 import { HTTPException } from 'hono/http-exception'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { hookguard } from '../../adapters/hono.js'
 import { isHookguardError } from '../../src/errors.js'
 import { stripe } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import { signRequest } from '../../src/testing.js'
 import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 
@@ -17,7 +18,7 @@ function setup() {
   const receiver = createReceiver({
     provider,
     queue: { enqueue: async (event) => void enqueued.push(event) },
-    logger: { warn: (l) => logs.push(l), error: (l) => logs.push(l) },
+    logger: capturingLogger(logs),
   })
   return { receiver, enqueued, logs }
 }

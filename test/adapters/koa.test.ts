@@ -1,4 +1,5 @@
 import { createServer } from 'node:http'
+import { capturingLogger } from '../support/log.js'
 import Router from '@koa/router'
 import Koa from 'koa'
 import request from 'supertest'
@@ -6,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { hookguard } from '../../adapters/koa.js'
 import { isHookguardError } from '../../src/errors.js'
 import { stripe } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import { signRequest } from '../../src/testing.js'
 import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 import { send } from './http.js'
@@ -21,7 +22,7 @@ function setup() {
   const receiver = createReceiver({
     provider,
     queue: { enqueue: async (event) => void enqueued.push(event) },
-    logger: { warn: (l) => logs.push(l), error: (l) => logs.push(l) },
+    logger: capturingLogger(logs),
   })
   return { receiver, enqueued, logs }
 }

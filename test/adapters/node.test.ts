@@ -1,8 +1,9 @@
 import { createServer } from 'node:http'
+import { capturingLogger } from '../support/log.js'
 import { describe, expect, it } from 'vitest'
 import { hookguard } from '../../adapters/node.js'
 import { stripe } from '../../src/providers/index.js'
-import { createReceiver } from '../../src/receiver.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import { signRequest } from '../../src/testing.js'
 import { send } from './http.js'
 import { listen } from './servers.js'
@@ -12,7 +13,7 @@ const provider = stripe({ secret: 'whsec_test_node_adapter_012345' })
 describe('hookguard/node', () => {
   it('refuses a request whose stream an earlier handler already read (500 body.consumed, fix logged)', async () => {
     const logs: string[] = []
-    const listener = hookguard(createReceiver({ provider, logger: { warn: () => {}, error: (l) => logs.push(l) } }))
+    const listener = hookguard(createReceiver({ provider, logger: capturingLogger(logs, ['error']) }))
     const server = await listen(
       createServer(async (req, res) => {
         for await (const _chunk of req) {

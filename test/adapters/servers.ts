@@ -15,7 +15,7 @@ import { hookguard as fetchHookguard } from '../../adapters/fetch.js'
 import { hookguard as honoHookguard } from '../../adapters/hono.js'
 import { hookguard as koaHookguard } from '../../adapters/koa.js'
 import { hookguard as nodeHookguard } from '../../adapters/node.js'
-import type { Receiver } from '../../src/receiver.js'
+import type { Receiver } from '../../src/receiver/index.js'
 
 export const PATH = '/webhooks/test'
 

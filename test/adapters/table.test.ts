@@ -4,7 +4,8 @@
  * also checks that status, body and enqueue count are the same everywhere.
  */
 import { describe, expect, it } from 'vitest'
-import { createReceiver } from '../../src/receiver.js'
+import { capturingLogger } from '../support/log.js'
+import { createReceiver } from '../../src/receiver/index.js'
 import type { QueuedEvent } from '../../src/types/index.js'
 import { FIXTURES, type ProviderFixture } from '../support/providers.js'
 import { CASES, signedFor, type AdapterCase, type CaseEnv } from './cases.js'
@@ -42,7 +43,7 @@ async function runCase(
         enqueued.push(event)
       },
     },
-    logger: { warn: (line) => logs.push(line), error: (line) => logs.push(line) },
+    logger: capturingLogger(logs),
     ...setup.receiver,
   })
   const server = await adapter.start(receiver, { bodyTimeoutMs: setup.bodyTimeoutMs, preParsed: setup.preParsed })

@@ -264,7 +264,13 @@ describe('receiver.handle status contract', () => {
     const result = await receiver.handle({ method: 'POST', headers: {}, body: { id: 'evt_1' } as never })
     expect(result.status).toBe(500)
     expect(JSON.parse(result.body).error.code).toBe('body.consumed')
-    expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/raw bytes.*before any JSON body parser/))
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.objectContaining({
+        code: 'body.consumed',
+        reason: expect.stringMatching(/raw bytes.*before any JSON body parser/),
+      }),
+      expect.any(String),
+    )
   })
 
   it('accepts Fetch Headers, plain objects with array values, and string bodies', async () => {

@@ -5,7 +5,7 @@
  */
 import { nodeCryptoBackend, webCryptoBackend, type CryptoBackend } from '../../src/crypto.js'
 import { isHookguardError } from '../../src/errors.js'
-import { normalizeHeaders } from '../../src/headers.js'
+import { normalizeHeaders } from '../../src/internal/headers.js'
 import {
   createReceiver,
   memoryStore,

@@ -1,0 +1,306 @@
+/**
+ * HTTP benchmark of the whole receive path, per framework: a 1 KiB GitHub
+ * `push` POSTed over loopback by 32 keep-alive connections (autocannon),
+ * every request with its own delivery id, against three servers:
+ *
+ *   bare       read the raw body, answer 200
+ *   inline     bare + hand-written GitHub HMAC-SHA256 check (timingSafeEqual) + JSON.parse
+ *   hookguard  the framework's hookguard adapter: GitHub provider, memoryStore,
+ *              memoryQueue with a no-op handler
+ *
+ * Each server runs in a fresh process (bench/lib/server-child.ts): a warm-up,
+ * then measured phases in which the child counts its own CPU
+ * (process.cpuUsage) and requests. After its valid phase, the same hookguard
+ * process is measured on the duplicate path (one delivery resent: 200,
+ * marked duplicate) and the forged path (wrong signature: 401); the inline
+ * server on its forged path too. Rounds are interleaved: each round runs
+ * every server of every framework, in a rotating order; ratios are taken
+ * within a round, then the median over rounds. Target: hookguard ≥ 0.8×
+ * inline req/s on each framework.
+ *
+ *   npm run bench:http                 # full run, under 3 minutes
+ *   BENCH_QUICK=1 npm run bench:http   # ~30 s smoke run
+ *   BENCH_FRAMEWORKS=node,hono BENCH_ROUNDS=5 npm run bench:http
+ */
+import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import type { ServerKind } from './lib/apps/types.js'
+import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
+import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
+import { describeMachine, machineHeader } from './lib/machine.js'
+import { fixed, hardStop, median, rate, table, writeResults } from './lib/report.js'
+import { startServer, type ServerHandle, type ServerUsage } from './lib/server.js'
+
+const QUICK = process.env.BENCH_QUICK === '1'
+const CONFIG = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)),
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? (QUICK ? 500 : 1000)),
+  measureMs: Number(process.env.BENCH_MEASURE_MS ?? (QUICK ? 600 : 1200)),
+  /** Warm-up of the duplicate and forged phases, whose code path is new to the warmed-up process. */
+  phaseWarmupMs: QUICK ? 150 : 250,
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+  bodyBytes: 1024,
+  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? Object.keys(FRAMEWORKS)) as FrameworkName[],
+}
+const TARGET = 0.8
+
+type Path = 'bare' | 'inline' | 'hookguard' | 'duplicate' | 'forged' | 'inline-forged'
+type PoolName = 'fresh' | 'same' | 'forged'
+const PATHS: Record<Path, { pool: PoolName; status: number }> = {
+  bare: { pool: 'fresh', status: 200 },
+  inline: { pool: 'fresh', status: 200 },
+  hookguard: { pool: 'fresh', status: 200 },
+  duplicate: { pool: 'same', status: 200 },
+  forged: { pool: 'forged', status: 401 },
+  'inline-forged': { pool: 'forged', status: 401 },
+}
+const PATH_NAMES = Object.keys(PATHS) as Path[]
+/** The phases each server process runs, in order; the first is the one the round's ratio uses. */
+const PHASES: Record<ServerKind, Path[]> = {
+  bare: ['bare'],
+  inline: ['inline', 'inline-forged'],
+  hookguard: ['hookguard', 'duplicate', 'forged'],
+}
+const KINDS = Object.keys(PHASES) as ServerKind[]
+
+interface Run {
+  round: number
+  framework: FrameworkName
+  path: Path
+  load: LoadResult
+  server: ServerUsage
+  /** Server CPU per request served, µs. */
+  cpuUsPerRequest: number
+  /** Server CPU as a share of one core. */
+  serverCpuShare: number
+  /** What went wrong with the run's responses, if anything. */
+  problems: string[]
+}
+
+function problems(path: Path, load: LoadResult, server: ServerUsage): string[] {
+  const found: string[] = []
+  const expected = String(PATHS[path].status)
+  const other = Object.entries(load.statuses).filter(([code]) => code !== expected)
+  if (other.length > 0) found.push(`statuses ${other.map(([code, n]) => `${code}×${n}`).join(' ')}`)
+  if (load.errors + load.timeouts > 0) found.push(`${load.errors} errors, ${load.timeouts} timeouts`)
+  if (PATHS[path].pool === 'fresh' && load.reused > 0) found.push(`pool ran out: ${load.reused} ids resent`)
+  return found
+}
+
+type Pools = Record<PoolName, Buffer[]>
+
+/** One measured phase on a running server: a warm-up, then the window between mark() and report(). */
+async function phase(server: ServerHandle, path: Path, cursor: RequestCursor, warmupMs: number) {
+  const base = { url: server.url, path: GITHUB_PATH, connections: CONFIG.connections, cursor }
+  await runLoad({ ...base, durationMs: warmupMs })
+  await server.mark()
+  const load = await runLoad({ ...base, durationMs: CONFIG.measureMs })
+  const usage = await server.report()
+  return { load, usage }
+}
+
+/** A fresh server process of one kind, through all of its phases. */
+async function measureServer(round: number, framework: FrameworkName, kind: ServerKind, pools: Pools): Promise<Run[]> {
+  const server = await startServer({ server: 'http', options: { framework, kind } })
+  const runs: Run[] = []
+  try {
+    for (const [i, path] of PHASES[kind].entries()) {
+      const cursor = new RequestCursor(pools[PATHS[path].pool])
+      const { load, usage } = await phase(server, path, cursor, i === 0 ? CONFIG.warmupMs : CONFIG.phaseWarmupMs)
+      const found = problems(path, load, usage)
+      if (path === 'duplicate' && Number(usage.stats.handled) > 1)
+        found.push(`handler ran ${String(usage.stats.handled)}×`)
+      runs.push({
+        round,
+        framework,
+        path,
+        load,
+        server: usage,
+        cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served),
+        serverCpuShare: usage.cpuUs / 1000 / usage.elapsedMs,
+        problems: found,
+      })
+    }
+  } finally {
+    await server.stop()
+  }
+  return runs
+}
+
+/** Rotates the kinds by the round number, so no server always runs first or right after the same neighbour. */
+function order(round: number): ServerKind[] {
+  const shift = round % KINDS.length
+  return [...KINDS.slice(shift), ...KINDS.slice(0, shift)]
+}
+
+/** Raw requests: enough distinct deliveries for one server's warm-up + window at a generous rate. */
+async function buildPools(): Promise<Pools> {
+  const size = Math.ceil((45_000 * (CONFIG.warmupMs + CONFIG.measureMs)) / 1000)
+  const deliveries = await signedPool('github', size, CONFIG.bodyBytes)
+  const fresh = deliveries.map((delivery) => rawRequest(GITHUB_PATH, delivery))
+  // Forged requests never reach the store: a smaller pool, reused, does.
+  const forgedPool = deliveries.slice(0, 4096).map((delivery) => rawRequest(GITHUB_PATH, forged(delivery)))
+  return { fresh, same: [fresh[0]!], forged: forgedPool }
+}
+
+interface Summary {
+  framework: FrameworkName
+  label: string
+  rps: Record<Path, number>
+  cpuUsPerRequest: Record<Path, number>
+  serverCpuShare: Record<Path, number>
+  clientCpuShare: Record<Path, number>
+  /** Median over rounds of hookguard / inline req/s within a round. */
+  ratio: number
+  ratios: number[]
+  /** Median over rounds of inline / hookguard server CPU per request (≥ 1 means hookguard is cheaper). */
+  cpuRatio: number
+  /** Median over rounds of hookguard forged / hookguard valid server CPU per request (same process). */
+  forgedCost: number
+  problems: string[]
+}
+
+function summarise(framework: FrameworkName, runs: Run[]): Summary {
+  const mine = runs.filter((run) => run.framework === framework)
+  const perPath = (pick: (run: Run) => number): Record<Path, number> =>
+    Object.fromEntries(
+      PATH_NAMES.map((path) => [path, median(mine.filter((run) => run.path === path).map(pick))]),
+    ) as Record<Path, number>
+  const rounds = [...new Set(mine.map((run) => run.round))]
+  const get = (round: number, path: Path): Run => mine.find((run) => run.round === round && run.path === path)!
+  const perRound = (a: Path, b: Path, pick: (run: Run) => number): number[] =>
+    rounds.map((round) => pick(get(round, a)) / pick(get(round, b)))
+  const ratios = perRound('hookguard', 'inline', (run) => run.load.rps)
+  return {
+    framework,
+    label: frameworkLabel(framework),
+    rps: perPath((run) => run.load.rps),
+    cpuUsPerRequest: perPath((run) => run.cpuUsPerRequest),
+    serverCpuShare: perPath((run) => run.serverCpuShare),
+    clientCpuShare: perPath((run) => run.load.clientCpuShare),
+    ratio: median(ratios),
+    ratios,
+    cpuRatio: median(perRound('inline', 'hookguard', (run) => run.cpuUsPerRequest)),
+    forgedCost: median(perRound('forged', 'hookguard', (run) => run.cpuUsPerRequest)),
+    problems: mine.flatMap((run) => run.problems.map((p) => `${framework} ${run.path} round ${run.round + 1}: ${p}`)),
+  }
+}
+
+function printThroughput(summaries: Summary[]): void {
+  console.log('\nThroughput (median req/s) and the same-round ratio hookguard / inline HMAC:\n')
+  console.log(
+    table(
+      ['framework', 'bare', 'inline HMAC', 'hookguard', 'hookguard/inline', 'per round', `≥ ${TARGET}`],
+      summaries.map((s) => [
+        s.label,
+        rate(s.rps.bare),
+        rate(s.rps.inline),
+        rate(s.rps.hookguard),
+        fixed(s.ratio, 2),
+        s.ratios.map((r) => fixed(r, 2)).join(' '),
+        s.ratio >= TARGET ? 'yes' : 'NO',
+      ]),
+    ),
+  )
+}
+
+function printCpu(summaries: Summary[]): void {
+  console.log('\nServer CPU per request (µs: user+system of the server process / requests it served; median):\n')
+  console.log(
+    table(
+      [
+        'framework',
+        'bare',
+        'inline',
+        'hookguard',
+        'hg − inline',
+        'inline/hg',
+        'duplicate',
+        'forged',
+        'forged/valid',
+        'inline forged',
+      ],
+      summaries.map((s) => [
+        s.label,
+        fixed(s.cpuUsPerRequest.bare),
+        fixed(s.cpuUsPerRequest.inline),
+        fixed(s.cpuUsPerRequest.hookguard),
+        fixed(s.cpuUsPerRequest.hookguard - s.cpuUsPerRequest.inline),
+        fixed(s.cpuRatio, 2),
+        fixed(s.cpuUsPerRequest.duplicate),
+        fixed(s.cpuUsPerRequest.forged),
+        fixed(s.forgedCost, 2),
+        fixed(s.cpuUsPerRequest['inline-forged']),
+      ]),
+    ),
+  )
+}
+
+function printPaths(summaries: Summary[], runs: Run[]): void {
+  const pct = (share: number): string => `${fixed(share * 100, 0)} %`
+  console.log('\nEvery path (medians): server and client CPU as a share of one core, client-side latency:\n')
+  const rows = summaries.flatMap((s) =>
+    PATH_NAMES.map((path) => {
+      const mine = runs.filter((run) => run.framework === s.framework && run.path === path)
+      return [
+        s.framework,
+        path,
+        rate(s.rps[path]),
+        fixed(s.cpuUsPerRequest[path]),
+        pct(s.serverCpuShare[path]),
+        pct(s.clientCpuShare[path]),
+        fixed(median(mine.map((run) => run.load.clientCpuUsPerRequest))),
+        fixed(median(mine.map((run) => run.load.p50Ms)), 0),
+        fixed(median(mine.map((run) => run.load.p99Ms)), 0),
+      ]
+    }),
+  )
+  const header = [
+    'framework',
+    'path',
+    'req/s',
+    'server µs/req',
+    'server CPU',
+    'client CPU',
+    'client µs/req',
+    'p50 ms',
+    'p99 ms',
+  ]
+  console.log(table(header, rows))
+  const found = summaries.flatMap((s) => s.problems)
+  console.log(
+    found.length === 0
+      ? '\nEvery response as expected (200, duplicate 200, forged 401).'
+      : `\nPROBLEMS:\n${found.join('\n')}`,
+  )
+}
+
+async function main(): Promise<void> {
+  const stop = hardStop('bench:http', QUICK ? 120_000 : 400_000)
+  const machine = describeMachine()
+  console.log(machineHeader(machine))
+  console.log(
+    `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × 3 servers (a fresh process each), ` +
+      `${CONFIG.warmupMs} ms warm-up + ${CONFIG.measureMs} ms measured per phase, ${CONFIG.connections} connections, ` +
+      `${CONFIG.bodyBytes} B GitHub push, a new delivery id per request`,
+  )
+  const started = performance.now()
+  const pools = await buildPools()
+  const runs: Run[] = []
+  for (let round = 0; round < CONFIG.rounds; round++) {
+    for (const framework of CONFIG.frameworks) {
+      for (const kind of order(round)) runs.push(...(await measureServer(round, framework, kind, pools)))
+    }
+    process.stderr.write(
+      `round ${round + 1}/${CONFIG.rounds} done (${fixed((performance.now() - started) / 1000, 0)} s)\n`,
+    )
+  }
+  const summaries = CONFIG.frameworks.map((framework) => summarise(framework, runs))
+  printThroughput(summaries)
+  printCpu(summaries)
+  printPaths(summaries, runs)
+  const file = writeResults('http', machine, { config: CONFIG, target: TARGET, summaries, runs })
+  console.log(`\n${fixed((performance.now() - started) / 1000, 0)} s; results in ${file}`)
+  clearTimeout(stop)
+}
+
+await main()

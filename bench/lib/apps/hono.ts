@@ -1,0 +1,21 @@
+import { getRequestListener } from '@hono/node-server'
+import { Hono } from 'hono'
+import { load } from '../dist.js'
+import { inlineGithub } from '../inline.js'
+import type { AppFactory } from './types.js'
+
+/** Served by @hono/node-server's listener; the inline version reads c.req.arrayBuffer(), as Hono's docs do. */
+export const createApp: AppFactory = async ({ kind, path, secret, receiver }) => {
+  const app = new Hono()
+  if (kind === 'hookguard') {
+    app.post(path, (await load('hono')).hookguard(receiver) as any)
+    return getRequestListener(app.fetch)
+  }
+  app.post(path, async (c) => {
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    if (kind === 'inline' && inlineGithub(secret, body, c.req.header('x-hub-signature-256')) === undefined)
+      return c.json({ ok: false }, 401)
+    return c.json({ ok: true })
+  })
+  return getRequestListener(app.fetch)
+}

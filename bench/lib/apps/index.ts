@@ -1,0 +1,41 @@
+/**
+ * The frameworks of the HTTP benchmark. Each module builds three servers
+ * (bare, inline HMAC, hookguard adapter) as Node request listeners.
+ */
+import { createRequire } from 'node:module'
+import type { AppFactory } from './types.js'
+
+export interface Framework {
+  label: string
+  /** The npm package whose version the header shows. */
+  pkg?: string
+  load(): Promise<{ createApp: AppFactory }>
+}
+
+export const FRAMEWORKS = {
+  node: { label: 'node:http', load: () => import('./node.js') },
+  express: { label: 'Express', pkg: 'express', load: () => import('./express.js') },
+  koa: { label: 'Koa', pkg: 'koa', load: () => import('./koa.js') },
+  hono: { label: 'Hono (@hono/node-server)', pkg: 'hono', load: () => import('./hono.js') },
+  // Fastify slot, for when adapters/fastify.ts lands: add apps/fastify.ts whose createApp builds
+  // `fastify({ serverFactory: (handler) => { listener = handler; return createServer(handler) } })`,
+  // registers hookguard (or a raw-body route for bare/inline: addContentTypeParser('application/json',
+  // { parseAs: 'buffer' }, ...)), awaits app.ready() and returns that listener; then uncomment:
+  // fastify: { label: 'Fastify', pkg: 'fastify', load: () => import('./fastify.js') },
+} satisfies Record<string, Framework>
+
+export type FrameworkName = keyof typeof FRAMEWORKS
+
+const require = createRequire(import.meta.url)
+
+/** "Express 5.1.0": the label with the installed version. */
+export function frameworkLabel(name: FrameworkName): string {
+  const framework: Framework = FRAMEWORKS[name]
+  if (!framework.pkg) return `${framework.label} (node ${process.version})`
+  try {
+    const { version } = require(`${framework.pkg}/package.json`) as { version: string }
+    return `${framework.label} ${version}`
+  } catch {
+    return framework.label
+  }
+}

@@ -1,0 +1,18 @@
+import type { RequestListener } from 'node:http'
+import type { ReceiverOptions } from '../../../src/index.js'
+
+/** bare: read the body, answer 200. inline: bare + hand-written HMAC check + JSON.parse. hookguard: the adapter. */
+export type ServerKind = 'bare' | 'inline' | 'hookguard'
+
+export interface AppOptions {
+  kind: ServerKind
+  /** The webhook route. */
+  path: string
+  /** GitHub secret of the inline check. */
+  secret: string
+  /** What the hookguard kind passes to its adapter. */
+  receiver: ReceiverOptions<any>
+}
+
+/** Builds one framework's app for `kind` as a plain Node request listener (the child serves it). */
+export type AppFactory = (options: AppOptions) => Promise<RequestListener>

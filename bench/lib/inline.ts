@@ -1,0 +1,54 @@
+/**
+ * The baselines: what a careful developer writes by hand with node:crypto
+ * (HMAC over the raw bytes, length check, timingSafeEqual, JSON.parse), and
+ * nothing else. hookguard is measured against these.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+
+const STRIPE_TOLERANCE_S = 300
+
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+}
+
+function equalMac(received: Buffer, expected: Buffer): boolean {
+  return received.length === expected.length && timingSafeEqual(received, expected)
+}
+
+/** GitHub's scheme: `x-hub-signature-256: sha256=<hex HMAC of the body>`. The parsed payload, or undefined when forged. */
+export function inlineGithub(secret: string, body: Uint8Array, signature: string | undefined): unknown {
+  if (typeof signature !== 'string' || !signature.startsWith('sha256=')) return undefined
+  const expected = createHmac('sha256', secret).update(body).digest()
+  if (!equalMac(Buffer.from(signature.slice(7), 'hex'), expected)) return undefined
+  return JSON.parse(utf8(body))
+}
+
+/** Stripe's scheme: `stripe-signature: t=<s>,v1=<hex HMAC of "t." + body>`, with the 300 s tolerance. */
+export function inlineStripe(secret: string, body: Uint8Array, header: string | undefined, nowMs: number): unknown {
+  if (typeof header !== 'string') return undefined
+  let timestamp = ''
+  let v1 = ''
+  for (const part of header.split(',')) {
+    if (part.startsWith('t=')) timestamp = part.slice(2)
+    else if (part.startsWith('v1=') && v1 === '') v1 = part.slice(3)
+  }
+  const t = Number(timestamp)
+  if (!Number.isInteger(t) || Math.abs(nowMs / 1000 - t) > STRIPE_TOLERANCE_S) return undefined
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest()
+  if (!equalMac(Buffer.from(v1, 'hex'), expected)) return undefined
+  return JSON.parse(utf8(body))
+}
+
+/** The whole body of a Node request as one Buffer (no limit: the baseline does the least). */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+export const OK_BODY = '{"ok":true}'
+export const UNAUTHORIZED_BODY = '{"ok":false}'

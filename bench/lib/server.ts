@@ -1,0 +1,86 @@
+/**
+ * Parent side of a benchmark server: fork a fresh child per run (a new
+ * process has no warm JIT, caches or store from the previous run), then
+ * mark / report / stop it over IPC.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import type { ServerName, ServerOptions } from './servers/index.js'
+
+export interface ServerSpec<S extends ServerName = ServerName> {
+  server: S
+  options: ServerOptions[S]
+}
+
+/** What the server used between `mark()` and `report()`. */
+export interface ServerUsage {
+  /** user + system CPU of the whole server process (GC threads included), µs. */
+  cpuUs: number
+  userUs: number
+  systemUs: number
+  /** Requests the server received. */
+  served: number
+  elapsedMs: number
+  /** Whatever the server module counts (events handled, store time …). */
+  stats: Record<string, unknown>
+}
+
+export type ParentMessage = { type: 'mark' } | { type: 'report' } | { type: 'stop' }
+export type ChildMessage = { type: 'ready'; port: number } | { type: 'marked' } | { type: 'report'; usage: ServerUsage }
+
+export interface ServerHandle {
+  pid: number
+  url: string
+  /** Start counting CPU and requests from now. */
+  mark(): Promise<void>
+  report(): Promise<ServerUsage>
+  /** Ends the child and waits for it to exit (and write any profile). */
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  /** Extra node flags for the child, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  execArgv?: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+async function reply<T extends ChildMessage['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<ChildMessage & { type: T }> {
+  for (;;) {
+    const [message] = (await once(child, 'message')) as [ChildMessage]
+    if (message.type === type) return message as ChildMessage & { type: T }
+  }
+}
+
+export async function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<ServerHandle> {
+  const child = fork(new URL('./server-child.ts', import.meta.url), [JSON.stringify(spec)], {
+    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const failed = once(child, 'exit').then(([code]) => {
+    throw new Error(`bench server ${spec.server} exited early (code ${String(code)})`)
+  })
+  const { port } = await Promise.race([reply(child, 'ready'), failed])
+  failed.catch(() => {})
+  return {
+    pid: child.pid!,
+    url: `http://127.0.0.1:${port}`,
+    async mark() {
+      child.send({ type: 'mark' } satisfies ParentMessage)
+      await reply(child, 'marked')
+    },
+    async report() {
+      child.send({ type: 'report' } satisfies ParentMessage)
+      return (await reply(child, 'report')).usage
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.send({ type: 'stop' } satisfies ParentMessage)
+      await exited
+    },
+  }
+}

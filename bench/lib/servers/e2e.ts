@@ -1,0 +1,160 @@
+/**
+ * The servers of `bench:e2e`: the node:http adapter with the Stripe provider
+ * over one store+queue pair, a no-op handler in the same process (so the
+ * worker's cost counts, as in a single-process deployment). Store and
+ * enqueue calls are timed from `mark()` on.
+ */
+import { STRIPE_SECRET } from '../deliveries.js'
+import { load } from '../dist.js'
+import type { DedupeStore, WebhookQueue } from '../../../src/index.js'
+import type { BuiltServer } from './index.js'
+
+export type E2eSetupName = 'memory' | 'sqlite' | 'redis'
+
+export interface E2eServerOptions {
+  setup: E2eSetupName
+  /** The SQLite file (sqlite setup). */
+  path?: string
+  /** redis setup. */
+  redisUrl?: string
+  /** Key prefix for the redis setup; the parent deletes its keys afterwards. */
+  prefix?: string
+  /** memory setup: keys kept, above the run's deliveries so nothing is evicted. */
+  maxKeys?: number
+}
+
+interface Pair {
+  store: DedupeStore
+  queue: WebhookQueue
+  close(): Promise<void>
+}
+
+class Timing {
+  storeMs = 0
+  storeCalls = 0
+  enqueueMs = 0
+  enqueues = 0
+  private from = Infinity
+
+  mark(): void {
+    Object.assign(this, { storeMs: 0, storeCalls: 0, enqueueMs: 0, enqueues: 0, from: performance.now() })
+  }
+
+  async time<T>(kind: 'store' | 'enqueue', call: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      return await call()
+    } finally {
+      if (started >= this.from) {
+        if (kind === 'store') ((this.storeMs += performance.now() - started), this.storeCalls++)
+        else ((this.enqueueMs += performance.now() - started), this.enqueues++)
+      }
+    }
+  }
+}
+
+function timedStore(store: DedupeStore, timing: Timing): DedupeStore {
+  return {
+    reserve: (key, leaseMs) => timing.time('store', () => store.reserve(key, leaseMs)),
+    complete: (key, token, retentionMs) => timing.time('store', () => store.complete(key, token, retentionMs)),
+    release: (key, token) => timing.time('store', () => store.release(key, token)),
+  }
+}
+
+function timedQueue(queue: WebhookQueue, timing: Timing): WebhookQueue {
+  return {
+    enqueue: (event) => timing.time('enqueue', () => queue.enqueue(event)),
+    process: (handler, hooks) => queue.process?.(handler, hooks),
+    close: () => queue.close?.() ?? Promise.resolve(),
+  }
+}
+
+async function memoryPair(options: E2eServerOptions): Promise<Pair> {
+  const { memoryQueue, memoryStore } = await load('index')
+  const maxKeys = options.maxKeys ?? 200_000
+  return { store: memoryStore({ maxKeys }), queue: memoryQueue({ rememberKeys: maxKeys }), close: async () => {} }
+}
+
+async function sqlitePair(options: E2eServerOptions): Promise<Pair> {
+  const { sqliteQueue, sqliteStore } = await load('sqlite')
+  const path = options.path!
+  const store = sqliteStore({ path })
+  const queue = sqliteQueue({ path })
+  return { store, queue, close: async () => (await queue.close(), await store.close?.()) }
+}
+
+async function redisPair(options: E2eServerOptions): Promise<Pair> {
+  const { Redis } = await import('ioredis')
+  const { redisStore } = await load('redis')
+  const { bullmqQueue } = await load('bullmq')
+  const client = new Redis(options.redisUrl!, { enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+  await new Promise((resolve) => client.once('ready', resolve))
+  const queue = bullmqQueue({
+    connection: { url: options.redisUrl! },
+    prefix: options.prefix,
+    concurrency: 8,
+    logger: false,
+  })
+  return {
+    store: redisStore({ client, prefix: `${options.prefix}:dedupe:` }),
+    queue,
+    close: async () => (await queue.close?.(), client.disconnect()),
+  }
+}
+
+const PAIRS: Record<E2eSetupName, (options: E2eServerOptions) => Promise<Pair>> = {
+  memory: memoryPair,
+  sqlite: sqlitePair,
+  redis: redisPair,
+}
+
+/** Group-commit counters where the queue reports them (sqliteQueue: commits, enqueued). */
+async function queueCounters(queue: WebhookQueue): Promise<Record<string, unknown>> {
+  try {
+    const stats = (await queue.stats?.()) as unknown as Record<string, unknown> | undefined
+    return { commits: stats?.commits, enqueued: stats?.enqueued }
+  } catch {
+    return {}
+  }
+}
+
+export async function buildE2eServer(options: E2eServerOptions): Promise<BuiltServer> {
+  const { stripe } = await load('index')
+  const { hookguard } = await load('node')
+  const pair = await PAIRS[options.setup](options)
+  const timing = new Timing()
+  let handled = 0
+  const listener = hookguard({
+    provider: stripe({ secret: STRIPE_SECRET }),
+    store: timedStore(pair.store, timing),
+    queue: timedQueue(pair.queue, timing),
+    handler: () => {
+      handled++
+    },
+    logger: false,
+  })
+  let base: Record<string, unknown> = {}
+  return {
+    listener,
+    async mark() {
+      timing.mark()
+      base = await queueCounters(pair.queue)
+    },
+    async stats() {
+      const counters = await queueCounters(pair.queue)
+      const delta = (name: string): number | undefined =>
+        typeof counters[name] === 'number' ? (counters[name] as number) - ((base[name] as number) ?? 0) : undefined
+      const { storeMs, storeCalls, enqueueMs, enqueues } = timing
+      return {
+        handled,
+        storeMs,
+        storeCalls,
+        enqueueMs,
+        enqueues,
+        commits: delta('commits'),
+        enqueued: delta('enqueued'),
+      }
+    },
+    close: pair.close,
+  }
+}

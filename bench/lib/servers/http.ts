@@ -1,0 +1,32 @@
+/**
+ * The servers of `bench:http`: one framework, one kind (bare, inline HMAC or
+ * the hookguard adapter with the GitHub provider, memory store and
+ * memoryQueue whose handler only counts).
+ */
+import { FRAMEWORKS, type FrameworkName } from '../apps/index.js'
+import type { ServerKind } from '../apps/types.js'
+import { GITHUB_PATH, GITHUB_SECRET } from '../deliveries.js'
+import { load } from '../dist.js'
+import type { BuiltServer } from './index.js'
+
+export interface HttpServerOptions {
+  framework: FrameworkName
+  kind: ServerKind
+}
+
+export async function buildHttpServer({ framework, kind }: HttpServerOptions): Promise<BuiltServer> {
+  const { github, memoryQueue, memoryStore } = await load('index')
+  let handled = 0
+  const receiver = {
+    provider: github({ secret: GITHUB_SECRET }),
+    store: memoryStore(),
+    queue: memoryQueue(),
+    handler: () => {
+      handled++
+    },
+    logger: false as const,
+  }
+  const { createApp } = await FRAMEWORKS[framework].load()
+  const listener = await createApp({ kind, path: GITHUB_PATH, secret: GITHUB_SECRET, receiver })
+  return { listener, stats: () => ({ handled }) }
+}

@@ -1,0 +1,15 @@
+/**
+ * The adapter kit: what every framework adapter is built from. An adapter
+ * reads no signature and makes no decision; it locates the raw bytes, calls
+ * `receive()`, and writes the result the way its framework expects.
+ *
+ * @module
+ */
+export { bodyTimeout, flag, oneOf, toReceiver, DEFAULT_BODY_TIMEOUT_MS, type BaseAdapterOptions } from './options.js'
+export { receive, type RawBodySource, type ReceiveInput, type ReceiveOptions, type Received } from './receive.js'
+export { isNodeStreamConsumed, readNodeStream, type NodeReadableLike } from './read-node.js'
+export { readWebStream } from './read-web.js'
+export { nodeHeaders, writeNodeResponse, type NodeResponseLike } from './node.js'
+export { resultToError } from './errors.js'
+export type { BodyLimits } from './limits.js'
+export { checkBeforeReading } from '../pipeline/read.js'

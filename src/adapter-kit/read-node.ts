@@ -1,0 +1,90 @@
+/**
+ * Raw-body reading from a Node stream (`http.IncomingMessage`) under a byte
+ * limit and a deadline, stopping as soon as either is crossed.
+ *
+ * @module
+ */
+import type { HookguardError } from '../errors.js'
+import { aborted, concat, noop, timedOut, tooLarge, type BodyLimits } from './limits.js'
+
+/** The parts of a Node `Readable` (such as `http.IncomingMessage`) the reader uses. */
+export interface NodeReadableLike {
+  on(event: string, listener: (...args: any[]) => void): unknown
+  removeListener(event: string, listener: (...args: any[]) => void): unknown
+  pause(): unknown
+  resume(): unknown
+  readonly readableEnded?: boolean
+  readonly readableDidRead?: boolean
+  readonly destroyed?: boolean
+  readonly complete?: boolean
+}
+
+/** Whether someone already read (or is done with) a Node request stream. */
+export function isNodeStreamConsumed(stream: NodeReadableLike): boolean {
+  // body-parser marks the requests it parsed with `_body`.
+  return (
+    stream.readableEnded === true ||
+    stream.readableDidRead === true ||
+    stream.destroyed === true ||
+    (stream as { _body?: unknown })._body === true
+  )
+}
+
+/**
+ * Read a Node stream to the end, stopping as soon as it crosses
+ * `maxBytes` (413), misses the deadline (408) or is aborted by the client.
+ * On failure the stream is paused and left for the caller to close.
+ */
+export function readNodeStream(stream: NodeReadableLike, limits: BodyLimits): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = []
+    let size = 0
+    let settled = false
+    const timer = setTimeout(() => finish(timedOut(limits.timeoutMs)), limits.timeoutMs)
+
+    function finish(error: HookguardError | undefined): void {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      stream.removeListener('data', onData)
+      stream.removeListener('end', onEnd)
+      stream.removeListener('error', onError)
+      stream.removeListener('aborted', onAborted)
+      stream.removeListener('close', onClose)
+      if (error) {
+        stream.pause()
+        // A client that disconnects later must not surface as an unhandled 'error'.
+        stream.on('error', noop)
+        reject(error)
+      } else {
+        resolve(concat(chunks, size))
+      }
+    }
+    function onData(chunk: Uint8Array | string): void {
+      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+      size += bytes.length
+      if (size > limits.maxBytes) return finish(tooLarge(limits.maxBytes))
+      chunks.push(bytes)
+    }
+    function onEnd(): void {
+      finish(undefined)
+    }
+    function onError(error: unknown): void {
+      finish(aborted(error))
+    }
+    function onAborted(): void {
+      finish(aborted())
+    }
+    function onClose(): void {
+      // 'close' before 'end' means the connection went away mid-body.
+      if (stream.readableEnded !== true) finish(aborted())
+    }
+
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onError)
+    stream.on('aborted', onAborted)
+    stream.on('close', onClose)
+    stream.resume()
+  })
+}

@@ -1,0 +1,101 @@
+/**
+ * Internal: header normalisation (lower-case names, repeated headers kept as
+ * arrays so providers can refuse ambiguity) and redaction of anything that
+ * carries a secret or a signature.
+ *
+ * @module
+ */
+import type { HeadersInput } from '../types/index.js'
+
+export type NormalizedHeaders = Record<string, string | string[]>
+
+function add(out: NormalizedHeaders, rawName: string, value: string): void {
+  const name = rawName.toLowerCase()
+  const existing = out[name]
+  if (existing === undefined) out[name] = value
+  else if (Array.isArray(existing)) existing.push(value)
+  else out[name] = [existing, value]
+}
+
+function isFetchHeaders(input: object): input is Headers {
+  return typeof (input as Headers).forEach === 'function' && typeof (input as Headers).get === 'function'
+}
+
+/** Lower-cases names; a header given more than once (or under two spellings) becomes an array. */
+export function normalizeHeaders(input: HeadersInput | undefined): NormalizedHeaders {
+  const out: NormalizedHeaders = Object.create(null)
+  if (!input || typeof input !== 'object') return out
+  if (isFetchHeaders(input)) {
+    input.forEach((value, name) => add(out, name, value))
+    return out
+  }
+  const record = input as Record<string, unknown>
+  for (const name in record) {
+    const value = record[name]
+    if (value === undefined || value === null) continue
+    if (typeof value === 'string') add(out, name, value)
+    else if (Array.isArray(value)) for (const item of value) add(out, name, String(item))
+    else add(out, name, String(value))
+  }
+  return out
+}
+
+/**
+ * Node's `rawHeaders` (name, value, name, value …) as normalised headers:
+ * unlike `req.headers`, a repeated header stays visible as an array instead
+ * of being joined with ', ' or silently dropped.
+ */
+export function headersFromRaw(raw: readonly string[]): NormalizedHeaders {
+  const out: NormalizedHeaders = Object.create(null)
+  for (let i = 0; i + 1 < raw.length; i += 2) add(out, raw[i]!, raw[i + 1]!)
+  return out
+}
+
+/** Names that carry credentials or signatures in any scheme. */
+const ALWAYS_SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
+const SENSITIVE_RE = /signature|token|secret|hmac|api-?key|password|credential|auth|-sig$/i
+/** Of those, the ones that carry a secret itself (never stored, not even for replay), not a signature. */
+const SECRET_RE = /token|secret|password|passwd|api-?key|credential|cookie|^authorization$|^proxy-authorization$/i
+
+export const REDACTED = '[redacted]'
+
+/** Decides per header name, once: names repeat across requests, so decisions are cached (bounded). */
+export class HeaderRedactor {
+  private readonly decisions = new Map<string, boolean>()
+
+  constructor(private readonly sensitive: ReadonlySet<string>) {}
+
+  isSensitive(name: string): boolean {
+    let decision = this.decisions.get(name)
+    if (decision === undefined) {
+      decision = this.sensitive.has(name) || ALWAYS_SENSITIVE.has(name) || SENSITIVE_RE.test(name)
+      // Attacker-chosen names must not grow the cache without bound.
+      if (this.decisions.size < 512) this.decisions.set(name, decision)
+    }
+    return decision
+  }
+
+  /** Single strings, with secret-bearing headers replaced by '[redacted]'. */
+  redact(headers: NormalizedHeaders): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const name in headers) {
+      const value = headers[name]!
+      out[name] = this.isSensitive(name) ? REDACTED : typeof value === 'string' ? value : value.join(', ')
+    }
+    return out
+  }
+
+  /**
+   * The original values of the redacted headers that hold a signature (not a
+   * secret): what a replay needs to verify the archived bytes again.
+   */
+  sealed(headers: NormalizedHeaders): Record<string, string> | undefined {
+    let out: Record<string, string> | undefined
+    for (const name in headers) {
+      if (!this.isSensitive(name) || SECRET_RE.test(name)) continue
+      const value = headers[name]!
+      ;(out ??= {})[name] = typeof value === 'string' ? value : value.join(', ')
+    }
+    return out
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Step 7, complete: mark the key done for the retention period. The event is
+ * already durably queued, so a failure here still answers 2xx: a retry
+ * inside the lease gets 409, later ones re-enqueue idempotently by key.
+ *
+ * @module
+ */
+import type { QueuedEvent } from '../types/index.js'
+import { within } from './budget.js'
+import type { ReceiverConfig } from './config.js'
+import type { Delivery } from './delivery.js'
+
+/** Returns a warning when the key could not be completed. */
+export async function complete(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  token: string,
+): Promise<string | undefined> {
+  delivery.trace?.enter('complete')
+  let warning: string | undefined
+  try {
+    const completed = await within(config.store.complete(event.key, token, config.retentionMs), config.storeBudgetMs)
+    if (completed === false) warning = 'reservation lapsed before completion; the queue dedupes a second enqueue by key'
+  } catch {
+    warning = 'store.complete failed after enqueue'
+  }
+  delivery.trace?.leave('complete', warning)
+  if (warning) config.logger.warn({ key: event.key, provider: event.provider }, warning)
+  return warning
+}

@@ -1,0 +1,63 @@
+/**
+ * Step 6, deliver: hand the event to the queue, or in inline mode to the
+ * app's own next handler. The 2xx waits for this: `enqueue` resolves only
+ * when the event is as durable as the queue makes it. On failure the
+ * reservation is released so a retry can go through.
+ *
+ * @module
+ */
+import { HookguardError } from '../errors.js'
+import type { QueuedEvent, WebhookEvent } from '../types/index.js'
+import { BudgetExceeded, within } from './budget.js'
+import type { ReceiverConfig } from './config.js'
+import type { Delivery } from './delivery.js'
+import { DeliveryFailed } from './errors.js'
+import { release } from './reserve.js'
+
+/** Inline mode: the app's own handler takes the verified event instead of the queue. */
+export type InlineDeliver = (event: WebhookEvent) => Promise<unknown> | unknown
+
+async function inline(
+  config: ReceiverConfig,
+  event: QueuedEvent,
+  token: string,
+  deliver: InlineDeliver,
+): Promise<void> {
+  let delivered: unknown
+  try {
+    delivered = await deliver({ ...event, attempt: 1 })
+  } catch (error) {
+    await release(config, event, token)
+    throw new DeliveryFailed(error)
+  }
+  if (delivered === false) {
+    await release(config, event, token)
+    throw new HookguardError('handler.failed', { reason: 'inline handler did not succeed' })
+  }
+}
+
+async function enqueue(config: ReceiverConfig, delivery: Delivery, event: QueuedEvent, token: string): Promise<void> {
+  delivery.trace?.enter('enqueue')
+  try {
+    await within(config.queue.enqueue(event), config.queueBudgetMs)
+  } catch (error) {
+    delivery.trace?.leave('enqueue', error)
+    await release(config, event, token)
+    const timedOut = error instanceof BudgetExceeded
+    throw new HookguardError(timedOut ? 'queue.timeout' : 'queue.unavailable', {
+      reason: timedOut ? `enqueue took over ${config.queueTimeoutMs} ms` : 'enqueue failed',
+      cause: error,
+    })
+  }
+  delivery.trace?.leave('enqueue')
+}
+
+export function deliver(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  token: string,
+  inlineDeliver: InlineDeliver | undefined,
+): Promise<void> {
+  return inlineDeliver ? inline(config, event, token, inlineDeliver) : enqueue(config, delivery, event, token)
+}

@@ -1,0 +1,120 @@
+/**
+ * Step 4, identify: the event id becomes a namespaced dedupe key, and the
+ * verified request becomes the event that queues and handlers see.
+ *
+ * Ids become store keys, so they are bounded, free of control characters
+ * (PostgreSQL text refuses NUL) and well-formed Unicode (the Redis and
+ * PostgreSQL clients turn a lone surrogate into U+FFFD, and two events would
+ * collide). Where the id travels outside the signature, the key is a digest
+ * of the signed content instead, so a captured delivery resent under a fresh
+ * id is still a duplicate.
+ *
+ * @module
+ */
+import { defaultCrypto, encodeBase64 } from '../crypto.js'
+import { HookguardError } from '../errors.js'
+import type { QueuedEvent, Verification } from '../types/index.js'
+import type { NameRequest, ReceiverConfig } from './config.js'
+import type { Delivery } from './delivery.js'
+import type { Described } from './describe.js'
+
+/** Longest event id, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 512
+/** Longest dedupe key in UTF-8 bytes: fits PostgreSQL's btree rows, Redis and SQLite with room to spare. */
+export const MAX_KEY_BYTES = 1024
+/** Longest receiver name, characters. */
+export const MAX_NAME_LENGTH = 128
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f]/
+
+/** UTF-8 length of a well-formed string, without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** Why `id` cannot be a key, or undefined when it can. */
+function badId(id: string): string | undefined {
+  if (id.length > MAX_ID_LENGTH) return 'event id is over-long'
+  if (CONTROL_RE.test(id)) return 'event id has control characters'
+  if (!id.isWellFormed()) return 'event id is not well-formed Unicode'
+  return undefined
+}
+
+/** Why `name` cannot be a receiver name, or undefined when it can. */
+export function badName(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return 'must be a non-empty string'
+  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters`
+  if (!name.isWellFormed()) return 'must be well-formed Unicode'
+  return undefined
+}
+
+export function keyPrefix(provider: string, name: string): string {
+  return `${provider}:${encodeURIComponent(name)}:`
+}
+
+async function receiverFor(config: ReceiverConfig, delivery: Delivery): Promise<string> {
+  if (!config.nameOf) return config.receiverName
+  const request: NameRequest = { method: delivery.method, url: delivery.url, headers: delivery.headers }
+  let name: unknown
+  try {
+    name = await config.nameOf(request)
+  } catch (error) {
+    throw new HookguardError('receiver.misconfigured', { reason: 'the name function threw', cause: error })
+  }
+  const problem = badName(name)
+  if (problem) throw new HookguardError('receiver.misconfigured', { reason: `the name function's result ${problem}` })
+  return name as string
+}
+
+async function keyFor(prefix: string, id: string, verification: Verification): Promise<string> {
+  const fingerprint = verification.fingerprint
+  if (!(fingerprint instanceof Uint8Array) || fingerprint.length === 0) return prefix + id
+  // A digest, never the MAC itself: keys show up in logs and stores.
+  const digest = await defaultCrypto().digest('sha256', fingerprint)
+  return `${prefix}~${encodeBase64(digest, 'base64url')}`
+}
+
+export async function identify(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  verification: Verification,
+  { payload, description }: Described,
+): Promise<QueuedEvent> {
+  const id = description.id ?? verification.id
+  if (typeof id !== 'string' || id === '')
+    throw new HookguardError('id.missing', { reason: 'no event id in the delivery' })
+  const problem = badId(id)
+  if (problem) throw new HookguardError('id.invalid', { reason: problem })
+  delivery.receiver = await receiverFor(config, delivery)
+  const prefix = config.nameOf ? keyPrefix(config.provider.name, delivery.receiver) : config.keyPrefix
+  const key = await keyFor(prefix, id, verification)
+  if (key.length * 3 > MAX_KEY_BYTES && utf8Length(key) > MAX_KEY_BYTES) {
+    throw new HookguardError('id.invalid', { reason: `dedupe key is over ${MAX_KEY_BYTES} bytes` })
+  }
+  const event: QueuedEvent = {
+    id,
+    key,
+    provider: config.provider.name,
+    receivedAt: delivery.receivedAt,
+    payload,
+    headers: config.redactor.redact(delivery.headers),
+  }
+  const type = description.type ?? verification.type
+  if (type !== undefined) event.type = type
+  if (verification.timestamp !== undefined) event.timestamp = verification.timestamp
+  if (delivery.deliveryId !== undefined) event.deliveryId = delivery.deliveryId
+  const carried = delivery.trace?.carrier?.()
+  if (carried) event.meta = carried
+  delivery.event = event
+  return event
+}

@@ -1,0 +1,152 @@
+/**
+ * Durable queue and worker on SQLite (better-sqlite3). `enqueue` resolves
+ * after the row is committed; the worker claims rows with a visibility
+ * timeout, so a job whose worker died runs again, here or in another process.
+ *
+ * @module
+ */
+import { randomToken } from '../../crypto.js'
+import { openSqlite } from '../../internal/sqlite.js'
+import type { DeadLetter, QueueStats, WebhookHandler, WebhookQueue, WorkerHooks } from '../../types/index.js'
+import { checkHooks, combineHooks } from '../internal/hooks.js'
+import { closedError, deadLetterLimit, resolveReporting } from '../internal/options.js'
+import { discardDead, listDead, prepareDead, retryAllDead, retryDead } from './dead.js'
+import { enqueue, flush, prepareEnqueue } from './enqueue.js'
+import { resolveSettings, WHERE, type SqliteQueueOptions } from './options.js'
+import { preparePurge, purge } from './purge.js'
+import { prepareTable } from './schema.js'
+import type { QueueState } from './state.js'
+import { prepareWorker, startWorker, stopHeartbeat } from './worker.js'
+
+export type { SqliteQueueOptions } from './options.js'
+
+/** What this instance's group commit did: transactions, and the events they carried. */
+export interface SqliteCommitStats {
+  /** Transactions `enqueue` committed in this instance (group commit puts many events in one). */
+  commits: number
+  /** Events those transactions carried, duplicates included. */
+  enqueued: number
+}
+
+export interface SqliteQueue extends WebhookQueue {
+  /** Start the worker in this process; `hooks` fire in addition to those given to `sqliteQueue()`. */
+  process(handler: WebhookHandler, hooks?: WorkerHooks): void
+  /** Commit what was handed to `enqueue`, wait for running handlers, close a connection hookguard opened. */
+  close(): Promise<void>
+  /** Rows per state in the table (every process's). */
+  stats(): Promise<QueueStats>
+  /** Group-commit counters of this instance (not part of the common `stats()`). */
+  commitStats(): SqliteCommitStats
+  /** Dead letters, most recent first, kept for `deadRetentionMs`. Default limit 100. */
+  deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>
+  retryDead(key: string): Promise<boolean>
+  retryAllDead(): Promise<number>
+  discardDead(key: string): Promise<boolean>
+  /** Delete up to `purgeBatchSize` expired rows now; returns how many went. */
+  purge(): number
+}
+
+function countStates(s: QueueState): QueueStats {
+  const stats: QueueStats = { pending: 0, running: 0, done: 0, dead: 0 }
+  for (const { state, n } of s.statements.countStates.all()) stats[state] = n
+  return stats
+}
+
+function closeQueue(s: QueueState): Promise<void> {
+  s.closing ??= (async () => {
+    // Events already handed to enqueue are committed, not dropped.
+    flush(s)
+    s.closed = true
+    if (s.timer !== undefined) clearTimeout(s.timer)
+    s.timer = undefined
+    while (s.running.size > 0) await Promise.allSettled([...s.running])
+    stopHeartbeat(s)
+    if (s.owned && s.db.open) s.db.close()
+  })()
+  return s.closing
+}
+
+function createState(options: SqliteQueueOptions): QueueState {
+  const settings = resolveSettings(options)
+  const reporting = resolveReporting(WHERE, options)
+  const ownHooks = checkHooks(WHERE, options)
+  // The queue asks for at least its level even on a shared connection: a 2xx
+  // promises the event is on disk, which must not depend on who opened it.
+  const { db, owned } = openSqlite(WHERE, options, settings.synchronous, 'raise')
+  try {
+    prepareTable(db, settings.table)
+    const statements = {
+      enqueue: prepareEnqueue(db, settings.table),
+      worker: prepareWorker(db, settings.table),
+      dead: prepareDead(db, settings.table),
+      purge: preparePurge(db, settings.table),
+      countStates: db.prepare<[], { state: keyof QueueStats; n: number }>(
+        `SELECT state, COUNT(*) AS n FROM ${settings.table} GROUP BY state`,
+      ),
+    }
+    return {
+      ...settings,
+      ...reporting,
+      db,
+      owned,
+      workerId: `${process.pid}-${randomToken(6)}`,
+      statements,
+      ownHooks,
+      hooks: combineHooks(WHERE, reporting.logger, ownHooks),
+      batch: [],
+      flushScheduled: false,
+      counters: { commits: 0, enqueued: 0 },
+      closed: false,
+      timerDue: Infinity,
+      running: new Set(),
+      nextPurgeAt: 0,
+    }
+  } catch (error) {
+    if (owned) db.close()
+    throw error
+  }
+}
+
+/**
+ * Durable queue in a SQLite table, with its worker.
+ *
+ * @example
+ * ```ts
+ * import { sqliteStore, sqliteQueue } from 'hookguard/sqlite'
+ * const queue = sqliteQueue({ path: 'hooks.db', attempts: 8 })
+ * const receiver = createReceiver({ provider, store: sqliteStore({ path: 'hooks.db' }), queue, handler })
+ * ```
+ */
+export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
+  const s = createState(options)
+  const open = (): void => {
+    if (s.closed) throw closedError(WHERE)
+  }
+  return {
+    enqueue: (event) => enqueue(s, event),
+    process: (handler, hooks) => startWorker(s, handler, hooks),
+    close: () => closeQueue(s),
+    async stats() {
+      open()
+      return countStates(s)
+    },
+    commitStats: () => ({ ...s.counters }),
+    async deadLetters(options) {
+      open()
+      return listDead(s, deadLetterLimit(WHERE, options))
+    },
+    async retryDead(key) {
+      open()
+      return retryDead(s, key)
+    },
+    async retryAllDead() {
+      open()
+      return retryAllDead(s)
+    },
+    async discardDead(key) {
+      open()
+      return discardDead(s, key)
+    },
+    purge: () => purge(s),
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Internal: the state one `sqliteQueue` instance shares between its parts.
+ *
+ * @module
+ */
+import type { Statement } from 'better-sqlite3'
+import type { SqliteDatabase } from '../../internal/sqlite.js'
+import type { WebhookHandler, WorkerHooks } from '../../types/index.js'
+import type { HookSet } from '../internal/hooks.js'
+import type { Reporting } from '../internal/options.js'
+import type { DeadStatements } from './dead.js'
+import type { EnqueueStatements, PendingInsert } from './enqueue.js'
+import type { SqliteQueueSettings } from './options.js'
+import type { PurgeStatements } from './purge.js'
+import type { WorkerStatements } from './worker.js'
+
+export interface QueueState extends SqliteQueueSettings, Reporting {
+  db: SqliteDatabase
+  /** Whether hookguard opened the connection (and so closes it). */
+  owned: boolean
+  /** This instance's name in `claimed_by`. */
+  workerId: string
+  statements: {
+    enqueue: EnqueueStatements
+    worker: WorkerStatements
+    dead: DeadStatements
+    purge: PurgeStatements
+    /** Rows per state. */
+    countStates: Statement<[], { state: 'pending' | 'running' | 'done' | 'dead'; n: number }>
+  }
+  ownHooks: WorkerHooks
+  hooks: HookSet
+  handler?: WebhookHandler
+  /** Enqueues of this event-loop turn, committed together. */
+  batch: PendingInsert[]
+  flushScheduled: boolean
+  counters: { commits: number; enqueued: number }
+  closed: boolean
+  closing?: Promise<void>
+  timer?: ReturnType<typeof setTimeout>
+  timerDue: number
+  heartbeat?: ReturnType<typeof setInterval>
+  running: Set<Promise<void>>
+  nextPurgeAt: number
+}

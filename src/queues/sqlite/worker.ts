@@ -1,0 +1,208 @@
+/**
+ * Internal: the worker. It claims due rows with a visibility timeout, renews
+ * the claims of running handlers, and settles each outcome with a
+ * compare-and-set, so a job whose worker died runs again — here or in
+ * another process — and a worker whose claim was taken over changes nothing.
+ *
+ * @module
+ */
+import type { Statement } from 'better-sqlite3'
+import { configError } from '../../errors.js'
+import { errorText } from '../../internal/log.js'
+import type { SqliteDatabase } from '../../internal/sqlite.js'
+import type { WebhookEvent, WebhookHandler, WorkerHooks } from '../../types/index.js'
+import { checkHooks, combineHooks } from '../internal/hooks.js'
+import { WHERE } from './options.js'
+import { maybePurge } from './purge.js'
+import { JOB_COLUMNS, toEvent, type JobRow } from './rows.js'
+import type { QueueState } from './state.js'
+
+type Claim = { id: number; worker: string; attempt: number; now: number }
+
+export interface WorkerStatements {
+  claim: Statement<[{ worker: string; now: number; until: number; limit: number }], JobRow>
+  renew: Statement<[{ worker: string; now: number; until: number }]>
+  markDone: Statement<[Claim & { expiresAt: number }]>
+  markRetry: Statement<[Claim & { runAt: number; error: string }]>
+  markDead: Statement<[Claim & { expiresAt: number; error: string }]>
+  markLost: Statement<[Claim & { expiresAt: number; error: string }]>
+  nextDue: Statement<[], number | null>
+}
+
+export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatements {
+  // Every outcome is a compare-and-set on (claimed_by, attempt).
+  const owned = `WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`
+  return {
+    // Due jobs and jobs whose worker stopped renewing its claim, in one
+    // statement: SQLite takes the write lock before it reads, so two workers
+    // can never claim the same row.
+    claim: db.prepare(
+      `UPDATE ${table} SET state = 'running', claimed_by = @worker, claimed_until = @until, attempt = attempt + 1, updated_at = @now
+       WHERE id IN (
+         SELECT id FROM ${table} WHERE state = 'pending' AND run_at <= @now
+         UNION ALL
+         SELECT id FROM ${table} WHERE state = 'running' AND claimed_until <= @now
+         LIMIT @limit)
+       RETURNING ${JOB_COLUMNS}`,
+    ),
+    renew: db.prepare(
+      `UPDATE ${table} SET claimed_until = @until, updated_at = @now WHERE state = 'running' AND claimed_by = @worker`,
+    ),
+    // A done row only has to block its key, so its payload, headers and meta are dropped.
+    markDone: db.prepare(
+      `UPDATE ${table} SET state = 'done', payload = 'null', headers = '{}', meta = NULL, claimed_by = NULL,
+         claimed_until = NULL, last_error = NULL, updated_at = @now, expires_at = @expiresAt ${owned}`,
+    ),
+    markRetry: db.prepare(
+      `UPDATE ${table} SET state = 'pending', claimed_by = NULL, claimed_until = NULL, run_at = @runAt, last_error = @error,
+         updated_at = @now ${owned}`,
+    ),
+    markDead: db.prepare(
+      `UPDATE ${table} SET state = 'dead', claimed_by = NULL, claimed_until = NULL, last_error = @error, updated_at = @now,
+         expires_at = @expiresAt ${owned}`,
+    ),
+    // A claim that ran out during the last attempt: that attempt counts as failed.
+    markLost: db.prepare(
+      `UPDATE ${table} SET state = 'dead', attempt = attempt - 1, claimed_by = NULL, claimed_until = NULL,
+         last_error = @error, updated_at = @now, expires_at = @expiresAt ${owned}`,
+    ),
+    nextDue: db.prepare<[], number | null>(`SELECT MIN(run_at) FROM ${table} WHERE state = 'pending'`).pluck(),
+  }
+}
+
+/** Runs the next pass in `delayMs`, unless one is already due sooner. */
+export function schedule(s: QueueState, delayMs: number): void {
+  if (s.closed || !s.handler) return
+  const due = Date.now() + delayMs
+  if (s.timer !== undefined && s.timerDue <= due) return
+  if (s.timer !== undefined) clearTimeout(s.timer)
+  s.timerDue = due
+  s.timer = setTimeout(() => tick(s), delayMs)
+}
+
+function tick(s: QueueState): void {
+  s.timer = undefined
+  s.timerDue = Infinity
+  if (s.closed || !s.handler) return
+  if (!s.db.open) {
+    // Someone closed a shared connection under the worker: nothing left to poll.
+    s.onError(new Error(`${WHERE}: the database connection was closed; the worker stopped`))
+    return
+  }
+  let delay = s.pollIntervalMs
+  try {
+    maybePurge(s)
+    const room = s.concurrency - s.running.size
+    if (room <= 0) return // full: a finishing job schedules the next pass
+    const now = s.now()
+    const rows = s.statements.worker.claim.all({
+      worker: s.workerId,
+      now,
+      until: now + s.visibilityTimeoutMs,
+      limit: room,
+    })
+    for (const row of rows) start(s, row)
+    if (rows.length === room) return
+    const due = s.statements.worker.nextDue.get()
+    if (due !== null && due !== undefined) delay = Math.min(s.pollIntervalMs, Math.max(0, due - s.now()))
+  } catch (error) {
+    s.onError(error)
+  }
+  schedule(s, delay)
+}
+
+function startHeartbeat(s: QueueState): void {
+  if (s.heartbeat !== undefined) return
+  const renew = (): void => {
+    try {
+      const now = s.now()
+      s.statements.worker.renew.run({ worker: s.workerId, now, until: now + s.visibilityTimeoutMs })
+    } catch (error) {
+      s.onError(error)
+    }
+  }
+  s.heartbeat = setInterval(renew, Math.max(10, Math.floor(s.visibilityTimeoutMs / 3)))
+}
+
+export function stopHeartbeat(s: QueueState): void {
+  if (s.running.size > 0 || s.heartbeat === undefined) return
+  clearInterval(s.heartbeat)
+  s.heartbeat = undefined
+}
+
+function start(s: QueueState, row: JobRow): void {
+  const job = run(s, row).finally(() => {
+    s.running.delete(job)
+    stopHeartbeat(s)
+    schedule(s, 0)
+  })
+  s.running.add(job)
+  startHeartbeat(s)
+}
+
+/** Runs one compare-and-set; false when the claim was lost or the write failed (the claim then runs out and the job runs again). */
+function settle(s: QueueState, write: () => { changes: number }): boolean {
+  try {
+    return write().changes === 1
+  } catch (error) {
+    s.onError(error)
+    return false
+  }
+}
+
+async function run(s: QueueState, row: JobRow): Promise<void> {
+  const claim = { id: row.id, worker: s.workerId, attempt: row.attempt }
+  const dead = (error: unknown) => ({
+    ...claim,
+    now: s.now(),
+    expiresAt: s.now() + s.deadRetentionMs,
+    error: errorText(error),
+  })
+  let event: WebhookEvent
+  try {
+    event = toEvent(row)
+  } catch (error) {
+    // A row that cannot be read back will never run: give it up at once.
+    settle(s, () => s.statements.worker.markDead.run(dead(error)))
+    return
+  }
+  if (row.attempt > s.retry.attempts) {
+    // Its last attempt was claimed by a worker that died mid-run (the claim
+    // ran out): it counts as failed rather than running beyond the limit.
+    const error = new Error(`worker stopped during the last attempt (claim expired after ${s.visibilityTimeoutMs} ms)`)
+    if (settle(s, () => s.statements.worker.markLost.run(dead(error))))
+      s.hooks.dead({ ...event, attempt: s.retry.attempts }, error)
+    return
+  }
+  try {
+    await s.handler!(event)
+  } catch (error) {
+    failed(s, claim, event, error)
+    return
+  }
+  const now = s.now()
+  if (settle(s, () => s.statements.worker.markDone.run({ ...claim, now, expiresAt: now + s.retentionMs })))
+    s.hooks.success(event)
+}
+
+function failed(s: QueueState, claim: Omit<Claim, 'now'>, event: WebhookEvent, error: unknown): void {
+  const now = s.now()
+  if (event.attempt < s.retry.attempts) {
+    const delayMs = s.retry.delay(event.attempt)
+    const retry = { ...claim, now, runAt: now + delayMs, error: errorText(error) }
+    if (settle(s, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
+    return
+  }
+  const dead = { ...claim, now, expiresAt: now + s.deadRetentionMs, error: errorText(error) }
+  if (settle(s, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
+}
+
+/** `process(handler, hooks)`: starts polling in this process. */
+export function startWorker(s: QueueState, handler: WebhookHandler, hooks: WorkerHooks | undefined): void {
+  if (typeof handler !== 'function') throw configError(`${WHERE}: handler must be a function`)
+  if (s.handler) throw configError(`${WHERE}: a handler is already running on this queue`)
+  if (s.closed) throw configError(`${WHERE}: process() called after close()`)
+  s.hooks = combineHooks(WHERE, s.logger, s.ownHooks, checkHooks(WHERE, hooks))
+  s.handler = handler
+  schedule(s, 0)
+}

@@ -1,0 +1,229 @@
+/**
+ * `createReceiver`: options in, a receiver out. Construction validates
+ * everything once; `handle` then runs the pipeline (src/pipeline/) on each
+ * request and reports the answer to the instruments (logs, metrics, the
+ * archive, `onOutcome`).
+ *
+ * @module
+ */
+import { createArchiveRecorder, type ArchiveRecorder } from '../archive/recorder.js'
+import { configError, HookguardError } from '../errors.js'
+import { begin } from '../pipeline/begin.js'
+import type { Instrument, ReceiverConfig } from '../pipeline/config.js'
+import type { InlineDeliver } from '../pipeline/deliver.js'
+import type { Delivery } from '../pipeline/delivery.js'
+import { asHookguardError, DeliveryFailed } from '../pipeline/errors.js'
+import { asNormalized } from '../pipeline/read.js'
+import { accepted, failure } from '../pipeline/respond.js'
+import { run } from '../pipeline/run.js'
+import type {
+  DeliveryArchive,
+  HandleResult,
+  Provider,
+  WebhookEvent,
+  WebhookQueue,
+  DedupeStore,
+  WebhookRequest,
+} from '../types/index.js'
+import { startWorker } from '../worker/run.js'
+import { archiveInstrument, deliveryRecord } from './instruments/archive.js'
+import { metricsInstrument, outcomeInstrument } from './instruments/hooks.js'
+import { logInstrument } from './instruments/log.js'
+import type { ReceiverOptions } from './options.js'
+import { replay, type ReplayOptions, type ReplayResult } from './replay.js'
+import { isSilent, resolve, type Resolved } from './resolve.js'
+import { checkOptionsObject } from './validate.js'
+
+export interface HandleOptions<T = unknown> {
+  /**
+   * Inline mode: instead of the queue, hand the verified event to this
+   * function. The dedupe key is completed when it resolves to anything but
+   * `false`, and released when it returns `false` or throws (the error is
+   * rethrown to the caller).
+   */
+  deliver?: (event: WebhookEvent<T>) => Promise<unknown> | unknown
+}
+
+export interface Receiver<T = unknown> {
+  readonly provider: Provider
+  readonly store: DedupeStore
+  readonly queue: WebhookQueue
+  readonly archive: DeliveryArchive | undefined
+  readonly maxBodyBytes: number
+  /** Run the pipeline on one request. Never rejects for anything a client sends. */
+  handle(request: WebhookRequest, options?: HandleOptions<T>): Promise<HandleResult>
+  /** Build the response for an error found before `handle` (body too large, read timeout …). */
+  reject(error: unknown, request?: { method?: string; url?: string; headers?: WebhookRequest['headers'] }): HandleResult
+  /** Run an archived delivery again (needs `archive`). */
+  replay(deliveryId: string, options?: ReplayOptions): Promise<ReplayResult>
+  /** Stop accepting (new requests get 503), wait for requests in progress, drain the worker. Idempotent. */
+  close(): Promise<void>
+}
+
+const BRAND = Symbol.for('hookguard.receiver')
+
+export function isReceiver(value: unknown): value is Receiver<any> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+}
+
+function instrumentsOf(
+  resolved: Resolved,
+  options: ReceiverOptions,
+  recorder: ArchiveRecorder | undefined,
+): Instrument[] {
+  const instruments: Instrument[] = []
+  if (!isSilent(resolved.config.logger)) instruments.push(logInstrument(resolved.config.logger))
+  if (options.onOutcome) instruments.push(outcomeInstrument(options.onOutcome))
+  if (resolved.metrics) instruments.push(metricsInstrument(resolved.metrics))
+  if (recorder) instruments.push(archiveInstrument(recorder, resolved.config.redactor))
+  return instruments
+}
+
+function startOwnWorker(
+  resolved: Resolved,
+  options: ReceiverOptions,
+  config: ReceiverConfig,
+  recorder: ArchiveRecorder | undefined,
+): void {
+  const { routes, guard, metrics } = resolved
+  const handler = options.handler as ((event: WebhookEvent) => unknown) | undefined
+  if (!handler && !routes) {
+    if (resolved.defaultQueue) {
+      config.logger.warn(
+        { provider: config.provider.name },
+        'no handler: accepted events wait in the in-memory queue and nothing runs them — pass handler, or a durable queue with its own worker',
+      )
+    }
+    return
+  }
+  const parts = {
+    queue: config.queue,
+    handler,
+    routes,
+    store: config.store,
+    archive: recorder,
+    metrics,
+    guard,
+    logger: config.logger,
+    now: config.now,
+  }
+  startWorker(parts).catch((error: unknown) =>
+    config.logger.error({ error: String(error) }, 'queue worker failed to start'),
+  )
+}
+
+/** Create a receiver. Bad configuration throws a TypeError here, not on the first request. */
+export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiver<T> {
+  checkOptionsObject(options)
+  const resolved = resolve(options as ReceiverOptions)
+  const recorder = resolved.archive
+    ? createArchiveRecorder(resolved.archive, { logger: resolved.config.logger })
+    : undefined
+  const instruments = instrumentsOf(resolved, options as ReceiverOptions, recorder)
+  const config: ReceiverConfig = {
+    ...resolved.config,
+    instruments,
+    timed: Boolean(options.onOutcome || resolved.metrics || recorder),
+    archived: recorder !== undefined,
+  }
+  if (resolved.metrics && typeof config.queue.stats === 'function') {
+    resolved.metrics.watchQueue(config.queue as Required<Pick<WebhookQueue, 'stats'>>, {
+      provider: config.provider.name,
+      receiver: config.receiverName,
+    })
+  }
+  startOwnWorker(resolved, options as ReceiverOptions, config, recorder)
+  return buildReceiver<T>(config, recorder, resolved.archive)
+}
+
+function finish(config: ReceiverConfig, delivery: Delivery, result: HandleResult): HandleResult {
+  const durationMs = config.timed ? performance.now() - delivery.started : 0
+  for (const instrument of config.instruments) {
+    try {
+      instrument.end(delivery, result, durationMs)
+    } catch {
+      // Instruments observe; they never change the answer.
+    }
+  }
+  return result
+}
+
+function buildReceiver<T>(
+  config: ReceiverConfig,
+  recorder: ArchiveRecorder | undefined,
+  archive: DeliveryArchive | undefined,
+): Receiver<T> {
+  let closing: Promise<void> | undefined
+  let inProgress = 0
+  const idle: Array<() => void> = []
+
+  function settle(): void {
+    if (--inProgress === 0 && idle.length > 0) for (const resolve of idle.splice(0)) resolve()
+  }
+
+  async function handle(request: WebhookRequest, handleOptions?: HandleOptions<T>): Promise<HandleResult> {
+    const delivery = begin(config, request?.method, request?.url)
+    if (closing)
+      return finish(
+        config,
+        delivery,
+        failure(config, new HookguardError('receiver.closed', { reason: 'receiver is closing' })),
+      )
+    inProgress++
+    let result: HandleResult
+    try {
+      result = await run(config, delivery, request, handleOptions?.deliver as InlineDeliver | undefined)
+    } catch (error) {
+      if (error instanceof DeliveryFailed) {
+        finish(
+          config,
+          delivery,
+          failure(config, new HookguardError('handler.failed', { reason: 'inline handler threw' }), delivery),
+        )
+        throw error.original
+      }
+      result = failure(config, asHookguardError(error, 'signature.invalid', 'unexpected error'), delivery)
+    } finally {
+      settle()
+    }
+    return finish(config, delivery, result)
+  }
+
+  const receiver: Receiver<T> & { [BRAND]: true } = {
+    [BRAND]: true,
+    provider: config.provider,
+    store: config.store,
+    queue: config.queue,
+    archive,
+    maxBodyBytes: config.maxBodyBytes,
+    handle,
+    reject(error, request = {}) {
+      const delivery = begin(config, request.method, request.url)
+      if (request.headers) delivery.headers = asNormalized(request.headers)
+      return finish(
+        config,
+        delivery,
+        failure(config, asHookguardError(error, 'body.aborted', 'request failed before handling')),
+      )
+    },
+    async replay(deliveryId, options) {
+      if (!archive || !recorder) throw configError('replay needs an archive: createReceiver({ archive })')
+      const { result, delivery, event } = await replay(config, archive, deliveryId, options)
+      const record = deliveryRecord(delivery, accepted(config, delivery, event), 0, config.redactor)
+      record.replayOf = result.replayOf
+      record.verified = result.verified
+      recorder.record(record)
+      return result
+    },
+    close() {
+      closing ??= (async () => {
+        if (inProgress > 0) await new Promise<void>((resolve) => idle.push(resolve))
+        await config.queue.close?.()
+        await recorder?.close()
+        await config.store.close?.()
+      })()
+      return closing
+    },
+  }
+  return receiver
+}

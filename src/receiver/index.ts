@@ -1,0 +1,9 @@
+/**
+ * The receiver: `createReceiver(options)` and what it returns.
+ *
+ * @module
+ */
+export { createReceiver, isReceiver, type HandleOptions, type Receiver } from './create.js'
+export type { ReceiverOptions } from './options.js'
+export type { OutcomeContext, OutcomeHook } from './instruments/hooks.js'
+export type { ReplayOptions, ReplayResult } from './replay.js'

@@ -1,0 +1,60 @@
+/**
+ * The ordering guard: webhooks arrive out of order, so before a handler runs
+ * the worker compare-and-sets the entity's newest handled version in the
+ * store. An older event is skipped as `stale`; an equal version runs; an
+ * event without an entity or a version runs.
+ *
+ * @module
+ */
+import { configError } from '../errors.js'
+import type { DedupeStore, WebhookEvent } from '../types/index.js'
+
+/** Which entity an event is about, and how new it is. */
+export interface OrderingOptions<T = unknown> {
+  /** The entity the event changes (`data.object.id` for Stripe), or undefined to skip the guard. */
+  entity(event: WebhookEvent<T>): string | undefined
+  /** Its version: a number, or an ISO 8601 date; larger is newer. Undefined skips the guard. */
+  version(event: WebhookEvent<T>): number | string | undefined
+}
+
+export interface OrderingGuard {
+  /** true: run the handler; false: the event is stale. */
+  admit(event: WebhookEvent): Promise<boolean>
+}
+
+/** A version as a number: numbers as they are, numeric text as its value, dates as ms. */
+export function versionNumber(version: unknown): number | undefined {
+  if (typeof version === 'number') return Number.isFinite(version) ? version : undefined
+  if (typeof version !== 'string' || version === '') return undefined
+  if (/^-?[0-9]+(\.[0-9]+)?$/.test(version)) return Number(version)
+  const ms = Date.parse(version)
+  return Number.isNaN(ms) ? undefined : ms
+}
+
+/** `provider:name:` of a key (receiver names are URI-encoded, so the second ':' ends the prefix). */
+function keyPrefix(key: string): string {
+  return key.slice(0, key.indexOf(':', key.indexOf(':') + 1) + 1)
+}
+
+export function orderingGuard(
+  where: string,
+  options: OrderingOptions,
+  store: DedupeStore,
+  retentionMs: number,
+): OrderingGuard {
+  if (!options || typeof options.entity !== 'function' || typeof options.version !== 'function') {
+    throw configError(`${where}: ordering needs entity(event) and version(event) functions`)
+  }
+  if (typeof store.advance !== 'function') {
+    throw configError(`${where}: ordering needs a store with advance() (every built-in store has it)`)
+  }
+  const advance = store.advance.bind(store)
+  return {
+    async admit(event) {
+      const entity = options.entity(event)
+      const version = versionNumber(options.version(event))
+      if (typeof entity !== 'string' || entity === '' || version === undefined) return true
+      return advance(`${keyPrefix(event.key)}@order:${entity}`, version, retentionMs)
+    },
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The worker side of the pipeline, shared by a receiver that runs its own
+ * handler and by a separate worker process (`createWorker`): route by type,
+ * apply the ordering guard, run the handler, and report every run to the
+ * archive, the metrics and the tracer. When an event is dead-lettered its
+ * dedupe key is forgotten, so the provider's own re-send reaches the fixed
+ * handler instead of being answered as a duplicate.
+ *
+ * @module
+ */
+import { callHook, errorText } from '../internal/log.js'
+import type {
+  DedupeStore,
+  DeliveryProgress,
+  DeliveryState,
+  Logger,
+  WebhookEvent,
+  WebhookHandler,
+  WebhookMetrics,
+  WebhookQueue,
+  WorkerHooks,
+} from '../types/index.js'
+import type { OrderingGuard } from './ordering.js'
+import type { Routes } from './routes.js'
+
+/** A span per handler run (OpenTelemetry's `hookguard.handle`, linked to the request). */
+export interface WorkerTracer {
+  startHandle(event: WebhookEvent): { end(error?: unknown): void } | undefined
+}
+
+/** Where worker progress goes in the archive. */
+export interface ProgressSink {
+  progress(update: DeliveryProgress): void
+}
+
+export interface WorkerParts {
+  queue: WebhookQueue
+  /** One handler for every event, or `routes` by type. */
+  handler?: WebhookHandler
+  routes?: Routes
+  store?: DedupeStore
+  archive?: ProgressSink
+  metrics?: WebhookMetrics
+  tracer?: WorkerTracer
+  guard?: OrderingGuard
+  logger: Logger
+  now: () => number
+}
+
+type Skipped = 'stale' | 'ignored'
+
+function progressOf(
+  event: WebhookEvent,
+  state: DeliveryState,
+  at: number,
+  error?: unknown,
+): DeliveryProgress | undefined {
+  if (event.deliveryId === undefined) return undefined
+  const update: DeliveryProgress = { deliveryId: event.deliveryId, state, attempts: event.attempt, at }
+  if (error !== undefined) update.lastError = errorText(error)
+  return update
+}
+
+/** The function the queue runs for each event. */
+function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandler {
+  return async function runWebhookHandler(event) {
+    const handler = parts.routes ? parts.routes.find(event.type) : parts.handler
+    if (!handler) return void skipped.set(event.key, 'ignored')
+    parts.metrics?.queueLag(event, Math.max(0, parts.now() - event.receivedAt) / 1000)
+    if (parts.guard && !(await parts.guard.admit(event))) return void skipped.set(event.key, 'stale')
+    const span = parts.tracer?.startHandle(event)
+    const started = performance.now()
+    try {
+      await handler(event)
+      span?.end()
+    } catch (error) {
+      span?.end(error)
+      throw error
+    } finally {
+      parts.metrics?.handlerDuration(event, (performance.now() - started) / 1000)
+    }
+  }
+}
+
+function report(parts: WorkerParts, event: WebhookEvent, state: DeliveryState, error?: unknown): void {
+  const update = progressOf(event, state, parts.now(), error)
+  if (update && parts.archive) callHook(() => parts.archive!.progress(update))
+}
+
+function hooks(parts: WorkerParts, skipped: Map<string, Skipped>): WorkerHooks {
+  return {
+    onSuccess(event) {
+      const skip = skipped.get(event.key)
+      skipped.delete(event.key)
+      report(parts, event, skip ?? 'handled')
+      callHook(() => parts.metrics?.handlerRun(event, skip ?? 'success'))
+    },
+    onRetry(event, error) {
+      report(parts, event, 'retrying', error)
+      callHook(() => parts.metrics?.handlerRun(event, 'retry'))
+    },
+    onDeadLetter(event, error) {
+      report(parts, event, 'dead', error)
+      callHook(() => parts.metrics?.handlerRun(event, 'dead'))
+      parts.logger.error({ key: event.key, provider: event.provider, attempts: event.attempt }, 'event dead-lettered')
+      void forget(parts, event)
+    },
+  }
+}
+
+/** Re-admit the key of a dead-lettered event, so the provider's re-send is accepted again. */
+async function forget(parts: WorkerParts, event: WebhookEvent): Promise<void> {
+  if (!parts.store) return
+  if (typeof parts.store.forget !== 'function') {
+    parts.logger.warn(
+      { key: event.key },
+      "the store has no forget(): a re-send of this dead-lettered event is a duplicate until the key's retention ends",
+    )
+    return
+  }
+  try {
+    await parts.store.forget(event.key)
+  } catch (error) {
+    parts.logger.error({ key: event.key, error: errorText(error) }, 'could not re-admit a dead-lettered key')
+  }
+}
+
+/** Start the queue's worker with hookguard's handler runner and hooks. */
+export async function startWorker(parts: WorkerParts): Promise<void> {
+  const skipped = new Map<string, Skipped>()
+  await parts.queue.process!(runner(parts, skipped), hooks(parts, skipped))
+}
