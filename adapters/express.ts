@@ -27,6 +27,7 @@ import {
   bodyTimeout,
   flag,
   isNodeStreamConsumed,
+  lingerOnClose,
   nodeHeaders,
   oneOf,
   receive,
@@ -124,7 +125,7 @@ export function hookguard<T = unknown>(
         if (delivered) return
         if (errors === 'next' && (result.status < 200 || result.status >= 300))
           return next(resultToError(result, unread))
-        writeNodeResponse(res, result, unread)
+        writeNodeResponse(res, result, unread, req)
       })
       .catch(next)
   }

@@ -28,6 +28,7 @@ import {
   bodyTimeout,
   flag,
   isNodeStreamConsumed,
+  lingerOnClose,
   nodeHeaders,
   oneOf,
   readNodeStream,
@@ -36,6 +37,7 @@ import {
   resultToError,
   toReceiver,
   type BaseAdapterOptions,
+  type LingeringRequest,
   type NodeReadableLike,
   type RawBodySource,
   type ReceiveInput,
@@ -72,10 +74,12 @@ const CONSUMED_FIX =
   'Mount hookguard first, or read the body in earlier middleware with c.req.arrayBuffer()/c.req.text() (Hono caches those)'
 
 /** On @hono/node-server the Node request is at `c.env.incoming`: reading it directly spares building a full Fetch Request. */
-function incomingOf(c: Context): (NodeReadableLike & { rawHeaders: string[] }) | undefined {
+type NodeIncoming = NodeReadableLike & LingeringRequest & { rawHeaders: string[] }
+
+function incomingOf(c: Context): NodeIncoming | undefined {
   const incoming = (c.env as { incoming?: { rawHeaders?: unknown; on?: unknown } } | undefined)?.incoming
   return incoming && Array.isArray(incoming.rawHeaders) && typeof incoming.on === 'function'
-    ? (incoming as NodeReadableLike & { rawHeaders: string[] })
+    ? (incoming as NodeIncoming)
     : undefined
 }
 
@@ -108,8 +112,7 @@ function toResponse(result: HandleResult): Response {
   return new Response(result.body === '' ? null : result.body, { status: result.status, headers: result.headers })
 }
 
-function inputOf(c: Context): ReceiveInput {
-  const incoming = incomingOf(c)
+function inputOf(c: Context, incoming: NodeIncoming | undefined): ReceiveInput {
   const headers = incoming ? nodeHeaders(incoming.rawHeaders) : c.req.raw.headers
   return { method: c.req.method, url: c.req.url, headers, body: rawBody(c, incoming) }
 }
@@ -133,8 +136,14 @@ export function hookguard<T = unknown>(
           return c.error === undefined && c.res.status >= 200 && c.res.status < 300
         }
       : undefined
-    const { result, delivered } = await receive(receiver, inputOf(c), { timeoutMs, deliver })
+    const incoming = incomingOf(c)
+    const { result, delivered, unread } = await receive(receiver, inputOf(c, incoming), { timeoutMs, deliver })
     if (delivered) return
+    if (unread && incoming) {
+      // On @hono/node-server: close after the answer, lingering so a sender still writing can read it.
+      result.headers.connection = 'close'
+      lingerOnClose(incoming)
+    }
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
       const error = resultToError(result)
       throw new HTTPException(result.status as ContentfulStatusCode, {

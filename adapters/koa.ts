@@ -24,6 +24,7 @@ import {
   bodyTimeout,
   flag,
   isNodeStreamConsumed,
+  lingerOnClose,
   nodeHeaders,
   oneOf,
   receive,
@@ -110,8 +111,14 @@ export function hookguard<T = unknown>(
     const input = { method: ctx.method, url: ctx.href, headers: nodeHeaders(ctx.req.rawHeaders), body: rawBody(ctx) }
     const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (delivered) return
-    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)
-    if (unread) ctx.set('connection', 'close')
+    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
+      if (unread) lingerOnClose(ctx.req)
+      throw resultToError(result, unread)
+    }
+    if (unread) {
+      ctx.set('connection', 'close')
+      lingerOnClose(ctx.req)
+    }
     ctx.status = result.status
     ctx.set(result.headers)
     ctx.body = result.body === '' ? null : result.body

@@ -60,7 +60,7 @@ export function hookguard<T = unknown>(
       { method: req.method ?? '', url: `${scheme}://${host}${req.url ?? '/'}`, headers, body },
       { timeoutMs },
     )
-      .then(({ result, unread }) => writeNodeResponse(res, result, unread))
+      .then(({ result, unread }) => writeNodeResponse(res, result, unread, req))
       .catch(() => {
         // receive() only rejects on a bug; answer rather than leave the socket hanging.
         if (res.writableEnded) return

@@ -1,301 +1,238 @@
 /**
- * End-to-end intake benchmark: accepted deliveries per second through
- * HTTP in → read body → verify (Stripe scheme) → reserve → durable enqueue →
- * complete → 2xx out, on loopback, for each store+queue pair:
+ * End-to-end intake: acknowledged deliveries per second through HTTP in →
+ * read body → verify (Stripe scheme) → reserve → durable enqueue → complete
+ * → 2xx out, on loopback, for each store+queue pair:
  *
  *   memory  memoryStore + memoryQueue            (not durable; the baseline)
- *   sqlite  sqliteStore + sqliteQueue, one file  (when src/sqlite.ts is present)
+ *   sqlite  sqliteStore + sqliteQueue, one WAL file, defaults (queue: synchronous=FULL, group commit)
  *   redis   redisStore + bullmqQueue             (when REDIS_URL is set)
  *
- * A child process drives `CONCURRENCY` keep-alive connections with distinct,
- * correctly signed events (bench/e2e/client.ts); the server runs the node:http adapter and a no-op
- * handler in the same process (so the worker's cost is included, as in a
- * single-process deployment). Store and enqueue calls are timed on the
- * server. Run: `npm run bench:e2e` (REDIS_URL=redis://127.0.0.1:6379/0 for
- * the Redis row). Stops by itself in well under a minute.
+ * Each runs in a fresh server process (node:http adapter, a no-op handler in
+ * the same process, so the worker's cost counts), driven by autocannon with
+ * 32 keep-alive connections and distinct, pre-signed events. The server times
+ * its store and enqueue calls. Target: sqlite ≥ 5,000 acknowledged/s.
+ *
+ * In the same run, the floor the disk allows: plain better-sqlite3 loops in
+ * the same folder, WAL + synchronous=FULL, one transaction per group commit of
+ * N rows (N = 1, the queue's observed rows per commit, and the connection
+ * count, the most 32 concurrent requests can batch), with and without the
+ * dedupe writes. If the sqlite row sits near the floor, fsync is the limit.
+ *
+ *   npm run bench:e2e
+ *   REDIS_URL=redis://127.0.0.1:6379/0 npm run bench:e2e
+ *   BENCH_ONLY=sqlite BENCH_QUICK=1 npm run bench:e2e
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { once } from 'node:events'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fork } from 'node:child_process'
-import { hookguard } from '../adapters/node.js'
-import { createReceiver, memoryQueue, memoryStore, stripe } from '../src/index.js'
-import type { DedupeStore, WebhookQueue } from '../src/types/index.js'
-import type { ClientInput, ClientOutput } from './e2e/client.js'
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { signedPool, STRIPE_PATH } from './lib/deliveries.js'
+import { fsyncFloor, type FloorResult } from './lib/fsync-floor.js'
+import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
+import { describeMachine, machineHeader } from './lib/machine.js'
+import { fixed, hardStop, rate, table, TMP, writeResults } from './lib/report.js'
+import { startServer, type ServerUsage } from './lib/server.js'
+import type { E2eServerOptions, E2eSetupName } from './lib/servers/e2e.js'
 
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32)
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500)
-const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 6000)
-/** Upper bound of deliveries per run, so memory stays bounded. */
-const MAX_REQUESTS = Number(process.env.BENCH_MAX_REQUESTS ?? 200_000)
-const HARD_STOP_MS = 58_000
-const REDIS_URL = process.env.REDIS_URL
-
-const hardStop = setTimeout(() => {
-  console.error(`e2e bench: hard stop after ${HARD_STOP_MS / 1000} s`)
-  process.exit(2)
-}, HARD_STOP_MS)
-hardStop.unref()
-
-const SECRET = 'whsec_bench_e2e_0123456789abcdef'
-const provider = stripe({ secret: SECRET })
-const now = (): number => performance.timeOrigin + performance.now()
-
-interface Timing {
-  storeMs: number
-  storeCalls: number
-  enqueueMs: number
-  enqueues: number
-  from: number
+const QUICK = process.env.BENCH_QUICK === '1'
+const CONFIG = {
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? (QUICK ? 700 : 1500)),
+  measureMs: Number(process.env.BENCH_MEASURE_MS ?? (QUICK ? 2000 : 5000)),
+  floorMs: QUICK ? 700 : 1500,
+  bodyBytes: 300,
+  redisUrl: process.env.REDIS_URL,
+  only: process.env.BENCH_ONLY?.split(',').map((name) => name.trim()),
 }
+const TARGET = 5000
 
-/** Wraps a store so reserve/complete/release time is summed (inside the measured window only). */
-function timedStore(store: DedupeStore, timing: Timing): DedupeStore {
-  const time = async <T>(call: () => Promise<T>): Promise<T> => {
-    const started = now()
-    try {
-      return await call()
-    } finally {
-      if (started >= timing.from) {
-        timing.storeMs += now() - started
-        timing.storeCalls++
-      }
-    }
-  }
-  return {
-    reserve: (key, leaseMs) => time(() => store.reserve(key, leaseMs)),
-    complete: (key, token, retentionMs) => time(() => store.complete(key, token, retentionMs)),
-    release: (key, token) => time(() => store.release(key, token)),
-    close: () => store.close?.() ?? Promise.resolve(),
-  }
-}
-
-function timedQueue(queue: WebhookQueue, timing: Timing): WebhookQueue {
-  return {
-    async enqueue(event) {
-      const started = now()
-      try {
-        await queue.enqueue(event)
-      } finally {
-        if (started >= timing.from) {
-          timing.enqueueMs += now() - started
-          timing.enqueues++
-        }
-      }
-    },
-    process: (handler) => queue.process?.(handler),
-    close: () => queue.close?.() ?? Promise.resolve(),
-  }
-}
-
-interface Setup {
-  name: string
-  note: string
-  make(): Promise<{ store: DedupeStore; queue: WebhookQueue; cleanup(): Promise<void> }>
+const NOTES: Record<E2eSetupName, string> = {
+  memory: 'memoryStore + memoryQueue (not durable)',
+  sqlite: 'sqliteStore + sqliteQueue in one WAL file, defaults (queue commits with synchronous=FULL)',
+  redis: 'redisStore + bullmqQueue, worker in process',
 }
 
 interface Row {
-  name: string
-  note: string
-  rps: number
-  p50: number
-  p99: number
-  storeMsPerReq: number
-  storeShare: number
-  enqueueMsPerReq: number
-  enqueueShare: number
+  setup: E2eSetupName
+  load: LoadResult
+  server: ServerUsage
   accepted: number
+  acceptedPerSecond: number
+  cpuUsPerRequest: number
+  storeMsPerRequest: number
+  enqueueMs: number
+  /** Time in store calls / enqueue as a share of the summed client-observed latency. */
+  storeShare: number
+  enqueueShare: number
+  /** Queue rows per group commit, where the queue reports its commits. */
+  rowsPerCommit?: number
   other: string
-  exhausted: boolean
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
-
-async function runSetup(setup: Setup): Promise<Row> {
-  const { store, queue, cleanup } = await setup.make()
-  const timing: Timing = { storeMs: 0, storeCalls: 0, enqueueMs: 0, enqueues: 0, from: Infinity }
-  const receiver = createReceiver({
-    provider,
-    store: timedStore(store, timing),
-    queue: timedQueue(queue, timing),
-    handler: () => {},
-    logger: false,
-  })
-  const server = createServer(hookguard(receiver))
-  server.keepAliveTimeout = 10_000
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`
-  const client = fork(new URL('./e2e/client.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  await once(client, 'message') // 'ready'
-  const measureFrom = now() + WARMUP_MS
-  timing.from = measureFrom
-  const input: ClientInput = {
-    url,
-    concurrency: CONCURRENCY,
-    measureFrom,
-    end: measureFrom + MEASURE_MS,
-    secret: SECRET,
-    tag: `${setup.name}_${Date.now()}`,
-    maxRequests: MAX_REQUESTS,
+async function runSetup(setup: E2eSetupName, options: E2eServerOptions, pool: Buffer[]): Promise<Row> {
+  const server = await startServer({ server: 'e2e', options })
+  try {
+    const cursor = new RequestCursor(pool)
+    const base = { url: server.url, path: STRIPE_PATH, connections: CONFIG.connections, cursor }
+    await runLoad({ ...base, durationMs: CONFIG.warmupMs })
+    await server.mark()
+    const load = await runLoad({ ...base, durationMs: CONFIG.measureMs })
+    const usage = await server.report()
+    return toRow(setup, load, usage)
+  } finally {
+    await server.stop()
   }
-  client.send(input)
-  const [output] = (await once(client, 'message')) as [ClientOutput]
-  if (client.exitCode === null) await once(client, 'exit')
+}
 
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeAllConnections()
-  await receiver.close()
-  await cleanup()
-
-  const sorted = Float64Array.from(output.latencies).sort()
-  const latencySum = output.latencies.reduce((a, b) => a + b, 0)
-  const accepted = output.statuses[200] ?? 0
-  const other = Object.entries(output.statuses)
-    .filter(([status]) => status !== '200')
-    .map(([status, n]) => `${status}×${n}`)
-    .join(' ')
+function toRow(setup: E2eSetupName, load: LoadResult, usage: ServerUsage): Row {
+  const stats = usage.stats as Record<string, number | undefined>
+  const accepted = load.statuses['200'] ?? 0
+  const latencyMs = load.meanMs * load.requests
+  const other = Object.entries(load.statuses).filter(([code]) => code !== '200')
+  if (load.reused > 0) other.push(['resent ids', load.reused])
   return {
-    name: setup.name,
-    note: setup.note,
-    rps: accepted / (output.measuredMs / 1000),
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    storeMsPerReq: timing.storeMs / Math.max(1, output.latencies.length),
-    storeShare: timing.storeMs / latencySum,
-    enqueueMsPerReq: timing.enqueueMs / Math.max(1, timing.enqueues),
-    enqueueShare: timing.enqueueMs / latencySum,
+    setup,
+    load,
+    server: usage,
     accepted,
-    other: other || '-',
-    exhausted: output.exhausted,
+    acceptedPerSecond: accepted / (load.durationMs / 1000),
+    cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served),
+    storeMsPerRequest: (stats.storeMs ?? 0) / Math.max(1, load.requests),
+    enqueueMs: (stats.enqueueMs ?? 0) / Math.max(1, stats.enqueues ?? 0),
+    storeShare: (stats.storeMs ?? 0) / latencyMs,
+    enqueueShare: (stats.enqueueMs ?? 0) / latencyMs,
+    rowsPerCommit: stats.commits ? (stats.enqueued ?? 0) / stats.commits : undefined,
+    other: other.map(([code, n]) => `${code}×${n}`).join(' ') || '-',
   }
 }
 
-const setups: Setup[] = [
-  {
-    name: 'memory',
-    note: 'memoryStore + memoryQueue (not durable)',
-    async make() {
-      return {
-        store: memoryStore({ maxKeys: MAX_REQUESTS * 2 }),
-        queue: memoryQueue({ rememberKeys: MAX_REQUESTS * 2 }),
-        cleanup: async () => {},
-      }
-    },
-  },
-]
-
-const sqlitePath = new URL('../src/sqlite.ts', import.meta.url)
-if (existsSync(sqlitePath)) {
-  setups.push({
-    name: 'sqlite',
-    note: 'sqliteStore + sqliteQueue in one WAL file, defaults (the queue fsyncs each commit batch: synchronous full)',
-    async make() {
-      const { sqliteQueue, sqliteStore } = (await import(sqlitePath.href)) as typeof import('../src/sqlite.js')
-      const dir = mkdtempSync(join(tmpdir(), 'hookguard-bench-'))
-      const path = join(dir, 'bench.db')
-      const store = sqliteStore({ path })
-      const queue = sqliteQueue({ path })
-      return { store, queue, cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
-    },
-  })
-} else {
-  console.log('sqlite: skipped (src/sqlite.ts not present)')
+function floors(dir: string, rowsPerCommit: number | undefined, payload: string, headers: string): FloorResult[] {
+  const sizes = [...new Set([1, Math.max(1, Math.round(rowsPerCommit ?? 1)), CONFIG.connections])].sort((a, b) => a - b)
+  const results: FloorResult[] = []
+  for (const withDedupe of [false, true]) {
+    for (const n of sizes) {
+      const path = resolve(dir, `floor-${n}-${withDedupe ? 'dedupe' : 'queue'}.db`)
+      results.push(fsyncFloor({ path, rowsPerCommit: n, durationMs: CONFIG.floorMs, withDedupe, payload, headers }))
+    }
+  }
+  return results
 }
 
-let redisNote = ''
-if (REDIS_URL) {
-  setups.push({
-    name: 'redis+bullmq',
-    note: 'redisStore + bullmqQueue, worker in process',
-    async make() {
-      const { Redis } = await import('ioredis')
-      const { redisStore } = await import('../src/redis.js')
-      const { bullmqQueue } = await import('../src/bullmq.js')
+function printRows(rows: Row[]): void {
+  const pct = (share: number): string => `${fixed(share * 100)} %`
+  console.log(
+    table(
+      [
+        'setup',
+        'accepted/s',
+        'p50 ms',
+        'p99 ms',
+        'server µs/req',
+        'store ms/req',
+        'store share',
+        'enqueue ms',
+        'enqueue share',
+        'rows/commit',
+        'accepted',
+        'other',
+      ],
+      rows.map((r) => [
+        r.setup,
+        rate(r.acceptedPerSecond),
+        fixed(r.load.p50Ms, 0),
+        fixed(r.load.p99Ms, 0),
+        fixed(r.cpuUsPerRequest),
+        fixed(r.storeMsPerRequest, 3),
+        pct(r.storeShare),
+        fixed(r.enqueueMs, 3),
+        pct(r.enqueueShare),
+        r.rowsPerCommit === undefined ? '–' : fixed(r.rowsPerCommit),
+        String(r.accepted),
+        r.other,
+      ]),
+    ),
+  )
+  for (const r of rows) console.log(`${r.setup}: ${NOTES[r.setup]}`)
+  console.log('store/enqueue share: time inside store calls / enqueue over the summed client-observed latency.')
+}
+
+function printFloors(results: FloorResult[], sqlite: Row | undefined): void {
+  console.log('\nThe disk floor: plain better-sqlite3, WAL, synchronous=FULL, one fsynced commit per N rows:\n')
+  console.log(
+    table(
+      ['rows per commit', 'writes', 'rows/s', 'commits/s', 'ms per commit'],
+      results.map((f) => [
+        String(f.rowsPerCommit),
+        f.withDedupe ? 'queue row + dedupe insert/update' : 'queue row',
+        rate(f.rowsPerSecond),
+        rate(f.commitsPerSecond),
+        fixed(f.commitMs, 2),
+      ]),
+    ),
+  )
+  if (!sqlite) return
+  const verdict = sqlite.acceptedPerSecond >= TARGET ? 'met' : 'NOT met'
+  console.log(`\nsqlite: ${rate(sqlite.acceptedPerSecond)} acknowledged/s, target ≥ ${rate(TARGET)}: ${verdict}.`)
+}
+
+async function main(): Promise<void> {
+  const stop = hardStop('bench:e2e', 150_000)
+  const machine = describeMachine()
+  console.log(machineHeader(machine))
+  console.log(
+    `bench:e2e: ${CONFIG.connections} connections, fresh server process per setup, ${CONFIG.warmupMs} ms warm-up + ` +
+      `${CONFIG.measureMs} ms measured, distinct Stripe-signed ~${CONFIG.bodyBytes} B events`,
+  )
+  let setups: E2eSetupName[] = ['memory', 'sqlite', ...(CONFIG.redisUrl ? (['redis'] as const) : [])]
+  if (!CONFIG.redisUrl) console.log('redis: skipped (set REDIS_URL=redis://127.0.0.1:6379/0 to run it)')
+  if (CONFIG.only) setups = setups.filter((setup) => CONFIG.only!.includes(setup))
+  mkdirSync(TMP, { recursive: true })
+  const dir = mkdtempSync(resolve(TMP, 'bench-e2e-'))
+  try {
+    const deliveries = await signedPool(
+      'stripe',
+      Math.ceil((30_000 * (CONFIG.warmupMs + CONFIG.measureMs)) / 1000),
+      CONFIG.bodyBytes,
+    )
+    const pool = deliveries.map((delivery) => rawRequest(STRIPE_PATH, delivery))
+    const rows: Row[] = []
+    for (const setup of setups) {
+      process.stderr.write(`running ${setup} …\n`)
       const prefix = `hookguard-bench-${process.pid}-${Date.now()}`
-      const client = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0 })
-      await once(client, 'ready')
-      const info = await client.info('persistence')
-      redisNote = /^aof_enabled:1/m.test(info) ? 'AOF on' : 'AOF off (appendonly no): acknowledged = in memory'
-      const queue = bullmqQueue({ connection: { url: REDIS_URL }, prefix, concurrency: 8, logger: false })
-      return {
-        store: redisStore({ client, prefix: `${prefix}:dedupe:` }),
-        queue,
-        async cleanup() {
-          let cursor = '0'
-          do {
-            const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-            cursor = next
-            if (keys.length > 0) await client.del(...keys)
-          } while (cursor !== '0')
-          client.disconnect()
-        },
+      const options = {
+        setup,
+        path: resolve(dir, 'intake.db'),
+        redisUrl: CONFIG.redisUrl,
+        prefix,
+        maxKeys: pool.length * 2,
       }
-    },
-  })
-} else {
-  console.log('redis+bullmq: skipped (set REDIS_URL=redis://127.0.0.1:6379/0 to run it)')
+      rows.push(await runSetup(setup, options, pool))
+      if (setup === 'redis') await deleteKeys(CONFIG.redisUrl!, prefix)
+    }
+    console.log('')
+    printRows(rows)
+    const sqlite = rows.find((row) => row.setup === 'sqlite')
+    const sample = deliveries[0]!
+    const floor = floors(dir, sqlite?.rowsPerCommit, sample.body, JSON.stringify(sample.headers))
+    printFloors(floor, sqlite)
+    console.log(
+      `\nresults in ${writeResults('e2e', machine, { config: { ...CONFIG, redisUrl: undefined }, target: TARGET, rows, floor })}`,
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    clearTimeout(stop)
+  }
 }
 
-/** BENCH_ONLY=memory,sqlite runs a subset. */
-const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim())
-if (only) setups.splice(0, setups.length, ...setups.filter((setup) => only.includes(setup.name)))
-
-console.log(
-  `hookguard e2e intake bench: node ${process.version}, ${cpus().length} CPUs (load average ${loadavg()[0]!.toFixed(1)} at start), ${CONCURRENCY} keep-alive connections, ` +
-    `${WARMUP_MS} ms warm-up + ${MEASURE_MS} ms measured per setup, distinct Stripe-signed ~150-byte events\n`,
-)
-const rows: Row[] = []
-for (const setup of setups) {
-  process.stdout.write(`running ${setup.name} …\n`)
-  rows.push(await runSetup(setup))
+/** Removes the redis setup's keys (store and BullMQ) after its run. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(url)
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await client.del(...keys)
+  } while (cursor !== '0')
+  client.disconnect()
 }
 
-const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '-')
-const table = [
-  [
-    'setup',
-    'accepted/s',
-    'p50 ms',
-    'p99 ms',
-    'store ms/req',
-    'store share',
-    'enqueue ms',
-    'enqueue share',
-    'accepted',
-    'other statuses',
-  ],
-  ...rows.map((r) => [
-    r.name + (r.exhausted ? ' (ran out of events)' : ''),
-    fmt(r.rps, 0),
-    fmt(r.p50, 2),
-    fmt(r.p99, 2),
-    fmt(r.storeMsPerReq, 3),
-    `${fmt(r.storeShare * 100)} %`,
-    fmt(r.enqueueMsPerReq, 3),
-    `${fmt(r.enqueueShare * 100)} %`,
-    String(r.accepted),
-    r.other,
-  ]),
-]
-const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)))
-const line = (row: string[]): string => '| ' + row.map((cell, col) => cell.padEnd(widths[col]!)).join(' | ') + ' |'
-console.log('\n' + line(table[0]!))
-console.log('| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |')
-for (const row of table.slice(1)) console.log(line(row))
-console.log('')
-for (const r of rows)
-  console.log(`${r.name}: ${r.note}${r.name === 'redis+bullmq' && redisNote ? `; ${redisNote}` : ''}`)
-console.log(
-  'store share / enqueue share = time inside store calls / enqueue, as a share of the summed client-observed latency.',
-)
-clearTimeout(hardStop)
+await main()

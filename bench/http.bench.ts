@@ -76,7 +76,7 @@ interface Run {
   problems: string[]
 }
 
-function problems(path: Path, load: LoadResult, server: ServerUsage): string[] {
+function problems(path: Path, load: LoadResult): string[] {
   const found: string[] = []
   const expected = String(PATHS[path].status)
   const other = Object.entries(load.statuses).filter(([code]) => code !== expected)
@@ -106,7 +106,7 @@ async function measureServer(round: number, framework: FrameworkName, kind: Serv
     for (const [i, path] of PHASES[kind].entries()) {
       const cursor = new RequestCursor(pools[PATHS[path].pool])
       const { load, usage } = await phase(server, path, cursor, i === 0 ? CONFIG.warmupMs : CONFIG.phaseWarmupMs)
-      const found = problems(path, load, usage)
+      const found = problems(path, load)
       if (path === 'duplicate' && Number(usage.stats.handled) > 1)
         found.push(`handler ran ${String(usage.stats.handled)}×`)
       runs.push({

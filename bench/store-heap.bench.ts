@@ -16,11 +16,11 @@
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { DEFAULT_RETENTION_MS } from '../src/internal/defaults.js'
 import { hardStop, table } from './lib/report.js'
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000)
 const RESERVED_EVERY = 100
-const RETENTION_MS = 4 * 24 * 3600 * 1000
 const SCENARIOS = ['strings', 'strings-flat', 'map', 'map-flat', 'memoryStore'] as const
 type Scenario = (typeof SCENARIOS)[number]
 
@@ -77,7 +77,7 @@ async function fill(scenario: Scenario, next: () => string): Promise<unknown> {
   }
   if (scenario.startsWith('map')) {
     const map = new Map<string, number>()
-    const expiresAt = Date.now() + RETENTION_MS
+    const expiresAt = Date.now() + DEFAULT_RETENTION_MS
     for (let i = 0; i < KEYS; i++) map.set(make(), expiresAt + i)
     return map
   }
@@ -87,7 +87,7 @@ async function fill(scenario: Scenario, next: () => string): Promise<unknown> {
     const key = next()
     const reserved = await store.reserve(key, 30_000)
     if (reserved.status !== 'reserved') throw new Error(`bench: ${key} was ${reserved.status}`)
-    if (i % RESERVED_EVERY !== 0) await store.complete(key, reserved.token, RETENTION_MS)
+    if (i % RESERVED_EVERY !== 0) await store.complete(key, reserved.token, DEFAULT_RETENTION_MS)
   }
   if (store.stats().size !== KEYS) throw new Error(`bench: the store holds ${store.stats().size} keys`)
   return store

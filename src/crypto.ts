@@ -223,7 +223,12 @@ function webEd25519(subtle: SubtleCrypto): Pick<CryptoBackend, 'verifyEd25519' |
         edKeys.set(publicKey, cryptoKey)
       }
       try {
-        return await subtle.verify({ name: 'Ed25519' }, await cryptoKey, toArrayBuffer(signature), toArrayBuffer(message))
+        return await subtle.verify(
+          { name: 'Ed25519' },
+          await cryptoKey,
+          toArrayBuffer(signature),
+          toArrayBuffer(message),
+        )
       } catch {
         return false
       }
@@ -244,7 +249,9 @@ function webPublicKeyVerifier(subtle: SubtleCrypto): NonNullable<CryptoBackend['
     let cached = byAlg.get(algorithm)
     if (!cached) {
       const params =
-        spec.kind === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: spec.webHash } : { name: 'ECDSA', namedCurve: spec.webCurve }
+        spec.kind === 'rsa'
+          ? { name: 'RSASSA-PKCS1-v1_5', hash: spec.webHash }
+          : { name: 'ECDSA', namedCurve: spec.webCurve }
       cached = subtle.importKey('spki', toArrayBuffer(spki), params, false, ['verify']).catch(() => null)
       byAlg.set(algorithm, cached)
     }
@@ -347,7 +354,11 @@ function hexTable(letterCase: HexCase): Uint8Array {
   }
   return table
 }
-const HEX_TABLES: Record<HexCase, Uint8Array> = { lower: hexTable('lower'), upper: hexTable('upper'), any: hexTable('any') }
+const HEX_TABLES: Record<HexCase, Uint8Array> = {
+  lower: hexTable('lower'),
+  upper: hexTable('upper'),
+  any: hexTable('any'),
+}
 
 /**
  * Strict hex: even length, ASCII hex digits of the given case only (default

@@ -15,6 +15,7 @@ import { newDeliveryId } from '../../src/internal/delivery-id.js'
 import { createArchiveRecorder, type ArchiveRecorder } from '../../src/archive/recorder.js'
 import type { DeliveryArchive, DeliveryRecord } from '../../src/types/index.js'
 import type { ClientInput, ClientOutput } from './client.js'
+import { mainThreadCpuMs } from './cpu.js'
 
 export interface ThroughputSetup {
   name: string
@@ -24,6 +25,10 @@ export interface ThroughputSetup {
 export interface ThroughputRow {
   name: string
   rps: number[]
+  /** Main-thread CPU time per answered request, µs: what caps a single-process server. */
+  mainUs: number[]
+  /** Process CPU time (all threads) per answered request, µs. */
+  cpuUs: number[]
   written: number
   dropped: number
   failed: number
@@ -80,8 +85,10 @@ async function round(setup: ThroughputSetup, options: { concurrency: number; war
     },
     logger: false,
   })
+  let answered = 0
   const server = createServer((req, res) => {
     const receivedAt = Date.now()
+    answered++
     void readBody(req).then(async (body) => {
       const result = await receiver.handle({ method: req.method ?? '', url: req.url, headers: req.headers, body })
       res.writeHead(result.status, result.headers)
@@ -107,7 +114,22 @@ async function round(setup: ThroughputSetup, options: { concurrency: number; war
     tag: `${setup.name}_${Date.now()}`,
   }
   client.send(input)
+  const window = { main: mainThreadCpuMs(), cpu: process.cpuUsage(), answered: 0 }
+  const startWindow = setTimeout(() => {
+    window.main = mainThreadCpuMs()
+    window.cpu = process.cpuUsage()
+    window.answered = answered
+  }, options.warmupMs)
+  const endWindow = new Promise<{ mainUs: number; cpuUs: number }>((resolve) =>
+    setTimeout(() => {
+      const requests = Math.max(1, answered - window.answered)
+      const cpu = process.cpuUsage(window.cpu)
+      resolve({ mainUs: ((mainThreadCpuMs() - window.main) * 1000) / requests, cpuUs: (cpu.user + cpu.system) / requests })
+    }, options.warmupMs + options.measureMs),
+  )
   const [output] = (await once(client, 'message')) as [ClientOutput]
+  clearTimeout(startWindow)
+  const cost = await endWindow
   if (client.exitCode === null) await once(client, 'exit')
   await new Promise<void>((resolve) => server.close(() => resolve()))
   server.closeAllConnections()
@@ -115,23 +137,27 @@ async function round(setup: ThroughputSetup, options: { concurrency: number; war
   await receiver.close()
   const stats = recorder?.stats() ?? { written: 0, dropped: 0, failed: 0 }
   await cleanup()
-  return { rps: output.ok / (output.measuredMs / 1000), ...stats, other: output.other }
+  return { rps: output.ok / (output.measuredMs / 1000), ...cost, ...stats, other: output.other }
 }
 
 export async function measureThroughput(
   setups: ThroughputSetup[],
   options: { rounds: number; concurrency: number; warmupMs: number; measureMs: number },
 ): Promise<ThroughputRow[]> {
-  const rows = setups.map((setup) => ({ name: setup.name, rps: [] as number[], written: 0, dropped: 0, failed: 0 }))
+  const rows: ThroughputRow[] = setups.map((setup) => ({ name: setup.name, rps: [], mainUs: [], cpuUs: [], written: 0, dropped: 0, failed: 0 }))
   for (let r = 0; r < options.rounds; r++) {
     for (const [i, setup] of setups.entries()) {
       const result = await round(setup, options)
       const row = rows[i]!
       row.rps.push(result.rps)
+      row.mainUs.push(result.mainUs)
+      row.cpuUs.push(result.cpuUs)
       row.written += result.written
       row.dropped += result.dropped
       row.failed += result.failed
-      process.stdout.write(`  round ${r + 1} ${setup.name}: ${result.rps.toFixed(0)}/s\n`)
+      process.stdout.write(
+        `  round ${r + 1} ${setup.name}: ${result.rps.toFixed(0)}/s, main thread ${result.mainUs.toFixed(0)} µs/req, cpu ${result.cpuUs.toFixed(0)} µs/req\n`,
+      )
     }
   }
   return rows

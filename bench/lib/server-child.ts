@@ -18,8 +18,13 @@ const server = createServer({ keepAliveTimeout: 30_000 }, built.listener)
 let served = 0
 server.on('request', () => served++)
 
-function snapshot(): { cpu: NodeJS.CpuUsage; served: number; at: number } {
-  return { cpu: process.cpuUsage(), served, at: performance.now() }
+function snapshot(): { cpu: NodeJS.CpuUsage; served: number; at: number; monotonicUs: number } {
+  return {
+    cpu: process.cpuUsage(),
+    served,
+    at: performance.now(),
+    monotonicUs: Number(process.hrtime.bigint() / 1000n),
+  }
 }
 let mark = snapshot()
 
@@ -36,6 +41,7 @@ async function usage(): Promise<ServerUsage> {
     systemUs: cpu.system,
     served: now.served - mark.served,
     elapsedMs: now.at - mark.at,
+    window: [mark.monotonicUs, now.monotonicUs],
     stats: (await built.stats?.()) ?? {},
   }
 }

@@ -21,6 +21,8 @@ export interface ServerUsage {
   /** Requests the server received. */
   served: number
   elapsedMs: number
+  /** The window on the monotonic clock, µs: V8's CPU profiles use the same clock. */
+  window: [number, number]
   /** Whatever the server module counts (events handled, store time …). */
   stats: Record<string, unknown>
 }

@@ -9,7 +9,15 @@ export { bodyTimeout, flag, oneOf, toReceiver, DEFAULT_BODY_TIMEOUT_MS, type Bas
 export { receive, type RawBodySource, type ReceiveInput, type ReceiveOptions, type Received } from './receive.js'
 export { isNodeStreamConsumed, readNodeStream, type NodeReadableLike } from './read-node.js'
 export { readWebStream } from './read-web.js'
-export { nodeHeaders, writeNodeResponse, type NodeResponseLike } from './node.js'
+export {
+  lingerOnClose,
+  nodeHeaders,
+  writeNodeResponse,
+  type LingerLimits,
+  type NodeResponseLike,
+  type LingeringRequest,
+  type SocketLike,
+} from './node.js'
 export { resultToError } from './errors.js'
 export type { BodyLimits } from './limits.js'
 export { checkBeforeReading } from '../pipeline/read.js'

@@ -15,7 +15,7 @@ import type {
   DeliveryRecord,
   DeliverySummary,
 } from '../types/index.js'
-import { applyPolicy, resolvePolicy, type ArchivePolicyOptions } from './internal/policy.js'
+import { resolvePolicy, shapeBatch, type ArchivePolicyOptions } from './internal/policy.js'
 import {
   comparePositions,
   encodeCursor,
@@ -25,7 +25,7 @@ import {
   type Position,
   type ResolvedQuery,
 } from './internal/query.js'
-import { checkBatch, checkProgress, checkRecord } from './internal/record.js'
+import { checkBatch, checkProgress } from './internal/record.js'
 import { countColumns, toStats, type CountRow } from './internal/stats.js'
 
 export type { ArchivePolicyOptions } from './internal/policy.js'
@@ -158,9 +158,10 @@ export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive
   return {
     policy: policy as ArchivePolicy,
     async write(records) {
-      const checked = checkBatch(`${WHERE}.write`, records).map((r) => applyPolicy(policy, checkRecord(`${WHERE}.write`, r)))
-      for (const record of checked) {
-        if (byId.has(record.deliveryId)) continue
+      for (const shaped of shapeBatch(`${WHERE}.write`, policy, records, 'copy')) {
+        if (byId.has(shaped.deliveryId)) continue
+        // Headers copied too: the archive owns every object it keeps.
+        const record = { ...shaped, headers: { ...shaped.headers } }
         byId.set(record.deliveryId, record)
         sorted.insert(record)
         if (byId.size > max) evict()

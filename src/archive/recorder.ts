@@ -14,7 +14,7 @@
 import { configError } from '../errors.js'
 import { errorText, resolveLogger } from '../internal/log.js'
 import type { DeliveryArchive, DeliveryProgress, DeliveryRecord, Logger } from '../types/index.js'
-import { applyPolicy } from './internal/policy.js'
+import { applyPolicy, markShaped } from './internal/policy.js'
 import { checkProgress, checkRecord } from './internal/record.js'
 import { isReported } from './internal/reported.js'
 
@@ -280,7 +280,7 @@ function recorderOn(
 
   return {
     record(record) {
-      accept(() => ({ record: applyPolicy(policy, checkRecord('archive recorder', record)) }))
+      accept(() => ({ record: markShaped(policy, applyPolicy(policy, checkRecord('archive recorder', record), 'compact')) }))
     },
     progress(update) {
       accept(() => ({ update: checkProgress('archive recorder', update) }))

@@ -1,11 +1,14 @@
 /**
  * Delivery archive in a SQLite file (better-sqlite3): records with their raw
- * bodies as BLOBs, plus a small counts table that makes `stats()` fast at
- * any size (see internal/stats.ts). Tables are created when missing.
+ * bodies as BLOBs, plus a small counts table kept by triggers that makes
+ * `stats()` fast at any size (see internal/stats.ts). Tables are created
+ * when missing. Writes run on a worker thread by default (see
+ * internal/sqlite-writer.ts); reads run on the calling thread.
  *
  * @module
  */
 import type { Statement } from 'better-sqlite3'
+import { configError } from '../errors.js'
 import {
   checkOptions,
   checkTableName,
@@ -15,23 +18,32 @@ import {
   type SqliteConnectionOptions,
   type SqliteDatabase,
 } from '../internal/sqlite.js'
-import type { ArchivePolicy, DeliveryArchive, DeliveryProgress, DeliveryRecord } from '../types/index.js'
-import { ALL_COLUMNS, recordValues, rowToRecord, rowToSummary, SUMMARY_SELECT, type Row } from './internal/columns.js'
-import { applyPolicy, resolvePolicy, type ArchivePolicyOptions } from './internal/policy.js'
+import type { ArchivePage, ArchivePolicy, DeliveryArchive } from '../types/index.js'
+import { ALL_COLUMNS, rowToRecord, rowToSummary, SUMMARY_SELECT, type Row } from './internal/columns.js'
+import { resolvePolicy, shapeBatch, type ArchivePolicyOptions } from './internal/policy.js'
 import { encodeCursor, FILTER_NAMES, resolveQuery, resolveRange, type ResolvedQuery } from './internal/query.js'
-import { checkBatch, checkProgress, checkRecord } from './internal/record.js'
-import { countColumns, CountDeltas, splitRange, toStats, type CountRow } from './internal/stats.js'
+import { checkBatch, checkProgress } from './internal/record.js'
+import { COUNT_COLUMNS, sqliteReadSql, sqliteSchema, sqliteWriteSql } from './internal/sqlite-schema.js'
+import { inlineWriter, threadWriter, type SqliteWriter } from './internal/sqlite-writer.js'
+import { splitRange, toStats, type CountRow } from './internal/stats.js'
 
 export interface SqliteArchiveOptions extends SqliteConnectionOptions, ArchivePolicyOptions {
   /**
-   * Records table, created when missing; the counts table next to it is
-   * `<table>_counts`.
+   * Records table, created when missing; the counts table next to it is `<table>_counts`.
    * @default 'hookguard_archive'
    */
   table?: string
   /**
-   * Records deleted per transaction by `purge()`, which yields to the event
-   * loop between batches so a large purge never blocks it for long.
+   * Write from a worker thread with its own connection, so commits and WAL
+   * checkpoints never block the event loop. Needs `path` (a connection you
+   * pass cannot be shared with a thread); `false` writes on the calling thread.
+   * @default true with `path`, false with `database`
+   */
+  worker?: boolean
+  /**
+   * Records deleted per transaction by `purge()`, which repeats batches until
+   * nothing older than the retention is left, so no single transaction holds
+   * the write lock for long.
    * @default 2000
    */
   purgeBatchSize?: number
@@ -44,47 +56,7 @@ export interface SqliteArchive extends DeliveryArchive {
 }
 
 const WHERE = 'sqliteArchive'
-
-/** What progress and purge read of a record: its counts columns and times. */
-type CountedRow = Parameters<typeof countColumns>[0] & { received_at: number; updated_at?: number | null }
 const COLUMN_BY_FILTER = { outcome: 'outcome', provider: 'provider', type: 'type', code: 'code', eventId: 'event_id' }
-
-function schema(table: string): { records: string; counts: string; indexes: string } {
-  return {
-    records: `CREATE TABLE IF NOT EXISTS ${table} (
-      delivery_id TEXT PRIMARY KEY NOT NULL, received_at INTEGER NOT NULL,
-      receiver TEXT NOT NULL, provider TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
-      headers TEXT NOT NULL, body_size INTEGER NOT NULL, truncated INTEGER NOT NULL, status INTEGER NOT NULL,
-      outcome TEXT NOT NULL, code TEXT, reason TEXT, duration_ms REAL NOT NULL, event_id TEXT, key TEXT, type TEXT,
-      replay_of TEXT, verified INTEGER, state TEXT, attempts INTEGER, last_error TEXT, updated_at INTEGER, body BLOB
-    )`,
-    counts: `CREATE TABLE IF NOT EXISTS ${table}_counts (
-      grain INTEGER NOT NULL, bucket INTEGER NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL,
-      provider TEXT NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
-      PRIMARY KEY (grain, bucket, outcome, code, provider, type, state)
-    ) WITHOUT ROWID`,
-    // One index per list() filter, each ending in the list order so a filtered
-    // page is an index range scan; code, type and event id are often absent,
-    // so their indexes skip those rows.
-    indexes: `
-      CREATE INDEX IF NOT EXISTS ${table}_received ON ${table} (received_at, delivery_id);
-      CREATE INDEX IF NOT EXISTS ${table}_outcome ON ${table} (outcome, received_at, delivery_id);
-      CREATE INDEX IF NOT EXISTS ${table}_provider ON ${table} (provider, received_at, delivery_id);
-      CREATE INDEX IF NOT EXISTS ${table}_type ON ${table} (type, received_at, delivery_id) WHERE type IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS ${table}_code ON ${table} (code, received_at, delivery_id) WHERE code IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS ${table}_event ON ${table} (event_id) WHERE event_id IS NOT NULL;`,
-  }
-}
-
-/** better-sqlite3 binds neither booleans nor plain Uint8Arrays. */
-function bindable(values: unknown[]): unknown[] {
-  return values.map((value) => {
-    if (typeof value === 'boolean') return value ? 1 : 0
-    if (value instanceof Uint8Array && !Buffer.isBuffer(value))
-      return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-    return value
-  })
-}
 
 function listSql(table: string, query: ResolvedQuery): { sql: string; params: unknown[] } {
   const where: string[] = ['received_at >= ?']
@@ -99,6 +71,8 @@ function listSql(table: string, query: ResolvedQuery): { sql: string; params: un
     where.push(`${COLUMN_BY_FILTER[name]} = ?`)
     params.push(value)
   }
+  // Spelled as in the partial index's WHERE, so SQLite may use that index.
+  if (query.filters.outcome !== undefined && query.filters.outcome !== 'accepted') where.push(`outcome <> 'accepted'`)
   if (query.before) {
     where.push('(received_at, delivery_id) < (?, ?)')
     params.push(query.before.receivedAt, query.before.deliveryId)
@@ -128,32 +102,43 @@ export function sqliteArchive(options: SqliteArchiveOptions): SqliteArchive {
   const { policy, now } = resolvePolicy(WHERE, options)
   const table = checkTableName(WHERE, options.table, 'hookguard_archive')
   const purgeBatchSize = positiveInteger(WHERE, 'purgeBatchSize', options.purgeBatchSize, 2000)
+  const worker = options.worker ?? options.database === undefined
+  if (typeof worker !== 'boolean') throw configError(`${WHERE}: worker must be true or false`)
+  if (worker && options.database !== undefined)
+    throw configError(`${WHERE}: worker: true needs path (a connection you pass cannot move to a thread); drop worker or pass path`)
   // synchronous NORMAL on a connection we open: in WAL mode a commit survives a
   // process crash; only an OS crash or power loss can lose the last batches.
   // An archive row is a record of what happened, not the acknowledgment of an
   // event (the queue holds those durably), so an fsync per batch buys nothing
-  // worth its cost on the write path. A connection you pass keeps its level.
+  // worth its cost. A connection you pass keeps its level.
   const { db, owned } = openSqlite(WHERE, options, 'normal', options.database === undefined ? 'set' : 'keep')
+  let writer: SqliteWriter
   try {
-    const ddl = schema(table)
-    ensureTable(WHERE, db, table, ddl.records, ddl.indexes, ALL_COLUMNS)
-    ensureTable(WHERE, db, `${table}_counts`, ddl.counts, '', ['grain', 'bucket', 'outcome', 'code', 'provider', 'type', 'state', 'n'])
+    const schema = sqliteSchema(table)
+    ensureTable(WHERE, db, table, schema.records, '', ALL_COLUMNS)
+    ensureTable(WHERE, db, `${table}_counts`, schema.counts, schema.extras, COUNT_COLUMNS)
+    const sql = sqliteWriteSql(table)
+    writer = worker ? threadWriter(options.path!, options.busyTimeoutMs ?? 1000, sql) : inlineWriter(db, sql)
   } catch (error) {
     if (owned) db.close()
     throw error
   }
-  return buildArchive(db, owned, table, policy, now, purgeBatchSize)
+  return buildArchive({ db, owned, table, policy, now, purgeBatchSize, writer })
 }
 
-function buildArchive(
-  db: SqliteDatabase,
-  owned: boolean,
-  table: string,
-  policy: ArchivePolicy,
-  now: () => number,
-  purgeBatchSize: number,
-): SqliteArchive {
-  const s = statements(db, table)
+interface Parts {
+  db: SqliteDatabase
+  owned: boolean
+  table: string
+  policy: ArchivePolicy
+  now: () => number
+  purgeBatchSize: number
+  writer: SqliteWriter
+}
+
+function buildArchive({ db, owned, table, policy, now, purgeBatchSize, writer }: Parts): SqliteArchive {
+  const read = sqliteReadSql(table)
+  const s = { get: db.prepare(read.get), bucketCounts: db.prepare(read.bucketCounts), rawCounts: db.prepare(read.rawCounts) }
   const listCache = new Map<string, Statement<unknown[]>>()
   let closed = false
 
@@ -161,59 +146,22 @@ function buildArchive(
     if (closed) throw new Error(`hookguard: ${WHERE} is closed`)
   }
 
-  function applyCounts(deltas: CountDeltas): void {
-    for (const { grain, bucket, columns: c, n } of deltas.changes())
-      s.count.run(grain, bucket, c.outcome, c.code, c.provider, c.type, c.state, n)
-  }
-
-  const writeTx = db.transaction((records: DeliveryRecord[]) => {
-    const deltas = new CountDeltas()
-    for (const record of records) {
-      if (s.insert.run(...bindable(recordValues(record))).changes === 1)
-        deltas.add(record.receivedAt, countColumns(record), 1)
-    }
-    applyCounts(deltas)
-  })
-
-  const progressTx = db.transaction((updates: DeliveryProgress[]) => {
-    const deltas = new CountDeltas()
-    for (const u of updates) {
-      const row = s.current.get(u.deliveryId) as CountedRow | undefined
-      if (!row || (row.updated_at != null && u.at < row.updated_at)) continue
-      s.progress.run(u.state, u.attempts, u.lastError ?? null, u.at, u.deliveryId)
-      const before = countColumns(row)
-      deltas.add(row.received_at, before, -1)
-      deltas.add(row.received_at, { ...before, state: u.state }, 1)
-    }
-    applyCounts(deltas)
-  })
-
-  const purgeTx = db.transaction((cutoff: number): number => {
-    const gone = s.purge.all(cutoff, purgeBatchSize) as CountedRow[]
-    const deltas = new CountDeltas()
-    for (const row of gone) deltas.add(row.received_at, countColumns(row), -1)
-    applyCounts(deltas)
-    return gone.length
-  })
-
-  function list(query: ResolvedQuery) {
+  function list(query: ResolvedQuery): ArchivePage {
     const { sql, params } = listSql(table, query)
     let statement = listCache.get(sql)
     if (!statement) listCache.set(sql, (statement = db.prepare<unknown[]>(sql)))
     const rows = statement.all(...params) as Row[]
-    const more = rows.length > query.limit
     const items = rows.slice(0, query.limit).map(rowToSummary)
     const last = items.at(-1)
-    return { items, ...(more && last ? { cursor: encodeCursor(last) } : {}) }
+    return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(last) } : {}) }
   }
 
   function stats(since: number, until: number) {
     const rows: CountRow[] = []
     for (const segment of splitRange({ since, until })) {
       const to = segment.to === Infinity ? Number.MAX_SAFE_INTEGER : segment.to
-      const statement = segment.grain === 0 ? s.rawCounts : s.bucketCounts
-      const params = segment.grain === 0 ? [segment.from, to] : [segment.grain, segment.from, to]
-      rows.push(...(statement.all(...params) as CountRow[]))
+      if (segment.grain === 0) rows.push(...(s.rawCounts.all(segment.from, to) as CountRow[]))
+      else rows.push(...(s.bucketCounts.all(segment.grain, segment.from, to) as CountRow[]))
     }
     return toStats(rows)
   }
@@ -223,13 +171,14 @@ function buildArchive(
     table,
     async write(records) {
       checkOpen()
-      const checked = checkBatch(`${WHERE}.write`, records).map((r) => applyPolicy(policy, checkRecord(`${WHERE}.write`, r)))
-      if (checked.length > 0) writeTx.immediate(checked)
+      const shaped = shapeBatch(`${WHERE}.write`, policy, records, 'view')
+      if (shaped.length > 0) await writer.write(shaped)
     },
     async progress(updates) {
       checkOpen()
       const checked = checkBatch(`${WHERE}.progress`, updates).map((u) => checkProgress(`${WHERE}.progress`, u))
-      if (checked.length > 0) progressTx.immediate(checked)
+      if (checked.length === 0) return
+      await writer.progress(checked.map((u) => [u.state, u.attempts, u.lastError ?? null, u.at, u.deliveryId, u.at]))
     },
     async list(query) {
       checkOpen()
@@ -251,52 +200,18 @@ function buildArchive(
       const cutoff = now() - policy.retentionMs
       let total = 0
       for (;;) {
-        const deleted = purgeTx.immediate(cutoff)
+        const deleted = await writer.purge(cutoff, purgeBatchSize)
         total += deleted
-        if (deleted < purgeBatchSize || closed) break
-        await new Promise((resolve) => setImmediate(resolve))
+        if (deleted < purgeBatchSize) break
       }
-      if (!closed) s.dropZeroCounts.run()
+      await writer.dropZeroCounts()
       return total
     },
     async close() {
       if (closed) return
       closed = true
+      await writer.close()
       if (owned && db.open) db.close()
     },
-  }
-}
-
-function statements(db: SqliteDatabase, table: string) {
-  const counted = `outcome, COALESCE(code, '') AS code, provider, COALESCE(type, '') AS type, COALESCE(state, '') AS state`
-  return {
-    insert: db.prepare(
-      `INSERT INTO ${table} (${ALL_COLUMNS.join(', ')}) VALUES (${ALL_COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT (delivery_id) DO NOTHING`,
-    ),
-    count: db.prepare(
-      `INSERT INTO ${table}_counts (grain, bucket, outcome, code, provider, type, state, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (grain, bucket, outcome, code, provider, type, state) DO UPDATE SET n = n + excluded.n`,
-    ),
-    current: db.prepare(
-      `SELECT received_at, outcome, code, provider, type, state, updated_at FROM ${table} WHERE delivery_id = ?`,
-    ),
-    progress: db.prepare(
-      `UPDATE ${table} SET state = ?, attempts = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE delivery_id = ?`,
-    ),
-    purge: db.prepare(
-      `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE received_at < ? ORDER BY received_at LIMIT ?)
-       RETURNING received_at, outcome, code, provider, type, state`,
-    ),
-    dropZeroCounts: db.prepare(`DELETE FROM ${table}_counts WHERE n = 0`),
-    get: db.prepare(`SELECT ${SUMMARY_SELECT}, body FROM ${table} WHERE delivery_id = ?`),
-    bucketCounts: db.prepare(
-      `SELECT outcome, code, provider, type, state, SUM(n) AS n FROM ${table}_counts
-       WHERE grain = ? AND bucket >= ? AND bucket < ? GROUP BY outcome, code, provider, type, state`,
-    ),
-    rawCounts: db.prepare(
-      `SELECT ${counted}, COUNT(*) AS n FROM ${table}
-       WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2, 3, 4, 5`,
-    ),
   }
 }

@@ -5,8 +5,9 @@
  * @module
  */
 import type { HeaderRedactor } from '../internal/headers.js'
-import type { DedupeStore, HandleResult, Logger, Provider, WebhookQueue } from '../types/index.js'
-import type { Delivery, DeliveryTrace } from './delivery.js'
+import type { AtomicIntake, DedupeStore, HandleResult, Logger, Provider, WebhookQueue } from '../types/index.js'
+import type { ReceiveTrace } from '../types/index.js'
+import type { Delivery } from './delivery.js'
 
 /** A Standard Schema (zod 4, valibot, arktype …) that validates the payload. */
 export interface StandardSchema<T = unknown> {
@@ -30,7 +31,7 @@ export interface NameRequest {
 /** Something that watches deliveries: logs, metrics, the archive, traces. Must never throw. */
 export interface Instrument {
   /** A delivery starts; a tracer returns its trace. */
-  begin?(delivery: Delivery): DeliveryTrace | undefined
+  begin?(delivery: Delivery): ReceiveTrace | undefined
   /** The answer is decided. `durationMs` is 0 unless some instrument asked for timing. */
   end(delivery: Delivery, result: HandleResult, durationMs: number): void
 }
@@ -64,6 +65,8 @@ export interface ReceiverConfig {
   readonly schema: StandardSchema | undefined
   readonly store: DedupeStore
   readonly queue: WebhookQueue
+  /** Dedupe and enqueue in one transaction, when the queue and the store share a database. */
+  readonly intake: AtomicIntake | undefined
   readonly logger: Logger
   readonly redactor: HeaderRedactor
   /** Set with `unhandled: 'ack'`: types without a handler are acknowledged, not enqueued. */

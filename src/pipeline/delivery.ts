@@ -5,20 +5,10 @@
  * @module
  */
 import type { NormalizedHeaders } from '../internal/headers.js'
-import type { ProviderRequest, QueuedEvent, Verification } from '../types/index.js'
+import type { ProviderRequest, QueuedEvent, ReceiveTrace, Verification } from '../types/index.js'
 
-/** Step names, for traces. */
-export type StepName = 'verify' | 'reserve' | 'enqueue' | 'complete'
-
-/** A trace of one delivery (OpenTelemetry or another tracer), driven by the pipeline. */
-export interface DeliveryTrace {
-  /** A step starts. */
-  enter(step: StepName): void
-  /** The step that last entered ends (failed when `error` is given). */
-  leave(step: StepName, error?: unknown): void
-  /** Trace context to carry with the queued event (`traceparent` …), so the worker's span links back. */
-  carrier?(): Record<string, string> | undefined
-}
+/** The trace of one delivery, minus its end (which `handle` reports): enter/leave per step, and a carrier. */
+export type DeliveryTrace = Omit<ReceiveTrace, 'end'>
 
 export interface Delivery {
   /** Sortable id of this request, when an archive records it. */
@@ -39,5 +29,5 @@ export interface Delivery {
   verification: Verification | undefined
   /** The event, once identified. */
   event: QueuedEvent | undefined
-  trace: DeliveryTrace | undefined
+  trace: ReceiveTrace | undefined
 }

@@ -13,7 +13,7 @@
  */
 import { defaultCrypto, encodeBase64 } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import type { QueuedEvent, Verification } from '../types/index.js'
+import type { EventDescription, QueuedEvent, Verification } from '../types/index.js'
 import type { NameRequest, ReceiverConfig } from './config.js'
 import type { Delivery } from './delivery.js'
 import type { Described } from './describe.js'
@@ -62,54 +62,79 @@ export function keyPrefix(provider: string, name: string): string {
   return `${provider}:${encodeURIComponent(name)}:`
 }
 
-async function receiverFor(config: ReceiverConfig, delivery: Delivery): Promise<string> {
-  if (!config.nameOf) return config.receiverName
-  const request: NameRequest = { method: delivery.method, url: delivery.url, headers: delivery.headers }
-  let name: unknown
-  try {
-    name = await config.nameOf(request)
-  } catch (error) {
-    throw new HookguardError('receiver.misconfigured', { reason: 'the name function threw', cause: error })
-  }
+function checkedName(name: unknown): string {
   const problem = badName(name)
   if (problem) throw new HookguardError('receiver.misconfigured', { reason: `the name function's result ${problem}` })
   return name as string
 }
 
-async function keyFor(prefix: string, id: string, verification: Verification): Promise<string> {
+function receiverFor(config: ReceiverConfig, delivery: Delivery): string | Promise<string> {
+  if (!config.nameOf) return config.receiverName
+  const request: NameRequest = { method: delivery.method, url: delivery.url, headers: delivery.headers }
+  const threw = (error: unknown): never => {
+    throw new HookguardError('receiver.misconfigured', { reason: 'the name function threw', cause: error })
+  }
+  let name: string | Promise<string>
+  try {
+    name = config.nameOf(request)
+  } catch (error) {
+    return threw(error)
+  }
+  return name instanceof Promise ? name.then(checkedName, threw) : checkedName(name)
+}
+
+type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'base64url') => string
+// node:crypto's one-shot hash (Node ≥ 20.12) skips the Hash object a digest otherwise costs per request.
+const oneShotHash = (
+  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
+    'node:crypto',
+  ) as { hash?: OneShotHash } | undefined
+)?.hash
+
+function keyFor(prefix: string, id: string, verification: Verification): string | Promise<string> {
   const fingerprint = verification.fingerprint
   if (!(fingerprint instanceof Uint8Array) || fingerprint.length === 0) return prefix + id
   // A digest, never the MAC itself: keys show up in logs and stores.
-  const digest = await defaultCrypto().digest('sha256', fingerprint)
-  return `${prefix}~${encodeBase64(digest, 'base64url')}`
+  if (oneShotHash) return `${prefix}~${oneShotHash('sha256', fingerprint, 'base64url')}`
+  const digest = defaultCrypto().digest('sha256', fingerprint)
+  return digest instanceof Uint8Array
+    ? `${prefix}~${encodeBase64(digest, 'base64url')}`
+    : digest.then((bytes) => `${prefix}~${encodeBase64(bytes, 'base64url')}`)
 }
 
-export async function identify(
-  config: ReceiverConfig,
-  delivery: Delivery,
-  verification: Verification,
-  { payload, description }: Described,
-): Promise<QueuedEvent> {
+function checkedId(description: EventDescription, verification: Verification): string {
   const id = description.id ?? verification.id
   if (typeof id !== 'string' || id === '')
     throw new HookguardError('id.missing', { reason: 'no event id in the delivery' })
   const problem = badId(id)
   if (problem) throw new HookguardError('id.invalid', { reason: problem })
-  delivery.receiver = await receiverFor(config, delivery)
-  const prefix = config.nameOf ? keyPrefix(config.provider.name, delivery.receiver) : config.keyPrefix
-  const key = await keyFor(prefix, id, verification)
+  return id
+}
+
+function checkedKey(key: string): string {
   if (key.length * 3 > MAX_KEY_BYTES && utf8Length(key) > MAX_KEY_BYTES) {
     throw new HookguardError('id.invalid', { reason: `dedupe key is over ${MAX_KEY_BYTES} bytes` })
   }
+  return key
+}
+
+function eventOf(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  verification: Verification,
+  described: Described,
+  id: string,
+  key: string,
+): QueuedEvent {
   const event: QueuedEvent = {
     id,
     key,
     provider: config.provider.name,
     receivedAt: delivery.receivedAt,
-    payload,
+    payload: described.payload,
     headers: config.redactor.redact(delivery.headers),
   }
-  const type = description.type ?? verification.type
+  const type = described.description.type ?? verification.type
   if (type !== undefined) event.type = type
   if (verification.timestamp !== undefined) event.timestamp = verification.timestamp
   if (delivery.deliveryId !== undefined) event.deliveryId = delivery.deliveryId
@@ -117,4 +142,24 @@ export async function identify(
   if (carried) event.meta = carried
   delivery.event = event
   return event
+}
+
+/** Synchronous unless a `name` function or the digest is asynchronous. */
+export function identify(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  verification: Verification,
+  described: Described,
+): QueuedEvent | Promise<QueuedEvent> {
+  const id = checkedId(described.description, verification)
+  const withName = (receiver: string): QueuedEvent | Promise<QueuedEvent> => {
+    delivery.receiver = receiver
+    const prefix = config.nameOf ? keyPrefix(config.provider.name, receiver) : config.keyPrefix
+    const key = keyFor(prefix, id, verification)
+    return key instanceof Promise
+      ? key.then((value) => eventOf(config, delivery, verification, described, id, checkedKey(value)))
+      : eventOf(config, delivery, verification, described, id, checkedKey(key))
+  }
+  const receiver = receiverFor(config, delivery)
+  return receiver instanceof Promise ? receiver.then(withName) : withName(receiver)
 }

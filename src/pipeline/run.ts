@@ -16,6 +16,7 @@ import { deliver, type InlineDeliver } from './deliver.js'
 import type { Delivery } from './delivery.js'
 import { describe } from './describe.js'
 import { identify } from './identify.js'
+import { intake } from './intake.js'
 import { read } from './read.js'
 import { reserve } from './reserve.js'
 import * as respond from './respond.js'
@@ -29,16 +30,21 @@ export async function run(
 ): Promise<HandleResult> {
   read(config, delivery, request)
   delivery.trace?.enter('verify')
-  const verification = await verify(config, delivery)
+  let verification = verify(config, delivery)
+  // Steps answer synchronously where they can (node:crypto, JSON): no await, no extra turn of the event loop.
+  if (verification instanceof Promise) verification = await verification
   delivery.trace?.leave('verify')
   delivery.verification = verification
-  const described = await describe(config, delivery, verification)
+  let described = describe(config, delivery, verification)
+  if (described instanceof Promise) described = await described
   const handshake = described.description.handshake
   if (handshake) return respond.handshake(config, delivery, handshake, described.description.type ?? verification.type)
-  const event = await identify(config, delivery, verification, described)
+  let event = identify(config, delivery, verification, described)
+  if (event instanceof Promise) event = await event
   if (config.ackUnhandled && !inlineDeliver && !config.ackUnhandled.handles(event.type)) {
     return respond.ignored(config, delivery, event)
   }
+  if (config.intake && !inlineDeliver) return intake(config, delivery, event)
   const reservation = await reserve(config, delivery, event)
   if (reservation.status === 'duplicate') return respond.duplicate(config, delivery, event)
   if (reservation.status === 'in_flight') return respond.inFlight(config, delivery, event, reservation.retryAfterMs)

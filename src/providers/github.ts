@@ -2,9 +2,10 @@
  * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body. SHA-1
  * (`X-Hub-Signature`) is never used, whatever the request says. GitHub
  * signs no timestamp, and its `X-GitHub-Delivery` id (one per event, kept on
- * redelivery) is not signed: the verified MAC is given as the fingerprint,
- * so the receiver treats a captured delivery resent under a fresh delivery
- * id as the duplicate it is.
+ * redelivery) is not signed. The verified MAC is given as the fingerprint:
+ * a redelivery resends the same payload (same MAC), distinct events carry
+ * distinct payloads, so the receiver treats a captured delivery resent
+ * under a fresh delivery id as the duplicate it is.
  *
  * @module
  */
@@ -45,7 +46,7 @@ export function github(options: GitHubOptions): Provider<GitHubEvent> {
     tolerance: undefined,
     sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
     verify(request) {
-      const signature = readPrefixedHexSignature(request, 'x-hub-signature-256', PREFIX, 32)
+      const signature = readPrefixedHexSignature(request, 'x-hub-signature-256', PREFIX)
       const received = [signature]
       // Signature first: an unsigned request learns nothing about its other headers.
       return withKeys(opened.keys, request, (keys) => {

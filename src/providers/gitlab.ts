@@ -4,12 +4,13 @@
  * secret, so it is listed in `sensitiveHeaders` and redacted from every event
  * and log. GitLab signs nothing and sends no timestamp: anyone who sees one
  * delivery can forge others, so serve the endpoint over HTTPS only; the
- * dedupe store is the only replay protection.
+ * dedupe store is the only replay protection, and no fingerprint can be
+ * given (there is no MAC over the content).
  *
  * - Id: the `Idempotency-Key` header (GitLab 17.4+, kept across retries),
- *   else `X-Gitlab-Event-UUID` (one per event; older GitLab).
- *   `X-Gitlab-Webhook-UUID` is not used: it changes on every request, so a
- *   retry would look like a new event.
+ *   else `X-Gitlab-Event-UUID` (one per event; older GitLab). Neither is
+ *   signed. `X-Gitlab-Webhook-UUID` is not used: it changes on every
+ *   request, so a retry would look like a new event.
  * - Type: `X-Gitlab-Event` (`Push Hook`, `Merge Request Hook` …).
  *
  * GitLab's HMAC "signing token" (Standard Webhooks headers) is behind a
@@ -18,22 +19,44 @@
  *
  * @module
  */
-import { constantTimeEqual } from '../crypto.js'
-import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import {
-  invalidSignature,
-  parseJson,
-  readHeader,
-  requireSignatureHeader,
-  resolveBackend,
-  resolveSecrets,
-  type ProviderOptions,
-} from './shared.js'
+import { constantTimeEqual, type CryptoBackend } from '../crypto.js'
+import { HookguardError } from '../errors.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
+import { parseJson } from './kit/body.js'
+import { invalidSignature } from './kit/fail.js'
+import { readHeader, requireSignatureHeader } from './kit/headers.js'
+import { openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
-export type GitLabOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
+/** Options of {@link gitlab}. `secret` is the webhook's secret token. */
+export type GitLabOptions = UntimedProviderOptions
 
 const utf8 = new TextEncoder()
+
+/**
+ * Compares tokens as HMACs under a per-process random key: equal-length
+ * digests, so neither the content nor the length of the secret shows in
+ * timing. The digests of each key list are computed once.
+ */
+function blindComparer(backend: CryptoBackend) {
+  const blind = backend.randomBytes(32)
+  const digests = new WeakMap<readonly Uint8Array[], Promise<Uint8Array[]>>()
+  return async function tokenMatches(keys: readonly Uint8Array[], token: string): Promise<boolean> {
+    let expected = digests.get(keys)
+    if (!expected) digests.set(keys, (expected = Promise.all(keys.map((key) => backend.hmac('sha256', blind, [key])))))
+    const received = await backend.hmac('sha256', blind, [utf8.encode(token)])
+    // Every key is compared, so the time taken does not tell which one matched.
+    let matched = false
+    for (const digest of await expected) if (constantTimeEqual(digest, received)) matched = true
+    return matched
+  }
+}
+
+function identify(request: ProviderRequest) {
+  const id = readHeader(request, 'idempotency-key') || readHeader(request, 'x-gitlab-event-uuid')
+  if (id === undefined || id === '')
+    throw new HookguardError('id.missing', { reason: 'neither idempotency-key nor x-gitlab-event-uuid is present' })
+  return { id, type: readHeader(request, 'x-gitlab-event') || undefined }
+}
 
 /**
  * GitLab project, group and system hooks.
@@ -45,43 +68,26 @@ const utf8 = new TextEncoder()
  */
 export function gitlab(options: GitLabOptions): Provider {
   const name = 'gitlab'
-  const raw = options as ProviderOptions
-  if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError(
-      'gitlab: GitLab sends no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
-    )
-  }
-  const keys = resolveSecrets(name, options?.secret)
-  const backend = resolveBackend(options.crypto)
-  // Tokens are compared as HMACs under a per-process random key: equal-length
-  // digests, so neither the content nor the length of the secret shows in timing.
-  const blind = backend.randomBytes(32)
-  const expected = Promise.all(keys.map((key) => backend.hmac('sha256', blind, [key])))
+  const opened = openProvider(name, options, { untimed: 'GitLab' })
+  const tokenMatches = blindComparer(opened.backend)
 
   return {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-gitlab-token'],
     async verify(request) {
-      const token = await backend.hmac('sha256', blind, [
-        utf8.encode(requireSignatureHeader(request, 'x-gitlab-token')),
-      ])
-      // Every key is compared, so the time taken does not tell which one matched.
-      let matched = false
-      for (const digest of await expected) if (constantTimeEqual(digest, token)) matched = true
-      if (!matched) throw invalidSignature('x-gitlab-token does not match')
-      const id = readHeader(request, 'idempotency-key') || readHeader(request, 'x-gitlab-event-uuid')
-      if (id === undefined || id === '')
-        throw new HookguardError('id.missing', { reason: 'neither idempotency-key nor x-gitlab-event-uuid is present' })
-      const type = readHeader(request, 'x-gitlab-event')
-      return { id, type: type || undefined }
+      const token = requireSignatureHeader(request, 'x-gitlab-token')
+      if (!(await tokenMatches(await opened.keys.forRequest(request), token)))
+        throw invalidSignature('x-gitlab-token does not match')
+      return identify(request)
     },
     parse: (request) => parseJson(request.body),
     describe(_payload, _request, verification) {
       return { id: verification.id, type: verification.type }
     },
-    [SIGN](sign: SignOptions) {
+    async [SIGN](sign: SignOptions) {
       const id = sign.id ?? crypto.randomUUID()
+      const [key] = await opened.keys.forSigning(sign)
       return {
         headers: {
           'content-type': 'application/json',
@@ -89,7 +95,7 @@ export function gitlab(options: GitLabOptions): Provider {
           ...sign.headers,
           'idempotency-key': id,
           'x-gitlab-event-uuid': id,
-          'x-gitlab-token': new TextDecoder().decode(keys[0]!),
+          'x-gitlab-token': new TextDecoder().decode(key!),
         },
         body: sign.body,
       }

@@ -6,59 +6,61 @@
  */
 import { decodeBase64, decodeHex, encodeBase64, encodeHex, type HmacAlgorithm, type Piece } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import { checkProviderName } from './standard-webhooks.js'
-import {
-  bodyHashId,
-  checkTimestamp,
-  matchHmac,
-  MAX_SIGNATURE_ENTRIES,
-  parseJson,
-  parseTimestamp,
-  type ProviderOptions,
-  readHeader,
-  requireMatch,
-  requireSignatureHeader,
-  resolveBackend,
-  resolveSecrets,
-  resolveTolerance,
-  signingTimestamp,
-} from './shared.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions, type Verification } from '../types/index.js'
+import { bodyHashId, parseJson, record } from './kit/body.js'
+import { malformedSignature, MAX_SIGNATURE_ENTRIES } from './kit/fail.js'
+import { readHeader, requireSignatureHeader } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { keySource, withKeys } from './kit/keys.js'
+import { checkProviderName } from './kit/name.js'
+import { requireOptions, resolveBackend, type ProviderOptions } from './kit/setup.js'
+import { signingTimestamp } from './kit/sign.js'
+import { checkTimestamp, parseTimestamp, resolveTolerance } from './kit/timestamp.js'
 
 export interface HmacOptions extends ProviderOptions {
-  /** Provider name in dedupe keys and outcomes. Default 'hmac'. */
+  /** Provider name in dedupe keys and outcomes. @default 'hmac' */
   name?: string
-  /** Chosen by you, never by the request. Default 'sha256'. 'sha1' only for legacy senders. */
+  /** Chosen by you, never by the request; 'sha1' only for legacy senders. @default 'sha256' */
   algorithm?: HmacAlgorithm
-  /** How the secret string becomes key bytes. Default 'utf8'. */
+  /** How the secret string becomes key bytes. @default 'utf8' */
   secretEncoding?: 'utf8' | 'hex' | 'base64'
   /** Header that carries the signature (any case). Required. */
   signatureHeader: string
-  /** Signature encoding. Default 'hex'. */
+  /** Signature encoding: lower-case hex (as `digest('hex')` writes it) or padded standard base64. @default 'hex' */
   encoding?: 'hex' | 'base64'
-  /** Text before the signature in the header, such as 'sha256='. Default none. */
+  /** Text before the signature in the header, such as 'sha256='. @default none */
   prefix?: string
   /**
    * Separator between several signatures in one header (rotation), such as
-   * ' ' or ','. Default: one signature per header.
+   * ' ' or ','. @default none: one signature per header
    */
   separator?: string
-  /** Header with the signed timestamp (whole seconds). Default: no timestamp. */
+  /** Header with the signed timestamp (whole seconds). @default none: no timestamp */
   timestampHeader?: string
   /**
    * Layout of the signed content, with `{body}` once and optionally
-   * `{timestamp}` and `{id}`. Default '{timestamp}.{body}' with a timestamp
-   * header, '{body}' without.
+   * `{timestamp}` and `{id}`.
+   * @default '{timestamp}.{body}' with a timestamp header, '{body}' without
    */
   signedContent?: string
-  /** Header with the event id. */
+  /** Header with the event id. @default none */
   idHeader?: string
-  /** Top-level body field with the event id (used when there is no idHeader). */
+  /** Top-level body field with the event id (used when there is no idHeader). @default none */
   idField?: string
-  /** Header with the event type. */
+  /** Header with the event type. @default none */
   typeHeader?: string
-  /** Top-level body field with the event type. */
+  /** Top-level body field with the event type. @default none */
   typeField?: string
+  /**
+   * Whether the verified MAC is the delivery's fingerprint, which the
+   * receiver dedupes on instead of the id, so a captured delivery resent
+   * under a fresh `idHeader` value is a duplicate. Right when `idHeader` is
+   * not part of `signedContent` and the sender resends retries byte for byte
+   * (no signed timestamp); wrong when it signs each retry anew (the MAC then
+   * changes) or sends identical signed content for distinct events.
+   * @default true when `idHeader` is set but not signed and no timestamp is signed, else false
+   */
+  fingerprint?: boolean
 }
 
 type Slot = 'body' | 'timestamp' | 'id'
@@ -77,61 +79,62 @@ function parseTemplate(template: string): Template {
   return parts
 }
 
-function headerName(option: string, value: unknown): string | undefined {
+function headerName(name: string, option: string, value: unknown): string | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value))
-    throw configError(`hmac: ${option} must be a header name`)
+    throw configError(`${name}: ${option} must be a header name`)
   return value.toLowerCase()
 }
 
-/** Generic HMAC receiver: every part of the scheme is fixed by you at construction. */
-export function hmac(options: HmacOptions): Provider {
-  const name = options.name ?? 'hmac'
-  checkProviderName(name)
-  const algorithm = options.algorithm ?? 'sha256'
-  if (!['sha1', 'sha256', 'sha512'].includes(algorithm))
-    throw configError(`${name}: algorithm must be 'sha256', 'sha512' or 'sha1'`)
-  const encoding = options.encoding ?? 'hex'
-  if (encoding !== 'hex' && encoding !== 'base64') throw configError(`${name}: encoding must be 'hex' or 'base64'`)
-  const secretEncoding = options.secretEncoding ?? 'utf8'
-  if (!['utf8', 'hex', 'base64'].includes(secretEncoding))
-    throw configError(`${name}: secretEncoding must be 'utf8', 'hex' or 'base64'`)
-  const keys = resolveSecrets(name, options.secret, {
-    decode:
-      secretEncoding === 'utf8'
-        ? undefined
-        : (secret) => {
-            const bytes = secretEncoding === 'hex' ? decodeHex(secret) : decodeBase64(secret)
-            if (!bytes) throw new Error(`is not valid ${secretEncoding}`)
-            return bytes
-          },
-  })
-  const signatureHeader = headerName('signatureHeader', options.signatureHeader)
-  if (!signatureHeader) throw configError(`${name}: signatureHeader is required`)
-  const timestampHeader = headerName('timestampHeader', options.timestampHeader)
-  const idHeader = headerName('idHeader', options.idHeader)
-  const typeHeader = headerName('typeHeader', options.typeHeader)
-  const prefix = options.prefix ?? ''
-  if (typeof prefix !== 'string') throw configError(`${name}: prefix must be a string`)
-  const separator = options.separator
-  if (separator !== undefined && (typeof separator !== 'string' || separator === ''))
+function oneOf<T extends string>(name: string, option: string, value: T, allowed: readonly T[], text: string): T {
+  if (!allowed.includes(value)) throw configError(`${name}: ${option} must be ${text}`)
+  return value
+}
+
+/** Key bytes of one secret in the configured encoding. */
+function secretDecoder(encoding: 'utf8' | 'hex' | 'base64'): ((secret: string) => Uint8Array) | undefined {
+  if (encoding === 'utf8') return undefined
+  return (secret) => {
+    const bytes = encoding === 'hex' ? decodeHex(secret, 'any') : decodeBase64(secret)
+    if (!bytes) throw new Error(`is not valid ${encoding}`)
+    return bytes
+  }
+}
+
+interface Layout {
+  signatureHeader: string
+  timestampHeader?: string
+  idHeader?: string
+  typeHeader?: string
+  prefix: string
+  separator?: string
+  template: Template
+  slots: Slot[]
+}
+
+function checkSeparator(name: string, prefix: string, separator: unknown, encoding: 'hex' | 'base64'): void {
+  if (separator === undefined) return
+  if (typeof separator !== 'string' || separator === '')
     throw configError(`${name}: separator must be a non-empty string`)
   // A separator that can occur inside a signature or its prefix would split valid headers apart.
-  if (
-    separator !== undefined &&
-    (prefix.includes(separator) ||
-      [...separator].some((c) => (encoding === 'hex' ? /[0-9a-fA-F]/ : /[A-Za-z0-9+/=]/).test(c)))
-  ) {
+  const alphabet = encoding === 'hex' ? /[0-9a-fA-F]/ : /[A-Za-z0-9+/=]/
+  if (prefix.includes(separator) || [...separator].some((c) => alphabet.test(c)))
     throw configError(`${name}: separator must not occur in the prefix or in ${encoding} signatures`)
-  }
-  for (const field of ['idField', 'typeField'] as const) {
-    if (options[field] !== undefined && (typeof options[field] !== 'string' || options[field] === ''))
-      throw configError(`${name}: ${field} must be a non-empty string`)
-  }
+}
+
+/** The header names and signed-content layout, validated together. */
+function resolveLayout(name: string, options: HmacOptions, encoding: 'hex' | 'base64'): Layout {
+  const signatureHeader = headerName(name, 'signatureHeader', options.signatureHeader)
+  if (!signatureHeader) throw configError(`${name}: signatureHeader is required`)
+  const timestampHeader = headerName(name, 'timestampHeader', options.timestampHeader)
+  const idHeader = headerName(name, 'idHeader', options.idHeader)
+  const prefix = options.prefix ?? ''
+  if (typeof prefix !== 'string') throw configError(`${name}: prefix must be a string`)
+  checkSeparator(name, prefix, options.separator, encoding)
   if (options.signedContent !== undefined && typeof options.signedContent !== 'string')
     throw configError(`${name}: signedContent must be a string`)
   const template = parseTemplate(options.signedContent ?? (timestampHeader ? '{timestamp}.{body}' : '{body}'))
-  const slots = template.filter((part): part is { slot: Slot } => 'slot' in part).map((part) => part.slot)
+  const slots = template.flatMap((part) => ('slot' in part ? [part.slot] : []))
   if (slots.filter((slot) => slot === 'body').length !== 1)
     throw configError(`${name}: signedContent must contain {body} exactly once`)
   if (slots.includes('timestamp') && !timestampHeader)
@@ -140,79 +143,140 @@ export function hmac(options: HmacOptions): Provider {
   if (timestampHeader && !slots.includes('timestamp'))
     throw configError(`${name}: signedContent must contain {timestamp} when timestampHeader is set`)
   if (slots.includes('id') && !idHeader) throw configError(`${name}: signedContent uses {id} but no idHeader is set`)
-  const tolerance = timestampHeader ? resolveTolerance(name, options) : undefined
-  if (!timestampHeader && options.tolerance !== undefined)
-    throw configError(`${name}: tolerance needs a timestampHeader`)
-  const backend = resolveBackend(options.crypto)
-  const decode = encoding === 'hex' ? decodeHex : (text: string) => decodeBase64(text)
-  const encode = encoding === 'hex' ? encodeHex : (bytes: Uint8Array) => encodeBase64(bytes)
+  const typeHeader = headerName(name, 'typeHeader', options.typeHeader)
+  return {
+    signatureHeader,
+    timestampHeader,
+    idHeader,
+    typeHeader,
+    prefix,
+    separator: options.separator,
+    template,
+    slots,
+  }
+}
 
-  function pieces(body: Uint8Array | string, timestamp: string | undefined, id: string | undefined): Piece[] {
-    return template.map((part) =>
-      'text' in part ? part.text : part.slot === 'body' ? body : part.slot === 'timestamp' ? timestamp! : id!,
-    )
+function piecesOf(layout: Layout, body: Uint8Array | string, timestamp?: string, id?: string): Piece[] {
+  return layout.template.map((part) =>
+    'text' in part ? part.text : part.slot === 'body' ? body : part.slot === 'timestamp' ? timestamp! : id!,
+  )
+}
+
+/** Every received signature, strictly decoded. */
+function receivedSignatures(layout: Layout, header: string, decode: (text: string) => Uint8Array | undefined) {
+  const entries =
+    layout.separator === undefined ? [header] : header.split(layout.separator).filter((entry) => entry !== '')
+  if (entries.length > MAX_SIGNATURE_ENTRIES) throw malformedSignature('too many signatures')
+  const received: Uint8Array[] = []
+  for (const entry of entries) {
+    if (!entry.startsWith(layout.prefix))
+      throw malformedSignature(`${layout.signatureHeader} lacks the expected prefix`)
+    const bytes = decode(entry.slice(layout.prefix.length))
+    if (!bytes) throw malformedSignature(`${layout.signatureHeader} is not in the configured encoding`)
+    received.push(bytes)
+  }
+  return received
+}
+
+/** The configured id and type fields of a payload. */
+function describeFrom(options: HmacOptions, payload: unknown): { id?: string; type?: string } {
+  const fields = record(payload) ?? {}
+  const id = options.idField !== undefined ? fields[options.idField] : undefined
+  const type = options.typeField !== undefined ? fields[options.typeField] : undefined
+  return {
+    id: typeof id === 'string' || typeof id === 'number' ? String(id) : undefined,
+    type: typeof type === 'string' ? type : undefined,
+  }
+}
+
+/**
+ * Generic HMAC receiver: every part of the scheme is fixed by you at construction.
+ *
+ * @example
+ * ```ts
+ * const provider = hmac({ secret: process.env.HOOK_SECRET!, signatureHeader: 'X-Signature', prefix: 'sha256=' })
+ * ```
+ */
+export function hmac(options: HmacOptions): Provider {
+  requireOptions('hmac', options, '{ secret, signatureHeader }')
+  const name = checkProviderName(options.name ?? 'hmac')
+  const algorithm = oneOf(
+    name,
+    'algorithm',
+    options.algorithm ?? 'sha256',
+    ['sha1', 'sha256', 'sha512'],
+    "'sha256', 'sha512' or 'sha1'",
+  )
+  const encoding = oneOf(name, 'encoding', options.encoding ?? 'hex', ['hex', 'base64'], "'hex' or 'base64'")
+  const secretEncoding = oneOf(
+    name,
+    'secretEncoding',
+    options.secretEncoding ?? 'utf8',
+    ['utf8', 'hex', 'base64'],
+    "'utf8', 'hex' or 'base64'",
+  )
+  const keys = keySource(name, options.secret, { decode: secretDecoder(secretEncoding) }, options)
+  const layout = resolveLayout(name, options, encoding)
+  for (const field of ['idField', 'typeField'] as const) {
+    if (options[field] !== undefined && (typeof options[field] !== 'string' || options[field] === ''))
+      throw configError(`${name}: ${field} must be a non-empty string`)
+  }
+  if (!layout.timestampHeader && options.tolerance !== undefined)
+    throw configError(`${name}: tolerance needs a timestampHeader`)
+  const tolerance = layout.timestampHeader ? resolveTolerance(name, options) : undefined
+  const backend = resolveBackend(options.crypto)
+  const unsignedId = layout.idHeader !== undefined && !layout.slots.includes('id')
+  const fingerprint = options.fingerprint ?? (unsignedId && !layout.slots.includes('timestamp'))
+  if (typeof fingerprint !== 'boolean') throw configError(`${name}: fingerprint must be a boolean`)
+  const scheme = { backend, algorithm, fingerprint }
+  const decode = encoding === 'hex' ? (text: string) => decodeHex(text) : (text: string) => decodeBase64(text)
+
+  function verify(request: ProviderRequest): Verification | Promise<Verification> {
+    const received = receivedSignatures(layout, requireSignatureHeader(request, layout.signatureHeader), decode)
+    let timestampText: string | undefined
+    let timestamp: number | undefined
+    if (layout.timestampHeader) {
+      timestampText = readHeader(request, layout.timestampHeader)
+      timestamp = parseTimestamp(timestampText, layout.timestampHeader)
+      checkTimestamp(timestamp, request.now, tolerance)
+    }
+    const id = layout.idHeader ? readHeader(request, layout.idHeader) : undefined
+    if (layout.slots.includes('id') && !id)
+      throw new HookguardError('id.missing', { reason: `${layout.idHeader} is missing` })
+    const type = (layout.typeHeader && readHeader(request, layout.typeHeader)) || undefined
+    const verification: Verification = { timestamp, id: id || undefined, type }
+    const pieces = piecesOf(layout, request.body, timestampText, id)
+    return withKeys(keys, request, (k) => verifyHmac(scheme, k, pieces, received, verification))
   }
 
   return {
     name,
     tolerance,
-    sensitiveHeaders: [signatureHeader],
-    verify(request: ProviderRequest) {
-      const header = requireSignatureHeader(request, signatureHeader)
-      const entries = separator === undefined ? [header] : header.split(separator).filter((entry) => entry !== '')
-      if (entries.length > MAX_SIGNATURE_ENTRIES)
-        throw new HookguardError('signature.malformed', { reason: 'too many signatures' })
-      const received: Uint8Array[] = []
-      for (const entry of entries) {
-        if (!entry.startsWith(prefix))
-          throw new HookguardError('signature.malformed', { reason: `${signatureHeader} lacks the expected prefix` })
-        const bytes = decode(entry.slice(prefix.length))
-        if (!bytes) throw new HookguardError('signature.malformed', { reason: `${signatureHeader} is not ${encoding}` })
-        received.push(bytes)
-      }
-      let timestampText: string | undefined
-      let timestamp: number | undefined
-      if (timestampHeader) {
-        timestampText = readHeader(request, timestampHeader)
-        timestamp = parseTimestamp(timestampText, timestampHeader)
-        checkTimestamp(timestamp, request.now, tolerance)
-      }
-      const id = idHeader ? readHeader(request, idHeader) : undefined
-      if (slots.includes('id') && !id) throw new HookguardError('id.missing', { reason: `${idHeader} is missing` })
-      const verification = {
-        timestamp,
-        id: id || undefined,
-        type: (typeHeader && readHeader(request, typeHeader)) || undefined,
-      }
-      return requireMatch(
-        matchHmac(backend, algorithm, keys, pieces(request.body, timestampText, id), received),
-        verification,
-      )
-    },
+    sensitiveHeaders: [layout.signatureHeader],
+    verify,
     parse: (request) => parseJson(request.body),
     async describe(payload, request, verification) {
-      const record = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {}
-      const fieldId = options.idField !== undefined ? record[options.idField] : undefined
-      let id =
-        verification.id ?? (typeof fieldId === 'string' || typeof fieldId === 'number' ? String(fieldId) : undefined)
-      if (id === undefined && (idHeader || options.idField))
+      const fields = describeFrom(options, payload)
+      let id = verification.id ?? fields.id
+      if (id === undefined && (layout.idHeader || options.idField))
         throw new HookguardError('id.missing', { reason: 'event id not found' })
       // Without a configured id, the body hash is the id: exact resends dedupe, edited ones do not.
       id ??= await bodyHashId(backend, request.body)
-      const fieldType = options.typeField !== undefined ? record[options.typeField] : undefined
-      return { id, type: verification.type ?? (typeof fieldType === 'string' ? fieldType : undefined) }
+      return { id, type: verification.type ?? fields.type }
     },
     async [SIGN](sign: SignOptions) {
-      const timestamp = timestampHeader ? String(signingTimestamp(sign)) : undefined
-      const id = sign.id ?? (idHeader ? crypto.randomUUID() : undefined)
-      const mac = await backend.hmac(algorithm, keys[0]!, pieces(sign.body, timestamp, id))
+      const timestamp = layout.timestampHeader ? String(signingTimestamp(sign)) : undefined
+      const id = sign.id ?? (layout.idHeader ? crypto.randomUUID() : undefined)
+      const [key] = await keys.forSigning(sign)
+      const mac = await backend.hmac(algorithm, key!, piecesOf(layout, sign.body, timestamp, id))
+      const encoded = encoding === 'hex' ? encodeHex(mac) : encodeBase64(mac)
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         ...sign.headers,
-        [signatureHeader]: prefix + encode(mac),
+        [layout.signatureHeader]: layout.prefix + encoded,
       }
-      if (timestampHeader) headers[timestampHeader] = timestamp!
-      if (idHeader && id) headers[idHeader] = id
+      if (layout.timestampHeader) headers[layout.timestampHeader] = timestamp!
+      if (layout.idHeader && id) headers[layout.idHeader] = id
       return { headers, body: sign.body }
     },
   }

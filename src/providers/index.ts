@@ -1,16 +1,18 @@
 /**
- * Every provider factory. Each takes `{ secret, tolerance? }` (Discord takes
- * `{ publicKey }`) and returns a {@link Provider}.
+ * Every provider factory. Each takes `{ secret, tolerance? }` (Discord and
+ * SendGrid take `{ publicKey }`, PayPal `{ webhookId }`) and returns a
+ * {@link Provider}. `secret` may be a function for per-tenant secrets.
  *
  * @module
  */
 export { standardWebhooks, type StandardWebhooksOptions } from './standard-webhooks.js'
-export { stripe, type StripeOptions } from './stripe.js'
-export { github, type GitHubOptions } from './github.js'
+export { stripe, type StripeOptions, type StripeEvent } from './stripe.js'
+export { github, type GitHubOptions, type GitHubEvent } from './github.js'
 export { hmac, type HmacOptions } from './hmac.js'
-export type { ProviderOptions } from './shared.js'
+export type { ProviderOptions, UntimedProviderOptions } from './kit/setup.js'
+export type { SecretCacheOptions, SecretOption, SecretRequest, SecretResolver } from './kit/keys.js'
 export { discord, type DiscordOptions } from './discord.js'
-export { slack, type SlackOptions } from './slack.js'
+export { slack, type SlackOptions, type SlackPayload, type SlackEventCallback } from './slack.js'
 export { shopify, type ShopifyOptions } from './shopify.js'
 export { twilio, type TwilioOptions, type PublicUrlOption } from './twilio.js'
 export { paddle, type PaddleOptions } from './paddle.js'

@@ -4,28 +4,22 @@
  * unforgeable without the key, but there is no SHA-256 variant to prefer.
  *
  * Intercom signs no timestamp: the dedupe store is the only replay
- * protection. Id: the notification's `id` (`notif_…`), kept across retries;
- * type: its `topic` (`conversation.user.created` …). The `ping` topic sent
- * when you save the URL is an ordinary event.
+ * protection. Id: the notification's `id` (`notif_…`, in the signed body),
+ * kept across retries; type: its `topic` (`conversation.user.created` …).
+ * The `ping` topic sent when you save the URL is an ordinary event.
  *
  * @module
  */
 import { encodeHex } from '../crypto.js'
-import { configError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import {
-  invalidSignature,
-  matchHmac,
-  parseJson,
-  type ProviderOptions,
-  readPrefixedHexSignature,
-  resolveBackend,
-  resolveSecrets,
-  stringField,
-} from './shared.js'
+import { parseJson, stringField } from './kit/body.js'
+import { readPrefixedHexSignature } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
 /** Options of {@link intercom}. `secret` is the app's client secret. */
-export type IntercomOptions = Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'>
+export type IntercomOptions = UntimedProviderOptions
 
 const PREFIX = 'sha1='
 
@@ -39,30 +33,24 @@ const PREFIX = 'sha1='
  */
 export function intercom(options: IntercomOptions): Provider {
   const name = 'intercom'
-  const raw = options as ProviderOptions
-  if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError(
-      'intercom: Intercom signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
-    )
-  }
-  const keys = resolveSecrets(name, options?.secret)
-  const backend = resolveBackend(options.crypto)
+  const opened = openProvider(name, options, { untimed: 'Intercom' })
+  const scheme = hmacScheme(opened, 'sha1', false)
 
   return {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-hub-signature'],
-    async verify(request) {
+    verify(request) {
       const signature = readPrefixedHexSignature(request, 'x-hub-signature', PREFIX, 20)
-      if (!(await matchHmac(backend, 'sha1', keys, [request.body], [signature]))) throw invalidSignature()
-      return {}
+      return withKeys(opened.keys, request, (keys) => verifyHmac(scheme, keys, [request.body], [signature], {}))
     },
     parse: (request) => parseJson(request.body),
     describe(payload) {
       return { id: stringField(payload, 'id'), type: stringField(payload, 'topic') }
     },
     async [SIGN](sign: SignOptions) {
-      const mac = await backend.hmac('sha1', keys[0]!, [sign.body])
+      const [key] = await opened.keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha1', key!, [sign.body])
       return {
         headers: {
           'content-type': 'application/json',

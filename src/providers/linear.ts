@@ -7,7 +7,12 @@
  * and checked in both directions. The default tolerance is 60 seconds, the
  * window Linear's SDK applies.
  *
- * - Id: the `Linear-Delivery` header (one per delivery, kept on retries).
+ * - Id: the `Linear-Delivery` header (one per delivery, kept on retries). It
+ *   is not signed. No fingerprint is given: the signed body carries the
+ *   dispatch time (`webhookTimestamp`), so a retry has another MAC, and
+ *   keying on it would turn every retry into a new event. A captured
+ *   delivery resent under a fresh `Linear-Delivery` passes only inside the
+ *   tolerance (60 s by default).
  * - Type: `{type}.{action}` from the body (`Issue.create`), else the
  *   `Linear-Event` header.
  *
@@ -15,21 +20,15 @@
  */
 import { decodeHex, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import {
-  checkTimestamp,
-  invalidSignature,
-  matchHmac,
-  parseJson,
-  readHeader,
-  requireSignatureHeader,
-  resolveBackend,
-  resolveSecrets,
-  resolveTolerance,
-  signingTimestamp,
-  stringField,
-  type ProviderOptions,
-} from './shared.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions, type Verification } from '../types/index.js'
+import { parseJson, record, stringField } from './kit/body.js'
+import { malformedSignature } from './kit/fail.js'
+import { readHeader, requireIdHeader, requireSignatureHeader } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
+import { signBodyText, signingTimestamp } from './kit/sign.js'
+import { checkTimestamp } from './kit/timestamp.js'
 
 /** Options of {@link linear}. `tolerance` defaults to 60 seconds here. */
 export type LinearOptions = ProviderOptions
@@ -42,17 +41,31 @@ const DEFAULT_LINEAR_TOLERANCE = 60
  * Bodies that already carry it are signed unchanged.
  */
 function withWebhookTimestamp(sign: SignOptions): string | Uint8Array {
-  const text = typeof sign.body === 'string' ? sign.body : new TextDecoder().decode(sign.body)
-  let payload: unknown
+  let payload: Record<string, unknown> | undefined
   try {
-    payload = JSON.parse(text)
+    payload = record(JSON.parse(signBodyText(sign)))
   } catch {
     return sign.body
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || 'webhookTimestamp' in payload)
-    return sign.body
+  if (!payload || 'webhookTimestamp' in payload) return sign.body
   const ms = sign.timestamp !== undefined ? signingTimestamp(sign) * 1000 : (sign.now ?? Date.now)()
   return JSON.stringify({ ...payload, webhookTimestamp: ms })
+}
+
+/** After the MAC: id and type headers, then `webhookTimestamp` from the now-trusted body. */
+function identify(request: ProviderRequest, tolerance: number | undefined, verification: Verification): Verification {
+  verification.id = requireIdHeader(request, 'linear-delivery')
+  verification.type = readHeader(request, 'linear-event') || undefined
+  if (tolerance === undefined) return verification
+  const ms = record(parseJson(request.body))?.webhookTimestamp
+  if (ms === undefined) throw new HookguardError('timestamp.missing', { reason: 'body has no webhookTimestamp' })
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0)
+    throw new HookguardError('timestamp.malformed', {
+      reason: 'webhookTimestamp is not a whole number of milliseconds',
+    })
+  checkTimestamp(ms / 1000, request.now, tolerance)
+  verification.timestamp = Math.floor(ms / 1000)
+  return verification
 }
 
 /**
@@ -65,42 +78,23 @@ function withWebhookTimestamp(sign: SignOptions): string | Uint8Array {
  */
 export function linear(options: LinearOptions): Provider {
   const name = 'linear'
-  const keys = resolveSecrets(name, options?.secret)
-  const tolerance = resolveTolerance(name, {
-    ...options,
-    tolerance:
-      options.skipTimestampCheck === true ? options.tolerance : (options.tolerance ?? DEFAULT_LINEAR_TOLERANCE),
-  })
-  const backend = resolveBackend(options.crypto)
+  const opened = openProvider(name, options, { tolerance: DEFAULT_LINEAR_TOLERANCE })
+  const { tolerance, keys } = opened
+  const scheme = hmacScheme(opened, 'sha256', false)
 
   return {
     name,
     tolerance,
     sensitiveHeaders: ['linear-signature'],
-    async verify(request) {
-      const header = requireSignatureHeader(request, 'linear-signature')
-      const signature = decodeHex(header)
+    verify(request) {
+      const signature = decodeHex(requireSignatureHeader(request, 'linear-signature'))
       if (!signature || signature.length !== 32)
-        throw new HookguardError('signature.malformed', { reason: 'linear-signature is not 64 hex digits' })
-      if (!(await matchHmac(backend, 'sha256', keys, [request.body], [signature]))) throw invalidSignature()
-      const id = readHeader(request, 'linear-delivery')
-      if (id === undefined || id === '')
-        throw new HookguardError('id.missing', { reason: 'linear-delivery is missing' })
-      const type = readHeader(request, 'linear-event') || undefined
-      if (tolerance === undefined) return { id, type }
-      const payload = parseJson(request.body)
-      const ms =
-        typeof payload === 'object' && payload !== null
-          ? (payload as Record<string, unknown>).webhookTimestamp
-          : undefined
-      if (ms === undefined) throw new HookguardError('timestamp.missing', { reason: 'body has no webhookTimestamp' })
-      if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
-        throw new HookguardError('timestamp.malformed', {
-          reason: 'webhookTimestamp is not a whole number of milliseconds',
-        })
-      }
-      checkTimestamp(ms / 1000, request.now, tolerance)
-      return { id, type, timestamp: Math.floor(ms / 1000) }
+        throw malformedSignature('linear-signature is not 64 lower-case hex digits')
+      return withKeys(keys, request, (k) => {
+        const verified = verifyHmac(scheme, k, [request.body], [signature], {})
+        if (verified instanceof Promise) return verified.then((v) => identify(request, tolerance, v))
+        return identify(request, tolerance, verified)
+      })
     },
     parse: (request) => parseJson(request.body),
     describe(payload, _request, verification) {
@@ -111,7 +105,8 @@ export function linear(options: LinearOptions): Provider {
     },
     async [SIGN](sign: SignOptions) {
       const body = withWebhookTimestamp(sign)
-      const mac = await backend.hmac('sha256', keys[0]!, [body])
+      const [key] = await keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha256', key!, [body])
       return {
         headers: {
           'content-type': 'application/json; charset=utf-8',

@@ -3,12 +3,15 @@
  * `signature: { timestamp, token, signature }`, where `signature` is the hex
  * HMAC-SHA256 of `timestamp + token` keyed by the HTTP webhook signing key.
  * Legacy form-encoded webhooks carry the same three fields at the top level.
+ * They are found with one scan of the body (no full parse before the
+ * signature is checked, so a forged body costs one pass).
  *
  * Mailgun's signature covers the timestamp and the token only, NOT the event
  * data. What stops a captured delivery from being replayed with other data
- * is the dedupe store: the token is the event id, so a second delivery with
- * the same token is a duplicate and its body is ignored. Keep `retentionMs`
- * at least twice the tolerance (the receiver enforces that).
+ * is the dedupe store: the token is the event id, and it is signed, so a
+ * second delivery with the same token is a duplicate and its body is
+ * ignored. Keep `retentionMs` at least twice the tolerance (the receiver
+ * enforces that).
  *
  * Type: `event-data.event` (`delivered`, `failed` …) or the legacy `event`.
  *
@@ -17,38 +20,52 @@
 import { decodeHex, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import {
-  checkTimestamp,
-  invalidSignature,
-  matchHmac,
-  parseForm,
-  parseJson,
-  parseTimestamp,
-  readHeader,
-  resolveBackend,
-  resolveSecrets,
-  resolveTolerance,
-  signingTimestamp,
-  stringField,
-  type ProviderOptions,
-} from './shared.js'
+import { bodyText, formPairs, parseForm, parseJson, record, stringField } from './kit/body.js'
+import { malformedSignature } from './kit/fail.js'
+import { isForm } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { topLevelMember } from './kit/json-scan.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
+import { signBodyText, signingTimestamp } from './kit/sign.js'
+import { checkTimestamp, parseTimestamp } from './kit/timestamp.js'
 
 /** Options of {@link mailgun}. `secret` is the HTTP webhook signing key. */
 export type MailgunOptions = ProviderOptions
 
-function isForm(request: ProviderRequest): boolean {
-  const type = readHeader(request, 'content-type')
-  return type !== undefined && type.toLowerCase().startsWith('application/x-www-form-urlencoded')
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined
-}
-
 // Mailgun sends 50 hex-like characters; any visible ASCII up to 256 is taken.
 const TOKEN_RE = /^[\x21-\x7e]{1,256}$/
+const FIELDS = ['timestamp', 'token', 'signature'] as const
+
+/** The three signature fields of a legacy form body; each at most once. */
+function formFields(request: ProviderRequest): Record<string, unknown> {
+  const fields: Record<string, unknown> = {}
+  for (const [name, value] of formPairs(bodyText(request.body))) {
+    if (!(FIELDS as readonly string[]).includes(name)) continue
+    if (name in fields) throw malformedSignature(`form body has more than one ${name}`)
+    fields[name] = value
+  }
+  return fields
+}
+
+/** `{ timestamp, token, signature }` as found in the body, strictly checked. */
+function signatureFields(request: ProviderRequest) {
+  const fields = isForm(request) ? formFields(request) : record(topLevelMember(request.body, 'signature'))
+  if (fields === undefined) throw new HookguardError('signature.missing', { reason: 'body has no signature object' })
+  const { timestamp: timestampText, token, signature: signatureText } = fields
+  if (signatureText === undefined || signatureText === '')
+    throw new HookguardError('signature.missing', { reason: 'signature.signature is missing' })
+  if (typeof signatureText !== 'string') throw malformedSignature('signature.signature is not a string')
+  const signature = decodeHex(signatureText)
+  if (!signature || signature.length !== 32)
+    throw malformedSignature('signature.signature is not 64 lower-case hex digits')
+  if (timestampText !== undefined && typeof timestampText !== 'string')
+    throw new HookguardError('timestamp.malformed', { reason: 'signature.timestamp is not a string' })
+  const timestamp = parseTimestamp(timestampText, 'signature.timestamp')
+  if (typeof token !== 'string' || !TOKEN_RE.test(token))
+    throw malformedSignature('signature.token is missing or not visible ASCII')
+  return { timestampText: timestampText!, timestamp, token, signature }
+}
 
 /**
  * Mailgun webhooks (JSON, and the legacy form-encoded ones).
@@ -60,49 +77,31 @@ const TOKEN_RE = /^[\x21-\x7e]{1,256}$/
  */
 export function mailgun(options: MailgunOptions): Provider {
   const name = 'mailgun'
-  const keys = resolveSecrets(name, options?.secret)
-  const tolerance = resolveTolerance(name, options)
-  const backend = resolveBackend(options.crypto)
-  const parse = (request: ProviderRequest): unknown =>
-    isForm(request) ? parseForm(request.body) : parseJson(request.body)
+  const opened = openProvider(name, options)
+  const { tolerance, keys } = opened
+  const scheme = hmacScheme(opened, 'sha256', false)
 
   return {
     name,
     tolerance,
     sensitiveHeaders: [],
-    async verify(request) {
-      const payload = record(parse(request))
-      const fields = isForm(request) ? payload : record(payload?.signature)
-      if (fields === undefined)
-        throw new HookguardError('signature.missing', { reason: 'body has no signature object' })
-      const { timestamp: timestampText, token, signature: signatureText } = fields
-      if (signatureText === undefined || signatureText === '')
-        throw new HookguardError('signature.missing', { reason: 'signature.signature is missing' })
-      if (typeof signatureText !== 'string')
-        throw new HookguardError('signature.malformed', { reason: 'signature.signature is not a string' })
-      const signature = decodeHex(signatureText)
-      if (!signature || signature.length !== 32)
-        throw new HookguardError('signature.malformed', { reason: 'signature.signature is not 64 hex digits' })
-      if (timestampText !== undefined && typeof timestampText !== 'string')
-        throw new HookguardError('timestamp.malformed', { reason: 'signature.timestamp is not a string' })
-      const timestamp = parseTimestamp(timestampText, 'signature.timestamp')
-      if (typeof token !== 'string' || !TOKEN_RE.test(token))
-        throw new HookguardError('signature.malformed', { reason: 'signature.token is missing or not visible ASCII' })
+    verify(request) {
+      const { timestampText, timestamp, token, signature } = signatureFields(request)
       checkTimestamp(timestamp, request.now, tolerance)
-      if (!(await matchHmac(backend, 'sha256', keys, [timestampText!, token], [signature]))) throw invalidSignature()
-      return { timestamp, id: token }
+      const verification = { timestamp, id: token }
+      return withKeys(keys, request, (k) => verifyHmac(scheme, k, [timestampText, token], [signature], verification))
     },
-    parse,
+    parse: (request) => (isForm(request) ? parseForm(request.body) : parseJson(request.body)),
     describe(payload, _request, verification) {
       const data = record(record(payload)?.['event-data'])
       return { id: verification.id, type: stringField(data, 'event') ?? stringField(payload, 'event') }
     },
     async [SIGN](sign: SignOptions) {
       const timestamp = String(signingTimestamp(sign))
-      const token = sign.id ?? encodeHex(backend.randomBytes(25))
-      const mac = encodeHex(await backend.hmac('sha256', keys[0]!, [timestamp, token]))
-      const text = typeof sign.body === 'string' ? sign.body : new TextDecoder().decode(sign.body)
-      const payload = record(JSON.parse(text))
+      const token = sign.id ?? encodeHex(opened.backend.randomBytes(25))
+      const [key] = await keys.forSigning(sign)
+      const mac = encodeHex(await opened.backend.hmac('sha256', key!, [timestamp, token]))
+      const payload = record(JSON.parse(signBodyText(sign)))
       if (!payload) throw new TypeError('hookguard: mailgun signRequest needs a JSON object body')
       return {
         headers: { 'content-type': 'application/json', ...sign.headers },

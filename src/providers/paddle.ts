@@ -4,35 +4,54 @@
  * (`pdl_ntfset_…`, used as text) over `{ts}:{raw body}`. Every `h1` is tried,
  * so a delivery signed during a secret rotation passes with either key.
  *
- * Event id from the body's `event_id`, type from `event_type`. Paddle's own
- * SDK allows only 5 seconds of age and no check of future timestamps; the
- * default here is 300 seconds both ways (set `tolerance: 5` to match it).
+ * Event id from the body's `event_id` (signed), type from `event_type`.
+ * Paddle's own SDK allows only 5 seconds of age and no check of future
+ * timestamps; the default here is 300 seconds both ways (set `tolerance: 5`
+ * to match it).
  *
  * @module
  */
 import { decodeHex, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import {
-  checkTimestamp,
-  invalidSignature,
-  matchHmac,
-  MAX_SIGNATURE_ENTRIES,
-  parseJson,
-  parseTimestamp,
-  requireSignatureHeader,
-  resolveBackend,
-  resolveSecrets,
-  resolveTolerance,
-  signingTimestamp,
-  stringField,
-  type ProviderOptions,
-} from './shared.js'
+import { parseJson, stringField } from './kit/body.js'
+import { invalidSignature, malformedSignature, MAX_SIGNATURE_ENTRIES } from './kit/fail.js'
+import { requireSignatureHeader } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
+import { signingTimestamp } from './kit/sign.js'
+import { checkTimestamp, parseTimestamp } from './kit/timestamp.js'
 
 /** Options of {@link paddle}. `secret` is the notification destination's secret key. */
 export type PaddleOptions = ProviderOptions
 
 const PAIR_RE = /^([a-z0-9]+)=([^;=]*)$/
+
+function parseHeader(header: string): { timestampText: string; received: Uint8Array[] } {
+  const pairs = header.split(';')
+  if (pairs.length > MAX_SIGNATURE_ENTRIES) throw malformedSignature('too many entries in paddle-signature')
+  let timestampText: string | undefined
+  const received: Uint8Array[] = []
+  for (const pair of pairs) {
+    const match = PAIR_RE.exec(pair)
+    if (!match) throw malformedSignature('paddle-signature is not a list of key=value pairs')
+    const [, key, value] = match as unknown as [string, string, string]
+    if (key === 'ts') {
+      // Two timestamps would let a forger pick which one we check.
+      if (timestampText !== undefined) throw malformedSignature('paddle-signature has more than one ts')
+      timestampText = value
+    } else if (key === 'h1') {
+      const bytes = decodeHex(value)
+      if (!bytes || bytes.length !== 32) throw malformedSignature('paddle-signature h1 is not 64 lower-case hex digits')
+      received.push(bytes)
+    }
+    // Unknown schemes are ignored so Paddle can add one without breaking receivers.
+  }
+  if (timestampText === undefined)
+    throw new HookguardError('timestamp.missing', { reason: 'paddle-signature has no ts' })
+  return { timestampText, received }
+}
 
 /**
  * Paddle Billing notifications (not Paddle Classic, which signs with RSA).
@@ -44,49 +63,21 @@ const PAIR_RE = /^([a-z0-9]+)=([^;=]*)$/
  */
 export function paddle(options: PaddleOptions): Provider {
   const name = 'paddle'
-  const keys = resolveSecrets(name, options?.secret)
-  const tolerance = resolveTolerance(name, options)
-  const backend = resolveBackend(options.crypto)
+  const opened = openProvider(name, options)
+  const { tolerance, keys } = opened
+  const scheme = hmacScheme(opened, 'sha256', false)
 
   return {
     name,
     tolerance,
     sensitiveHeaders: ['paddle-signature'],
-    async verify(request) {
-      const header = requireSignatureHeader(request, 'paddle-signature')
-      const pairs = header.split(';')
-      if (pairs.length > MAX_SIGNATURE_ENTRIES)
-        throw new HookguardError('signature.malformed', { reason: 'too many entries in paddle-signature' })
-      let timestampText: string | undefined
-      const received: Uint8Array[] = []
-      for (const pair of pairs) {
-        const match = PAIR_RE.exec(pair)
-        if (!match)
-          throw new HookguardError('signature.malformed', {
-            reason: 'paddle-signature is not a list of key=value pairs',
-          })
-        const [, key, value] = match as unknown as [string, string, string]
-        if (key === 'ts') {
-          // Two timestamps would let a forger pick which one we check.
-          if (timestampText !== undefined)
-            throw new HookguardError('signature.malformed', { reason: 'paddle-signature has more than one ts' })
-          timestampText = value
-        } else if (key === 'h1') {
-          const bytes = decodeHex(value)
-          if (!bytes || bytes.length !== 32)
-            throw new HookguardError('signature.malformed', { reason: 'paddle-signature h1 is not 64 hex digits' })
-          received.push(bytes)
-        }
-        // Unknown schemes are ignored so Paddle can add one without breaking receivers.
-      }
-      if (timestampText === undefined)
-        throw new HookguardError('timestamp.missing', { reason: 'paddle-signature has no ts' })
+    verify(request) {
+      const { timestampText, received } = parseHeader(requireSignatureHeader(request, 'paddle-signature'))
       const timestamp = parseTimestamp(timestampText, 'paddle-signature ts')
       checkTimestamp(timestamp, request.now, tolerance)
       if (received.length === 0) throw invalidSignature('paddle-signature has no h1 signature')
-      if (!(await matchHmac(backend, 'sha256', keys, [`${timestampText}:`, request.body], received)))
-        throw invalidSignature()
-      return { timestamp }
+      const pieces = [`${timestampText}:`, request.body]
+      return withKeys(keys, request, (k) => verifyHmac(scheme, k, pieces, received, { timestamp }))
     },
     parse: (request) => parseJson(request.body),
     describe(payload) {
@@ -94,7 +85,8 @@ export function paddle(options: PaddleOptions): Provider {
     },
     async [SIGN](sign: SignOptions) {
       const timestamp = signingTimestamp(sign)
-      const mac = await backend.hmac('sha256', keys[0]!, [`${timestamp}:`, sign.body])
+      const [key] = await keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha256', key!, [`${timestamp}:`, sign.body])
       return {
         headers: {
           'content-type': 'application/json',

@@ -7,8 +7,8 @@
  * checked against a tolerance, in both directions.
  *
  * A delivery is a JSON array of events with no id of its own, so the event id
- * is `sha256:` + the hex SHA-256 of the raw body: a retry of the same batch
- * carries the same bytes and is dropped as a duplicate. Events inside a batch
+ * is `sha256:` + the hex SHA-256 of the raw (signed) body: a retry of the
+ * same batch carries the same bytes and is dropped as a duplicate. Events inside a batch
  * carry `sg_event_id`; dedupe those in the handler if SendGrid re-batches.
  *
  * @module
@@ -25,18 +25,12 @@ import {
 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import {
-  bodyHashId,
-  checkTimestamp,
-  invalidSignature,
-  parseJson,
-  parseTimestamp,
-  readHeader,
-  requireSignatureHeader,
-  resolveBackend,
-  resolveTolerance,
-  signingTimestamp,
-} from './shared.js'
+import { bodyHashId, parseJson } from './kit/body.js'
+import { invalidSignature } from './kit/fail.js'
+import { readHeader, requireSignatureHeader } from './kit/headers.js'
+import { requireOptions, resolveBackend } from './kit/setup.js'
+import { signingTimestamp } from './kit/sign.js'
+import { checkTimestamp, parseTimestamp, resolveTolerance } from './kit/timestamp.js'
 
 export interface SendGridOptions {
   /**
@@ -46,17 +40,18 @@ export interface SendGridOptions {
    * `-----BEGIN PUBLIC KEY-----` block is accepted too.
    */
   publicKey: string
-  /** Allowed clock skew of the signed timestamp, seconds, both directions. Default 300. */
+  /** Allowed clock skew of the signed timestamp, seconds, both directions. @default 300 */
   tolerance?: number
-  /** Turn the timestamp check off (unsafe). Default false. */
+  /** Turn the timestamp check off (unsafe). @default false */
   skipTimestampCheck?: boolean
   /**
    * Test-only: the P-256 private key (PKCS#8, PEM or base64 DER) that belongs
    * to `publicKey`, so `hookguard/testing` can sign. SendGrid never hands
-   * out its private key. Default: none.
+   * out its private key.
+   * @default none
    */
   privateKey?: string
-  /** Crypto implementation; default node:crypto when present, else Web Crypto. */
+  /** Crypto implementation. @default node:crypto when present, else Web Crypto */
   crypto?: CryptoBackend
 }
 
@@ -107,8 +102,7 @@ function batchType(events: unknown[]): string {
  */
 export function sendgrid(options: SendGridOptions): Provider {
   const name = 'sendgrid'
-  if (!options || typeof options !== 'object')
-    throw configError('sendgrid: pass { publicKey } — the Event Webhook verification key')
+  requireOptions(name, options, '{ publicKey } — the Event Webhook verification key')
   const publicKey = decodePublicKey(options.publicKey)
   const tolerance = resolveTolerance(name, options)
   const backend = resolveBackend(options.crypto)
@@ -156,34 +150,36 @@ export function sendgrid(options: SendGridOptions): Provider {
     },
   }
 
-  if (privateKey) {
-    let key: Promise<CryptoKey> | undefined
-    Object.defineProperty(provider, SIGN, {
-      value: async function signSendGrid(sign: SignOptions) {
-        const subtle = globalThis.crypto?.subtle
-        if (!subtle) throw configError('sendgrid: signing needs Web Crypto (globalThis.crypto.subtle)')
-        key ??= subtle.importKey('pkcs8', toArrayBuffer(privateKey!), { name: 'ECDSA', namedCurve: 'P-256' }, false, [
-          'sign',
-        ])
-        const timestamp = String(signingTimestamp(sign))
-        const message = concatBytes([timestamp, toBytes(sign.body)])
-        const raw = new Uint8Array(
-          await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, await key, toArrayBuffer(message)),
-        )
-        const signature = ecdsaRawToDer(raw, 32)
-        if (!(await verifyPublicKey!('ecdsa-p256-sha256', publicKey, message, signature)))
-          throw configError('sendgrid: privateKey does not belong to publicKey')
-        return {
-          headers: {
-            'content-type': 'application/json',
-            ...sign.headers,
-            [SIGNATURE_HEADER]: encodeBase64(signature),
-            [TIMESTAMP_HEADER]: timestamp,
-          },
-          body: sign.body,
-        }
-      },
-    })
-  }
+  if (privateKey) Object.defineProperty(provider, SIGN, { value: signer(privateKey, publicKey, verifyPublicKey) })
   return provider
+}
+
+function signer(
+  privateKey: Uint8Array,
+  publicKey: Uint8Array,
+  verifyPublicKey: NonNullable<CryptoBackend['verifyPublicKey']>,
+) {
+  let key: Promise<CryptoKey> | undefined
+  return async function signSendGrid(sign: SignOptions) {
+    const subtle = globalThis.crypto?.subtle
+    if (!subtle) throw configError('sendgrid: signing needs Web Crypto (globalThis.crypto.subtle)')
+    key ??= subtle.importKey('pkcs8', toArrayBuffer(privateKey), { name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+    ])
+    const timestamp = String(signingTimestamp(sign))
+    const message = concatBytes([timestamp, toBytes(sign.body)])
+    const raw = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, await key, toArrayBuffer(message)))
+    const signature = ecdsaRawToDer(raw, 32)
+    if (!(await verifyPublicKey('ecdsa-p256-sha256', publicKey, message, signature)))
+      throw configError('sendgrid: privateKey does not belong to publicKey')
+    return {
+      headers: {
+        'content-type': 'application/json',
+        ...sign.headers,
+        [SIGNATURE_HEADER]: encodeBase64(signature),
+        [TIMESTAMP_HEADER]: timestamp,
+      },
+      body: sign.body,
+    }
+  }
 }

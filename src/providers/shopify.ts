@@ -5,8 +5,13 @@
  * (`Shopify-Hmac-Sha256`, `Shopify-Webhook-Id` …); both spellings are read,
  * and a request carrying both with different values is refused.
  *
- * Shopify signs no timestamp: the dedupe store is the only replay protection,
- * so keep `retentionMs` at least as long as you care about replays.
+ * Shopify signs no timestamp, and its ids travel in unsigned headers: the
+ * dedupe store is the only replay protection, so keep `retentionMs` at least
+ * as long as you care about replays. No fingerprint is given: Shopify can
+ * send byte-identical bodies for distinct events (`products/create` and
+ * `products/update` for one save, several topics for one order), so the MAC
+ * does not tell events apart, and a delivery resent under a fresh
+ * `X-Shopify-Webhook-Id` is not recognised as a duplicate.
  *
  * - Dedupe id: `X-Shopify-Webhook-Id` by default. It names one delivery and
  *   stays the same on every retry of it, and it never merges two
@@ -22,33 +27,36 @@
 import { decodeBase64, encodeBase64 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import {
-  invalidSignature,
-  matchHmac,
-  parseJson,
-  readHeader,
-  resolveBackend,
-  resolveSecrets,
-  type ProviderOptions,
-} from './shared.js'
+import { parseJson } from './kit/body.js'
+import { malformedSignature } from './kit/fail.js'
+import { eitherHeader } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
-export interface ShopifyOptions extends Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'> {
+export interface ShopifyOptions extends UntimedProviderOptions {
   /**
    * Which header is the dedupe id: 'webhook' (`X-Shopify-Webhook-Id`, one per
    * delivery, stable across retries) or 'event' (`X-Shopify-Event-Id`, one per
-   * shop event, shared by every subscription it reached). Default 'webhook'.
+   * shop event, shared by every subscription it reached).
+   * @default 'webhook'
    */
   dedupeBy?: 'webhook' | 'event'
 }
 
 /** Reads `X-Shopify-<suffix>` or `Shopify-<suffix>`; both present must agree. */
 function shopifyHeader(request: ProviderRequest, suffix: string): string | undefined {
-  const classic = readHeader(request, `x-shopify-${suffix}`)
-  const events = readHeader(request, `shopify-${suffix}`)
-  if (classic !== undefined && events !== undefined && classic !== events) {
-    throw new HookguardError('header.conflict', { reason: `x-shopify-${suffix} and shopify-${suffix} differ` })
-  }
-  return classic ?? events
+  return eitherHeader(request, `x-shopify-${suffix}`, `shopify-${suffix}`)
+}
+
+function readSignature(request: ProviderRequest): Uint8Array {
+  const header = shopifyHeader(request, 'hmac-sha256')
+  if (header === undefined || header.trim() === '')
+    throw new HookguardError('signature.missing', { reason: 'header x-shopify-hmac-sha256 is missing' })
+  const signature = decodeBase64(header)
+  if (!signature || signature.length !== 32)
+    throw malformedSignature('x-shopify-hmac-sha256 is not the base64 of 32 bytes')
+  return signature
 }
 
 /**
@@ -61,47 +69,41 @@ function shopifyHeader(request: ProviderRequest, suffix: string): string | undef
  */
 export function shopify(options: ShopifyOptions): Provider {
   const name = 'shopify'
-  const raw = options as ProviderOptions & ShopifyOptions
-  if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError(
-      'shopify: Shopify signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
-    )
-  }
-  const keys = resolveSecrets(name, options?.secret)
+  const opened = openProvider(name, options, { untimed: 'Shopify' })
   const dedupeBy = options.dedupeBy ?? 'webhook'
   if (dedupeBy !== 'webhook' && dedupeBy !== 'event')
     throw configError(`shopify: dedupeBy must be 'webhook' or 'event' (got ${String(dedupeBy)})`)
-  const backend = resolveBackend(options.crypto)
+  const scheme = hmacScheme(opened, 'sha256', false)
+
+  function identify<T extends { id?: string; type?: string }>(request: ProviderRequest, verification: T): T {
+    const id = shopifyHeader(request, dedupeBy === 'event' ? 'event-id' : 'webhook-id')
+    if (id === undefined || id === '') {
+      const header = dedupeBy === 'event' ? 'x-shopify-event-id' : 'x-shopify-webhook-id'
+      throw new HookguardError('id.missing', { reason: `${header} is missing` })
+    }
+    verification.id = id
+    verification.type = shopifyHeader(request, 'topic') || undefined
+    return verification
+  }
 
   return {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-shopify-hmac-sha256', 'shopify-hmac-sha256'],
-    async verify(request) {
-      const header = shopifyHeader(request, 'hmac-sha256')
-      if (header === undefined || header.trim() === '')
-        throw new HookguardError('signature.missing', { reason: 'header x-shopify-hmac-sha256 is missing' })
-      const signature = decodeBase64(header)
-      if (!signature || signature.length !== 32)
-        throw new HookguardError('signature.malformed', {
-          reason: 'x-shopify-hmac-sha256 is not the base64 of 32 bytes',
-        })
-      if (!(await matchHmac(backend, 'sha256', keys, [request.body], [signature]))) throw invalidSignature()
-      const id = shopifyHeader(request, dedupeBy === 'event' ? 'event-id' : 'webhook-id')
-      if (id === undefined || id === '') {
-        throw new HookguardError('id.missing', {
-          reason: `${dedupeBy === 'event' ? 'x-shopify-event-id' : 'x-shopify-webhook-id'} is missing`,
-        })
-      }
-      const type = shopifyHeader(request, 'topic')
-      return { id, type: type || undefined }
+    verify(request) {
+      const received = [readSignature(request)]
+      return withKeys(opened.keys, request, (keys) => {
+        const verified = verifyHmac(scheme, keys, [request.body], received, {})
+        return verified instanceof Promise ? verified.then((v) => identify(request, v)) : identify(request, verified)
+      })
     },
     parse: (request) => parseJson(request.body),
     describe(_payload, _request, verification) {
       return { id: verification.id, type: verification.type }
     },
     async [SIGN](sign: SignOptions) {
-      const mac = await backend.hmac('sha256', keys[0]!, [sign.body])
+      const [key] = await opened.keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha256', key!, [sign.body])
       const id = sign.id ?? crypto.randomUUID()
       return {
         headers: {

@@ -9,7 +9,7 @@
  * - Event id: `event_id` (Events API). Slash commands and interactivity have
  *   none: `trigger_id` is used (unique per user action), else `sha256:` + the
  *   hex SHA-256 of the raw body (Slack does not retry those, so identical
- *   bytes can only be a replay).
+ *   bytes can only be a replay). All three come from the signed body.
  * - `url_verification` and `ssl_check` are handshakes: verified first,
  *   answered, never enqueued.
  * - Retries carry `X-Slack-Retry-Num` / `X-Slack-Retry-Reason`; they keep the
@@ -18,37 +18,67 @@
  *
  * @module
  */
+import type { SlackEvent } from '@slack/types'
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import {
-  bodyHashId,
-  invalidSignature,
-  matchHmac,
-  parseForm,
-  parseJson,
-  type ProviderOptions,
-  readHeader,
-  readPrefixedHexSignature,
-  readSignedTimestamp,
-  resolveBackend,
-  resolveSecrets,
-  resolveTolerance,
-  signV0,
-  stringField,
-} from './shared.js'
+import { SIGN, type EventDescription, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
+import { bodyHashId, parseForm, parseJson, record, stringField } from './kit/body.js'
+import { isForm, readPrefixedHexSignature } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
+import { signV0 } from './kit/sign.js'
+import { readSignedTimestamp } from './kit/timestamp.js'
 
 /** Options of {@link slack}. `secret` is the app's Signing Secret (not the deprecated verification token). */
 export type SlackOptions = ProviderOptions
 
-const PREFIX = 'v0='
-
-function isForm(request: ProviderRequest): boolean {
-  const type = readHeader(request, 'content-type')
-  return type !== undefined && type.toLowerCase().startsWith('application/x-www-form-urlencoded')
+/** An Events API delivery: the envelope around one of Slack's event types (types from the optional `@slack/types`). */
+export interface SlackEventCallback {
+  type: 'event_callback'
+  event_id: string
+  event_time: number
+  team_id?: string
+  api_app_id?: string
+  event: SlackEvent
+  [field: string]: unknown
 }
 
-function objectField(payload: unknown, field: string): unknown {
-  return typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[field] : undefined
+/**
+ * The payload type of {@link slack}: an Events API envelope, or another
+ * object (slash command fields, an interactivity payload, a handshake).
+ */
+export type SlackPayload = SlackEventCallback | (Record<string, unknown> & { type?: string })
+
+const PREFIX = 'v0='
+
+function describeSlack(payload: unknown): EventDescription | undefined {
+  const type = stringField(payload, 'type')
+  if (type === 'url_verification') {
+    const challenge = stringField(payload, 'challenge')
+    if (challenge === undefined)
+      throw new HookguardError('body.malformed', { reason: 'url_verification without a challenge' })
+    const headers = { 'content-type': 'text/plain; charset=utf-8' }
+    return { type, handshake: { status: 200, headers, body: challenge } }
+  }
+  if (stringField(payload, 'ssl_check') === '1') return { type: 'ssl_check', handshake: { status: 200, body: '' } }
+  if (type === 'event_callback') {
+    const inner = stringField(record(record(payload)?.event), 'type')
+    return { id: stringField(payload, 'event_id'), type: inner ?? type }
+  }
+  const eventId = stringField(payload, 'event_id')
+  if (eventId !== undefined) return { id: eventId, type }
+  return undefined
+}
+
+function parseSlack(request: ProviderRequest): unknown {
+  if (!isForm(request)) return parseJson(request.body)
+  const form = parseForm(request.body)
+  const payload = form.payload
+  if (payload === undefined) return form
+  // Interactivity: the whole event is JSON in one `payload` field.
+  if (typeof payload !== 'string')
+    throw new HookguardError('body.malformed', { reason: 'form body has more than one payload field' })
+  return parseJson(new TextEncoder().encode(payload))
 }
 
 /**
@@ -59,64 +89,39 @@ function objectField(payload: unknown, field: string): unknown {
  * const receiver = createReceiver({ provider: slack({ secret: process.env.SLACK_SIGNING_SECRET! }) })
  * ```
  */
-export function slack(options: SlackOptions): Provider {
+export function slack(options: SlackOptions): Provider<SlackPayload> {
   const name = 'slack'
-  const keys = resolveSecrets(name, options?.secret)
-  const tolerance = resolveTolerance(name, options)
-  const backend = resolveBackend(options.crypto)
+  const opened = openProvider(name, options)
+  const { backend, tolerance, keys } = opened
+  const scheme = hmacScheme(opened, 'sha256', false)
 
   return {
     name,
     tolerance,
     sensitiveHeaders: ['x-slack-signature'],
-    async verify(request) {
+    verify(request) {
       const signature = readPrefixedHexSignature(request, 'x-slack-signature', PREFIX, 32)
-      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(
-        request,
-        'x-slack-request-timestamp',
-        tolerance,
-      )
-      if (!(await matchHmac(backend, 'sha256', keys, [`v0:${timestampText}:`, request.body], [signature])))
-        throw invalidSignature()
-      return { timestamp }
+      const { text, seconds } = readSignedTimestamp(request, 'x-slack-request-timestamp', tolerance)
+      const pieces = [`v0:${text}:`, request.body]
+      return withKeys(keys, request, (k) => verifyHmac(scheme, k, pieces, [signature], { timestamp: seconds }))
     },
-    parse(request) {
-      if (!isForm(request)) return parseJson(request.body)
-      const form = parseForm(request.body)
-      const payload = form.payload
-      if (payload === undefined) return form
-      // Interactivity: the whole event is JSON in one `payload` field.
-      if (typeof payload !== 'string')
-        throw new HookguardError('body.malformed', { reason: 'form body has more than one payload field' })
-      return parseJson(new TextEncoder().encode(payload))
-    },
+    parse: parseSlack,
     async describe(payload, request) {
+      const known = describeSlack(payload)
+      if (known) return known
       const type = stringField(payload, 'type')
-      if (type === 'url_verification') {
-        const challenge = stringField(payload, 'challenge')
-        if (challenge === undefined)
-          throw new HookguardError('body.malformed', { reason: 'url_verification without a challenge' })
-        return {
-          type,
-          handshake: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: challenge },
-        }
-      }
-      if (stringField(payload, 'ssl_check') === '1') return { type: 'ssl_check', handshake: { status: 200, body: '' } }
-      if (type === 'event_callback') {
-        const inner = stringField(objectField(payload, 'event'), 'type')
-        return { id: stringField(payload, 'event_id'), type: inner ?? type }
-      }
-      const eventId = stringField(payload, 'event_id')
-      if (eventId !== undefined) return { id: eventId, type }
       const command = stringField(payload, 'command')
       const id = stringField(payload, 'trigger_id') ?? (await bodyHashId(backend, request.body))
       return { id, type: type ?? (command !== undefined ? 'slash_command' : undefined) }
     },
-    [SIGN]: (sign: SignOptions) =>
-      signV0(backend, keys[0]!, sign, {
+    async [SIGN](sign: SignOptions) {
+      const [key] = await keys.forSigning(sign)
+      const headers = {
         timestamp: 'x-slack-request-timestamp',
         signature: 'x-slack-signature',
         contentType: 'application/json',
-      }),
+      }
+      return signV0(backend, key!, sign, headers)
+    },
   }
 }

@@ -6,31 +6,28 @@
  * The URL must be exactly the notification URL configured at Square: pass
  * `publicUrl` when the server sits behind a proxy (see {@link twilio}).
  * Square signs no timestamp: the dedupe store (keyed by the body's
- * `event_id`, which Square keeps across retries) is the only replay
- * protection. Type: the body's `type` (`payment.updated` …).
+ * `event_id`, which Square keeps across retries and which the signature
+ * covers) is the only replay protection. Type: the body's `type`
+ * (`payment.updated` …).
  *
  * @module
  */
 import { decodeBase64, encodeBase64 } from '../crypto.js'
-import { configError, HookguardError } from '../errors.js'
+import { configError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import {
-  invalidSignature,
-  matchHmac,
-  parseJson,
-  requireSignatureHeader,
-  resolveBackend,
-  resolveSecrets,
-  stringField,
-  type ProviderOptions,
-} from './shared.js'
-import { checkPublicUrlOption, resolvePublicUrl, type PublicUrlOption } from './twilio.js'
+import { parseJson, stringField } from './kit/body.js'
+import { malformedSignature } from './kit/fail.js'
+import { requireSignatureHeader } from './kit/headers.js'
+import { verifyHmac } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { checkPublicUrlOption, resolvePublicUrl, type PublicUrlOption } from './kit/public-url.js'
+import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
-export interface SquareOptions extends Omit<ProviderOptions, 'tolerance' | 'skipTimestampCheck'> {
+export interface SquareOptions extends UntimedProviderOptions {
   /**
    * The notification URL exactly as configured at Square, or a function that
-   * builds it per request. Default: the request's `url` when it is absolute;
-   * a relative one is refused with a 500 that names this option.
+   * builds it per request.
+   * @default the request's `url` when it is absolute; a relative one is refused with a 500 that names this option
    */
   publicUrl?: PublicUrlOption
 }
@@ -45,30 +42,20 @@ export interface SquareOptions extends Omit<ProviderOptions, 'tolerance' | 'skip
  */
 export function square(options: SquareOptions): Provider {
   const name = 'square'
-  const raw = options as ProviderOptions & SquareOptions
-  if (raw?.tolerance !== undefined || raw?.skipTimestampCheck !== undefined) {
-    throw configError(
-      'square: Square signs no timestamp, so tolerance cannot apply; replays are stopped by the dedupe store',
-    )
-  }
-  const keys = resolveSecrets(name, options?.secret)
+  const opened = openProvider(name, options, { untimed: 'Square' })
   const publicUrl = checkPublicUrlOption(name, options.publicUrl)
-  const backend = resolveBackend(options.crypto)
+  const scheme = hmacScheme(opened, 'sha256', false)
 
   return {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-square-hmacsha256-signature', 'x-square-signature'],
-    async verify(request) {
-      const header = requireSignatureHeader(request, 'x-square-hmacsha256-signature')
-      const signature = decodeBase64(header)
+    verify(request) {
+      const signature = decodeBase64(requireSignatureHeader(request, 'x-square-hmacsha256-signature'))
       if (!signature || signature.length !== 32)
-        throw new HookguardError('signature.malformed', {
-          reason: 'x-square-hmacsha256-signature is not the base64 of 32 bytes',
-        })
-      const url = resolvePublicUrl(name, publicUrl, request)
-      if (!(await matchHmac(backend, 'sha256', keys, [url, request.body], [signature]))) throw invalidSignature()
-      return {}
+        throw malformedSignature('x-square-hmacsha256-signature is not the base64 of 32 bytes')
+      const pieces = [resolvePublicUrl(name, publicUrl, request), request.body]
+      return withKeys(opened.keys, request, (keys) => verifyHmac(scheme, keys, pieces, [signature], {}))
     },
     parse: (request) => parseJson(request.body),
     describe(payload) {
@@ -78,7 +65,8 @@ export function square(options: SquareOptions): Provider {
       // A fixed publicUrl is what verify() will use, so it is what gets signed.
       const url = typeof publicUrl === 'string' ? publicUrl : sign.url
       if (url === undefined) throw configError('square: signRequest needs a url (or a string publicUrl)')
-      const mac = await backend.hmac('sha256', keys[0]!, [url, sign.body])
+      const [key] = await opened.keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha256', key!, [url, sign.body])
       return {
         headers: {
           'content-type': 'application/json',

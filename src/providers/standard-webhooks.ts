@@ -162,7 +162,12 @@ async function verifyV1a<T>(
 }
 
 /** The shared receiving half: v1 first (synchronous on node:crypto), then v1a. */
-function verifier(scheme: HmacScheme, keys: KeySource | undefined, publicKeys: Uint8Array[], tolerance: number | undefined) {
+function verifier(
+  scheme: HmacScheme,
+  keys: KeySource | undefined,
+  publicKeys: Uint8Array[],
+  tolerance: number | undefined,
+) {
   return function verify(request: ProviderRequest): Verification | Promise<Verification> {
     const header = eitherHeader(request, 'webhook-signature', 'svix-signature')
     if (header === undefined || header.trim() === '')
@@ -200,7 +205,8 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
   const name = checkProviderName(options.name ?? 'standard-webhooks')
   if (options.secret === undefined && options.publicKey === undefined)
     throw configError(`${name}: give secret (whsec_…, for v1 signatures) or publicKey (whpk_…, for v1a signatures)`)
-  const keys = options.secret === undefined ? undefined : keySource(name, options.secret, { decode: decodeSecret }, options)
+  const keys =
+    options.secret === undefined ? undefined : keySource(name, options.secret, { decode: decodeSecret }, options)
   const publicKeys = options.publicKey === undefined ? [] : resolvePublicKeys(name, options.publicKey)
   const seed = resolveSeed(name, options, publicKeys)
   const tolerance = resolveTolerance(name, options)
@@ -217,11 +223,17 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
       return { id: verification.id, type: stringField(payload, 'type') }
     },
   }
-  if (keys !== undefined || seed) Object.defineProperty(provider, SIGN, { value: signer(backend, keys, seed, publicKeys) })
+  if (keys !== undefined || seed)
+    Object.defineProperty(provider, SIGN, { value: signer(backend, keys, seed, publicKeys) })
   return provider
 }
 
-function signer(backend: CryptoBackend, keys: KeySource | undefined, seed: Uint8Array | undefined, publicKeys: Uint8Array[]) {
+function signer(
+  backend: CryptoBackend,
+  keys: KeySource | undefined,
+  seed: Uint8Array | undefined,
+  publicKeys: Uint8Array[],
+) {
   return async function signStandardWebhooks(sign: SignOptions) {
     const id = sign.id ?? `msg_${Math.random().toString(36).slice(2)}`
     const timestamp = signingTimestamp(sign)
@@ -238,7 +250,11 @@ function signer(backend: CryptoBackend, keys: KeySource | undefined, seed: Uint8
         throw configError('standard-webhooks: privateKey does not belong to publicKey')
       signatures.push(`v1a,${encodeBase64(signature)}`)
     }
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatures.join(' ') }
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatures.join(' '),
+    }
     return { headers: { 'content-type': 'application/json', ...sign.headers, ...headers }, body: sign.body }
   }
 }

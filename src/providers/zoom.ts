@@ -10,28 +10,22 @@
  *   It is never enqueued.
  * - Type: the body's `event` (`meeting.started` …).
  * - Id: Zoom sends no event id, so the id is `sha256:` + the hex SHA-256 of
- *   the raw body. A retry resends the same body (`event_ts` is the event's
- *   time, not the attempt's), so retries dedupe; two different events never
- *   share a body.
+ *   the raw (signed) body. A retry resends the same body (`event_ts` is the
+ *   event's time, not the attempt's), so retries dedupe; two different
+ *   events never share a body.
  *
  * @module
  */
-import { constantTimeEqual, encodeHex } from '../crypto.js'
+import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import {
-  bodyHashId,
-  invalidSignature,
-  parseJson,
-  type ProviderOptions,
-  readPrefixedHexSignature,
-  readSignedTimestamp,
-  resolveBackend,
-  resolveSecrets,
-  resolveTolerance,
-  signV0,
-  stringField,
-} from './shared.js'
+import { bodyHashId, parseJson, record, stringField } from './kit/body.js'
+import { readPrefixedHexSignature } from './kit/headers.js'
+import { hmacMatch, matchedKey, settle } from './kit/hmac.js'
+import { withKeys } from './kit/keys.js'
+import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
+import { signV0 } from './kit/sign.js'
+import { readSignedTimestamp } from './kit/timestamp.js'
 
 /** Options of {@link zoom}. `secret` is the app's Secret Token (not the deprecated Verification Token). */
 export type ZoomOptions = ProviderOptions
@@ -48,59 +42,50 @@ const PREFIX = 'v0='
  */
 export function zoom(options: ZoomOptions): Provider {
   const name = 'zoom'
-  const keys = resolveSecrets(name, options?.secret)
-  const tolerance = resolveTolerance(name, options)
-  const backend = resolveBackend(options.crypto)
+  const opened = openProvider(name, options)
+  const { backend, tolerance, keys } = opened
+  const scheme = hmacScheme(opened, 'sha256', false)
   // The URL-validation answer must use the secret that verified the request.
   const verifiedWith = new WeakMap<ProviderRequest, Uint8Array>()
+
+  async function urlValidation(payload: unknown, request: ProviderRequest) {
+    const plainToken = stringField(record(payload)?.payload, 'plainToken')
+    const key = verifiedWith.get(request)
+    if (plainToken === undefined || key === undefined)
+      throw new HookguardError('body.malformed', { reason: 'endpoint.url_validation without payload.plainToken' })
+    const encryptedToken = encodeHex(await backend.hmac('sha256', key, [plainToken]))
+    const headers = { 'content-type': 'application/json; charset=utf-8' }
+    return { status: 200, headers, body: JSON.stringify({ plainToken, encryptedToken }) }
+  }
 
   return {
     name,
     tolerance,
     sensitiveHeaders: ['x-zm-signature'],
-    async verify(request) {
-      const signature = readPrefixedHexSignature(request, 'x-zm-signature', PREFIX, 32)
-      const { text: timestampText, seconds: timestamp } = readSignedTimestamp(
-        request,
-        'x-zm-request-timestamp',
-        tolerance,
-      )
-      for (const key of keys) {
-        const mac = await backend.hmac('sha256', key, [`v0:${timestampText}:`, request.body])
-        if (constantTimeEqual(mac, signature)) {
-          verifiedWith.set(request, key)
-          return { timestamp }
-        }
-      }
-      throw invalidSignature()
+    verify(request) {
+      const received = [readPrefixedHexSignature(request, 'x-zm-signature', PREFIX, 32)]
+      const { text, seconds } = readSignedTimestamp(request, 'x-zm-request-timestamp', tolerance)
+      return withKeys(keys, request, async (k) => {
+        const match = await hmacMatch(scheme, k, [`v0:${text}:`, request.body], received)
+        const verification = settle(scheme, match, received, { timestamp: seconds })
+        verifiedWith.set(request, matchedKey(k, match))
+        return verification
+      })
     },
     parse: (request) => parseJson(request.body),
     async describe(payload, request) {
       const type = stringField(payload, 'event')
-      if (type === 'endpoint.url_validation') {
-        const inner =
-          typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).payload : undefined
-        const plainToken = stringField(inner, 'plainToken')
-        const key = verifiedWith.get(request)
-        if (plainToken === undefined || key === undefined)
-          throw new HookguardError('body.malformed', { reason: 'endpoint.url_validation without payload.plainToken' })
-        const encryptedToken = encodeHex(await backend.hmac('sha256', key, [plainToken]))
-        return {
-          type,
-          handshake: {
-            status: 200,
-            headers: { 'content-type': 'application/json; charset=utf-8' },
-            body: JSON.stringify({ plainToken, encryptedToken }),
-          },
-        }
-      }
+      if (type === 'endpoint.url_validation') return { type, handshake: await urlValidation(payload, request) }
       return { id: await bodyHashId(backend, request.body), type }
     },
-    [SIGN]: (sign: SignOptions) =>
-      signV0(backend, keys[0]!, sign, {
+    async [SIGN](sign: SignOptions) {
+      const [key] = await keys.forSigning(sign)
+      const headers = {
         timestamp: 'x-zm-request-timestamp',
         signature: 'x-zm-signature',
         contentType: 'application/json; charset=utf-8',
-      }),
+      }
+      return signV0(backend, key!, sign, headers)
+    },
   }
 }

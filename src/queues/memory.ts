@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { IN_PROCESS } from '../internal/in-process.js'
 import { configError } from '../errors.js'
 import { DEFAULT_RETENTION_MS } from '../internal/defaults.js'
 import type {
@@ -350,7 +351,8 @@ export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
   const open = (): void => {
     if (s.closed) throw closedError(WHERE)
   }
-  return {
+  const queue: MemoryQueue & { [IN_PROCESS]: true } = {
+    [IN_PROCESS]: true,
     enqueue: (event) => enqueue(s, event),
     process: (handler, hooks) => startWorker(s, handler, hooks),
     close: () => close(s),
@@ -376,4 +378,5 @@ export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
       return s.dead.delete(key)
     },
   }
+  return queue
 }

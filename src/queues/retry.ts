@@ -1,12 +1,28 @@
+/**
+ * The retry policy of the built-in queues: exponential backoff with jitter.
+ *
+ * @module
+ */
 import { configError } from '../errors.js'
 
 /** Retry policy shared by the built-in queues. */
 export interface RetryOptions {
-  /** Total runs of the handler per event, first one included. Default 5. */
+  /**
+   * Total runs of the handler per event, first one included; after the last
+   * failed run the event is dead-lettered.
+   * @default 5
+   */
   attempts?: number
-  /** Delay before the first retry, ms; doubles each time. Default 1000. */
+  /**
+   * Delay before the first retry, ms; doubles each time, with "equal jitter"
+   * (between half and all of the doubled value).
+   * @default 1000
+   */
   backoffMs?: number
-  /** Upper bound of one delay, ms. Default 300 000 (5 min). */
+  /**
+   * Upper bound of one delay, ms.
+   * @default 300_000 (5 min)
+   */
   maxBackoffMs?: number
 }
 

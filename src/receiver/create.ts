@@ -29,6 +29,7 @@ import { startWorker } from '../worker/run.js'
 import { archiveInstrument, deliveryRecord } from './instruments/archive.js'
 import { metricsInstrument, outcomeInstrument } from './instruments/hooks.js'
 import { logInstrument } from './instruments/log.js'
+import { tracingInstrument } from './instruments/tracing.js'
 import type { ReceiverOptions } from './options.js'
 import { replay, type ReplayOptions, type ReplayResult } from './replay.js'
 import { isSilent, resolve, type Resolved } from './resolve.js'
@@ -54,6 +55,8 @@ export interface Receiver<T = unknown> {
   handle(request: WebhookRequest, options?: HandleOptions<T>): Promise<HandleResult>
   /** Build the response for an error found before `handle` (body too large, read timeout …). */
   reject(error: unknown, request?: { method?: string; url?: string; headers?: WebhookRequest['headers'] }): HandleResult
+  /** Write what the archive recorder holds now (records are batched off the response path); for tests and shutdown. */
+  flushArchive(): Promise<void>
   /** Run an archived delivery again (needs `archive`). */
   replay(deliveryId: string, options?: ReplayOptions): Promise<ReplayResult>
   /** Stop accepting (new requests get 503), wait for requests in progress, drain the worker. Idempotent. */
@@ -72,6 +75,7 @@ function instrumentsOf(
   recorder: ArchiveRecorder | undefined,
 ): Instrument[] {
   const instruments: Instrument[] = []
+  if (resolved.tracing) instruments.push(tracingInstrument(resolved.tracing, resolved.provider.name))
   if (!isSilent(resolved.config.logger)) instruments.push(logInstrument(resolved.config.logger))
   if (options.onOutcome) instruments.push(outcomeInstrument(options.onOutcome))
   if (resolved.metrics) instruments.push(metricsInstrument(resolved.metrics))
@@ -85,7 +89,7 @@ function startOwnWorker(
   config: ReceiverConfig,
   recorder: ArchiveRecorder | undefined,
 ): void {
-  const { routes, guard, metrics } = resolved
+  const { routes, guard, metrics, tracing } = resolved
   const handler = options.handler as ((event: WebhookEvent) => unknown) | undefined
   if (!handler && !routes) {
     if (resolved.defaultQueue) {
@@ -103,6 +107,7 @@ function startOwnWorker(
     store: config.store,
     archive: recorder,
     metrics,
+    tracer: tracing,
     guard,
     logger: config.logger,
     now: config.now,
@@ -205,6 +210,9 @@ function buildReceiver<T>(
         delivery,
         failure(config, asHookguardError(error, 'body.aborted', 'request failed before handling')),
       )
+    },
+    async flushArchive() {
+      await recorder?.flush()
     },
     async replay(deliveryId, options) {
       if (!archive || !recorder) throw configError('replay needs an archive: createReceiver({ archive })')

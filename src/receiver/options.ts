@@ -16,6 +16,7 @@ import type {
   WebhookHandler,
   WebhookMetrics,
   WebhookQueue,
+  WebhookTracing,
 } from '../types/index.js'
 import type { OutcomeHook } from './instruments/hooks.js'
 
@@ -97,6 +98,12 @@ export interface ReceiverOptions<T = unknown> {
   archive?: DeliveryArchive
   /** Metrics: `prometheusMetrics()` from 'hookguard/prometheus', or your own {@link WebhookMetrics}. */
   metrics?: WebhookMetrics
+  /**
+   * Traces: a span per delivery (`hookguard.receive`, a child per step) and
+   * per handler run (`hookguard.handle`, linked to the request), from
+   * `otelTracing()` in 'hookguard/otel', or your own {@link WebhookTracing}.
+   */
+  tracing?: WebhookTracing
 }
 
 /** Every option name, to catch typos (`handlr`, `toleranceSeconds`) at construction. */
@@ -122,4 +129,5 @@ export const RECEIVER_OPTION_NAMES: ReadonlyArray<keyof ReceiverOptions> = [
   'logger',
   'archive',
   'metrics',
+  'tracing',
 ]

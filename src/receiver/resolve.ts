@@ -12,7 +12,15 @@ import type { Instrument, ReceiverConfig } from '../pipeline/config.js'
 import { keyPrefix } from '../pipeline/identify.js'
 import { memoryQueue } from '../queues/memory.js'
 import { memoryStore } from '../stores/memory.js'
-import type { DedupeStore, DeliveryArchive, Logger, Provider, WebhookMetrics, WebhookQueue } from '../types/index.js'
+import type {
+  DedupeStore,
+  DeliveryArchive,
+  Logger,
+  Provider,
+  WebhookMetrics,
+  WebhookQueue,
+  WebhookTracing,
+} from '../types/index.js'
 import { orderingGuard, type OrderingGuard, type OrderingOptions } from '../worker/ordering.js'
 import { compileRoutes, type Routes } from '../worker/routes.js'
 import type { ReceiverOptions } from './options.js'
@@ -30,6 +38,7 @@ export interface Resolved {
   guard: OrderingGuard | undefined
   archive?: DeliveryArchive
   metrics?: WebhookMetrics
+  tracing?: WebhookTracing
   /** The queue was made here (the default), so nobody else runs its worker. */
   defaultQueue: boolean
 }
@@ -75,14 +84,25 @@ function resolveOrdering(options: ReceiverOptions, provider: Provider, store: De
   return orderingGuard('createReceiver', ordering as OrderingOptions, store, retentionMs)
 }
 
-function resolveObservers(options: ReceiverOptions): { archive?: DeliveryArchive; metrics?: WebhookMetrics } {
+function resolveObservers(options: ReceiverOptions): {
+  archive?: DeliveryArchive
+  metrics?: WebhookMetrics
+  tracing?: WebhookTracing
+} {
   if (options.archive !== undefined)
     checkMethods('archive', options.archive, ARCHIVE_METHODS, 'see the DeliveryArchive interface')
   if (options.metrics !== undefined)
     checkMethods('metrics', options.metrics, METRICS_METHODS, 'use prometheusMetrics() or implement WebhookMetrics')
   if (options.onOutcome !== undefined && typeof options.onOutcome !== 'function')
     throw configError('onOutcome must be a function')
-  return { archive: options.archive, metrics: options.metrics }
+  if (options.tracing !== undefined)
+    checkMethods(
+      'tracing',
+      options.tracing,
+      ['startReceive', 'startHandle'],
+      'use otelTracing() or implement WebhookTracing',
+    )
+  return { archive: options.archive, metrics: options.metrics, tracing: options.tracing }
 }
 
 function resolveBasics(options: ReceiverOptions, provider: Provider) {
@@ -126,6 +146,7 @@ export function resolve(options: ReceiverOptions): Resolved {
     logger,
     redactor: new HeaderRedactor(new Set(provider.sensitiveHeaders.map((h) => h.toLowerCase()))),
     ackUnhandled: options.unhandled === 'ack' ? routes : undefined,
+    intake: typeof queue.atomicIntake === 'function' ? queue.atomicIntake(store) : undefined,
   }
   return { config, provider, routes, guard, defaultQueue, ...resolveObservers(options) }
 }

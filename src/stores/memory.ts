@@ -38,6 +38,8 @@ export interface MemoryStoreOptions {
 }
 
 export interface MemoryStore extends DedupeStore {
+  forget(key: string): Promise<boolean>
+  advance(entity: string, version: number, retentionMs: number): Promise<boolean>
   /** Keys held, and how many were evicted before their retention (or ordering record) ended. */
   stats(): { size: number; evictedUnexpired: number }
 }
@@ -68,6 +70,93 @@ function checkOptions(options: MemoryStoreOptions): { maxKeys: number; now: () =
   return { maxKeys, now, logger: resolveLogger('memoryStore', options.logger) }
 }
 
+interface State {
+  now: () => number
+  /** Dedupe keys; a completed key is only its expiry time. */
+  keys: ExpiringLru
+  /** Owner tokens of the keys in flight, by slot in `keys`: every removal from `keys` clears its slot here. */
+  tokens: Map<number, string>
+  /** The ordering guard's records: expiry time and version. */
+  versions: ExpiringLru
+}
+
+/** Counts evictions of unexpired entries, and warns about the first one. */
+function evictionCounter(maxKeys: number, now: () => number, logger: Logger) {
+  let count = 0
+  return {
+    count: () => count,
+    evicted(expiresAt: number): void {
+      if (expiresAt <= now()) return
+      if (++count > 1) return
+      logger.warn(
+        { maxKeys, evictedUnexpired: count },
+        'memoryStore evicted a key before its retention ended: a replay of that event would be accepted again ' +
+          '(and an evicted ordering record lets an older event run). Raise maxKeys or use a durable store.',
+      )
+    },
+  }
+}
+
+function remove(s: State, slot: number): void {
+  s.tokens.delete(slot)
+  s.keys.remove(slot)
+}
+
+/** The slot of an unexpired key, or -1 (an expired one is removed on the way). */
+function live(s: State, key: string): number {
+  const slot = s.keys.find(key)
+  if (slot < 0 || s.keys.expiresAt(slot) > s.now()) return slot
+  remove(s, slot)
+  return -1
+}
+
+function keyMethods(s: State): Pick<MemoryStore, 'reserve' | 'complete' | 'release' | 'forget'> {
+  return {
+    async reserve(key, leaseMs): Promise<ReserveResult> {
+      checkMs('reserve', 'leaseMs', leaseMs)
+      const slot = live(s, key)
+      if (slot >= 0 && !s.tokens.has(slot)) return { status: 'duplicate' }
+      if (slot >= 0) return { status: 'in_flight', retryAfterMs: s.keys.expiresAt(slot) - s.now() }
+      const token = flat(randomToken())
+      s.tokens.set(s.keys.insert(flat(key), s.now() + leaseMs), token)
+      return { status: 'reserved', token }
+    },
+    async complete(key, token, retentionMs) {
+      checkMs('complete', 'retentionMs', retentionMs)
+      const slot = live(s, key)
+      if (slot < 0 || s.tokens.get(slot) !== token) return false
+      s.tokens.delete(slot)
+      s.keys.update(slot, s.now() + retentionMs)
+      return true
+    },
+    async release(key, token) {
+      // A lapsed lease the owner releases is still its own until someone else reserves.
+      const slot = s.keys.find(key)
+      if (slot < 0 || s.tokens.get(slot) !== token) return false
+      remove(s, slot)
+      return true
+    },
+    async forget(key) {
+      const slot = live(s, key)
+      if (slot < 0 || s.tokens.has(slot)) return false
+      remove(s, slot)
+      return true
+    },
+  }
+}
+
+function advance(s: State, entity: string, version: number, retentionMs: number): boolean {
+  if (typeof version !== 'number' || !Number.isFinite(version))
+    throw configError(`memoryStore.advance: version must be a finite number (got ${String(version)})`)
+  checkMs('advance', 'retentionMs', retentionMs)
+  const slot = s.versions.find(entity)
+  const recorded = slot >= 0 && s.versions.expiresAt(slot) > s.now()
+  if (recorded && s.versions.value(slot) > version) return false
+  if (slot >= 0) s.versions.update(slot, s.now() + retentionMs, version)
+  else s.versions.insert(flat(entity), s.now() + retentionMs, version)
+  return true
+}
+
 /**
  * The embedded default store: a bounded in-process table.
  *
@@ -79,89 +168,25 @@ function checkOptions(options: MemoryStoreOptions): { maxKeys: number; now: () =
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const { maxKeys, now, logger } = checkOptions(options ?? {})
-  let evictedUnexpired = 0
-
-  function evicted(expiresAt: number): void {
-    if (expiresAt <= now()) return
-    if (++evictedUnexpired > 1) return
-    logger.warn(
-      { maxKeys, evictedUnexpired },
-      'memoryStore evicted a key before its retention ended: a replay of that event would be accepted again ' +
-        '(and an evicted ordering record lets an older event run). Raise maxKeys or use a durable store.',
-    )
-  }
-
-  // Completed keys are only an expiry time; the owner token is kept for the
-  // few keys in flight, by slot.
+  const evictions = evictionCounter(maxKeys, now, logger)
   const tokens = new Map<number, string>()
-  const keys = new ExpiringLru(maxKeys, (slot, _key, expiresAt) => {
-    tokens.delete(slot)
-    evicted(expiresAt)
-  })
-  const versions = new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evicted(expiresAt), true)
-
-  /** The slot of an unexpired entry, or -1 (an expired one is removed on the way). */
-  function live(key: string): number {
-    const slot = keys.find(key)
-    if (slot < 0 || keys.expiresAt(slot) > now()) return slot
-    remove(slot)
-    return -1
-  }
-
-  // `keys` and `tokens` go together: every removal from `keys` clears the slot's token.
-  function remove(slot: number): void {
-    tokens.delete(slot)
-    keys.remove(slot)
-  }
-
-  const store: MemoryStore = {
-    async reserve(key, leaseMs): Promise<ReserveResult> {
-      checkMs('reserve', 'leaseMs', leaseMs)
-      const slot = live(key)
-      if (slot >= 0 && !tokens.has(slot)) return { status: 'duplicate' }
-      if (slot >= 0) return { status: 'in_flight', retryAfterMs: keys.expiresAt(slot) - now() }
-      const token = flat(randomToken())
-      tokens.set(keys.insert(flat(key), now() + leaseMs), token)
-      return { status: 'reserved', token }
-    },
-    async complete(key, token, retentionMs) {
-      checkMs('complete', 'retentionMs', retentionMs)
-      const slot = live(key)
-      if (slot < 0 || tokens.get(slot) !== token) return false
+  const s: State = {
+    now,
+    tokens,
+    keys: new ExpiringLru(maxKeys, (slot, _key, expiresAt) => {
       tokens.delete(slot)
-      keys.update(slot, now() + retentionMs)
-      return true
-    },
-    async release(key, token) {
-      // A lapsed lease the owner releases is still its own until someone else reserves.
-      const slot = keys.find(key)
-      if (slot < 0 || tokens.get(slot) !== token) return false
-      remove(slot)
-      return true
-    },
-    async forget(key) {
-      const slot = live(key)
-      if (slot < 0 || tokens.has(slot)) return false
-      remove(slot)
-      return true
-    },
-    async advance(entity, version, retentionMs) {
-      if (typeof version !== 'number' || !Number.isFinite(version))
-        throw configError(`memoryStore.advance: version must be a finite number (got ${String(version)})`)
-      checkMs('advance', 'retentionMs', retentionMs)
-      const slot = versions.find(entity)
-      const recorded = slot >= 0 && versions.expiresAt(slot) > now()
-      if (recorded && versions.value(slot) > version) return false
-      if (slot >= 0) versions.update(slot, now() + retentionMs, version)
-      else versions.insert(flat(entity), now() + retentionMs, version)
-      return true
-    },
-    async close() {
-      tokens.clear()
-      keys.clear()
-      versions.clear()
-    },
-    stats: () => ({ size: keys.size, evictedUnexpired }),
+      evictions.evicted(expiresAt)
+    }),
+    versions: new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evictions.evicted(expiresAt), true),
   }
-  return store
+  return {
+    ...keyMethods(s),
+    advance: async (entity, version, retentionMs) => advance(s, entity, version, retentionMs),
+    async close() {
+      s.tokens.clear()
+      s.keys.clear()
+      s.versions.clear()
+    },
+    stats: () => ({ size: s.keys.size, evictedUnexpired: evictions.count() }),
+  }
 }

@@ -14,7 +14,8 @@
 import { createHash } from 'node:crypto'
 import { randomToken } from '../crypto.js'
 import { configError } from '../errors.js'
-import type { DedupeStore, ReserveResult } from '../types/index.js'
+import { resolveLogger } from '../internal/log.js'
+import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
 
 /** The shape of an ioredis `Redis` or `Cluster`, as far as the store uses it. */
 export interface IoRedisLike {
@@ -36,19 +37,31 @@ export interface RedisStoreOptions {
    * `{ enableOfflineQueue: false, maxRetriesPerRequest: 0 }` (see the docs).
    */
   client: IoRedisLike | NodeRedisLike
-  /** Prepended to every dedupe key, to share one Redis between apps. Default `'hookguard:'`. */
+  /**
+   * Prepended to every dedupe key and ordering record, to share one Redis between apps.
+   * @default 'hookguard:'
+   */
   prefix?: string
+  /**
+   * Where a key that hookguard did not write is reported (once): a
+   * pino-compatible logger, or `false` for silence.
+   * @default console
+   */
+  logger?: Logger | false
 }
 
 export interface RedisStore extends DedupeStore {
+  forget(key: string): Promise<boolean>
+  advance(entity: string, version: number, retentionMs: number): Promise<boolean>
   /** Which client API was detected. */
   readonly clientKind: 'ioredis' | 'node-redis'
   /** The prefix in use. */
   readonly prefix: string
 }
 
-// Values: `r:<token>` while reserved, `d:<token>` once completed. Codes
-// returned by RESERVE: 1 reserved, 2 duplicate, 3 in flight (+ PTTL).
+// Values: `r:<token>` while reserved, `d:<token>` once completed, `o:<version>`
+// for an ordering record. Codes returned by RESERVE: 1 reserved, 2 duplicate,
+// 3 in flight (+ PTTL).
 const RESERVE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
 local value = redis.call('GET', KEYS[1])
@@ -69,6 +82,27 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `
+const FORGET = `
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 2) == 'd:' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`
+// The version is stored as the caller's text, never re-printed by Lua (whose
+// tostring keeps 14 digits): ms timestamps and fractions stay exact.
+const ADVANCE = `
+local value = redis.call('GET', KEYS[1])
+if value then
+  if string.sub(value, 1, 2) ~= 'o:' then
+    return redis.error_reply('hookguard: ' .. KEYS[1] .. ' holds a dedupe key, not an ordering record')
+  end
+  if tonumber(string.sub(value, 3)) > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], 'o:' .. ARGV[1], 'PX', ARGV[2])
+return 1
+`
 
 interface Script {
   source: string
@@ -79,7 +113,13 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') }
 }
 
-const SCRIPTS = { reserve: script(RESERVE), complete: script(COMPLETE), release: script(RELEASE) }
+const SCRIPTS = {
+  reserve: script(RESERVE),
+  complete: script(COMPLETE),
+  release: script(RELEASE),
+  forget: script(FORGET),
+  advance: script(ADVANCE),
+}
 
 type Evaluate = (script: Script, key: string, args: string[]) => Promise<unknown>
 
@@ -139,9 +179,26 @@ function adapt(client: unknown): { kind: RedisStore['clientKind']; evaluate: Eva
 }
 
 function milliseconds(method: string, name: string, value: number): string {
-  if (!Number.isFinite(value) || value <= 0)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
     throw configError(`redisStore.${method}: ${name} must be a positive number of ms (got ${String(value)})`)
   return String(Math.ceil(value))
+}
+
+/** The version as text Lua's tonumber reads back to the same double (JS prints the shortest exact form). */
+function versionText(version: number): string {
+  if (typeof version !== 'number' || !Number.isFinite(version))
+    throw configError(`redisStore.advance: version must be a finite number (got ${String(version)})`)
+  return String(version)
+}
+
+function reserveResult(reply: unknown, token: string, foreign: () => void): ReserveResult {
+  const [code, pttl] = Array.isArray(reply) ? reply.map(Number) : []
+  if (code === 1) return { status: 'reserved', token }
+  if (code === 2) return { status: 'duplicate' }
+  if (code !== 3) throw new Error('redisStore: unexpected reply from the reserve script')
+  // hookguard writes every key with an expiry; one without (PTTL -1) belongs to someone else.
+  if (pttl === -1) foreign()
+  return pttl !== undefined && pttl >= 0 ? { status: 'in_flight', retryAfterMs: pttl } : { status: 'in_flight' }
 }
 
 /**
@@ -164,34 +221,39 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const prefix = options.prefix ?? 'hookguard:'
   if (typeof prefix !== 'string' || prefix.length > 256)
     throw configError('redisStore: prefix must be a string of at most 256 characters')
+  const logger = resolveLogger('redisStore', options.logger)
+  let warnedForeign = false
+  const foreign = (key: string) => () => {
+    if (warnedForeign) return
+    warnedForeign = true
+    logger.warn(
+      { key: prefix + key },
+      'redisStore: a key holds a value without expiry that hookguard did not write, so its deliveries are answered 409; ' +
+        'give the store a prefix no other application uses',
+    )
+  }
 
   return {
     clientKind: kind,
     prefix,
-    async reserve(key, leaseMs): Promise<ReserveResult> {
+    async reserve(key, leaseMs) {
       const token = randomToken()
-      const reply = await evaluate(SCRIPTS.reserve, prefix + key, [
-        `r:${token}`,
-        milliseconds('reserve', 'leaseMs', leaseMs),
-      ])
-      const [code, pttl] = Array.isArray(reply) ? reply.map(Number) : []
-      if (code === 1) return { status: 'reserved', token }
-      if (code === 2) return { status: 'duplicate' }
-      if (code === 3)
-        return pttl !== undefined && pttl >= 0 ? { status: 'in_flight', retryAfterMs: pttl } : { status: 'in_flight' }
-      throw new Error('redisStore: unexpected reply from the reserve script')
+      const lease = milliseconds('reserve', 'leaseMs', leaseMs)
+      return reserveResult(await evaluate(SCRIPTS.reserve, prefix + key, [`r:${token}`, lease]), token, foreign(key))
     },
     async complete(key, token, retentionMs) {
-      const reply = await evaluate(SCRIPTS.complete, prefix + key, [
-        `r:${token}`,
-        `d:${token}`,
-        milliseconds('complete', 'retentionMs', retentionMs),
-      ])
-      return Number(reply) === 1
+      const retention = milliseconds('complete', 'retentionMs', retentionMs)
+      return Number(await evaluate(SCRIPTS.complete, prefix + key, [`r:${token}`, `d:${token}`, retention])) === 1
     },
     async release(key, token) {
-      const reply = await evaluate(SCRIPTS.release, prefix + key, [`r:${token}`])
-      return Number(reply) === 1
+      return Number(await evaluate(SCRIPTS.release, prefix + key, [`r:${token}`])) === 1
+    },
+    async forget(key) {
+      return Number(await evaluate(SCRIPTS.forget, prefix + key, [])) === 1
+    },
+    async advance(entity, version, retentionMs) {
+      const args = [versionText(version), milliseconds('advance', 'retentionMs', retentionMs)]
+      return Number(await evaluate(SCRIPTS.advance, prefix + entity, args)) === 1
     },
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { QueuedEvent, WebhookEvent, WebhookHandler } from './event.js'
+import type { DedupeStore } from './store.js'
 
 /** What a worker reports as it runs handlers. Hooks must not throw (errors are swallowed). */
 export interface WorkerHooks {
@@ -41,6 +42,20 @@ export interface QueueStats {
   dead: number
 }
 
+/** What an atomic intake did with one event. */
+export type IntakeResult =
+  { status: 'accepted' } | { status: 'duplicate' } | { status: 'in_flight'; retryAfterMs?: number }
+
+/**
+ * Dedupe and enqueue in one transaction: the reservation, the job and the
+ * completed key commit together or not at all, so no crash window is left
+ * between them. Resolves once committed.
+ */
+export type AtomicIntake = (
+  event: QueuedEvent,
+  options: { leaseMs: number; retentionMs: number },
+) => Promise<IntakeResult>
+
 /**
  * Queue: `enqueue` resolves only when the event is as durable as the queue can
  * make it, and is idempotent by `event.key` (a second enqueue of a key that is
@@ -66,4 +81,11 @@ export interface WebhookQueue {
   retryAllDead?(): Promise<number>
   /** Delete one dead letter for good. Returns whether `key` was dead. */
   discardDead?(key: string): Promise<boolean>
+  /**
+   * For a queue that shares a database with `store` (a PostgreSQL queue and
+   * store on one pool): the function that dedupes and enqueues in one
+   * transaction, or undefined when it cannot with this store. The receiver
+   * then uses it instead of reserve → enqueue → complete.
+   */
+  atomicIntake?(store: DedupeStore): AtomicIntake | undefined
 }

@@ -7,9 +7,7 @@
 
 /** Result of {@link DedupeStore.reserve}. */
 export type ReserveResult =
-  | { status: 'reserved'; token: string }
-  | { status: 'duplicate' }
-  | { status: 'in_flight'; retryAfterMs?: number }
+  { status: 'reserved'; token: string } | { status: 'duplicate' } | { status: 'in_flight'; retryAfterMs?: number }
 
 /**
  * Dedupe store: a key is first reserved for a short lease, then completed

@@ -18,6 +18,7 @@ import type {
   WebhookHandler,
   WebhookMetrics,
   WebhookQueue,
+  WebhookTracing,
 } from '../types/index.js'
 import { orderingGuard, type OrderingOptions } from './ordering.js'
 import { compileRoutes, type HandlerMap } from './routes.js'
@@ -39,6 +40,8 @@ export interface WorkerOptions<T = unknown> {
   archive?: DeliveryArchive
   /** Handler runs, durations and queue lag. */
   metrics?: WebhookMetrics
+  /** A span per handler run, linked to the request that enqueued it (`otelTracing()`). */
+  tracing?: WebhookTracing
   /** The ordering guard (needs `store` with `advance()`). */
   ordering?: OrderingOptions<T>
   /** How long an entity's newest version is remembered, ms. @default 345600000 (4 days) */
@@ -113,6 +116,7 @@ export function createWorker<T = unknown>(options: WorkerOptions<T>): Worker {
     store: options.store,
     archive: recorder,
     metrics: options.metrics,
+    tracer: options.tracing,
     guard,
     logger,
     now,

@@ -18,15 +18,14 @@ import type {
   WebhookHandler,
   WebhookMetrics,
   WebhookQueue,
+  WebhookTracing,
   WorkerHooks,
 } from '../types/index.js'
 import type { OrderingGuard } from './ordering.js'
 import type { Routes } from './routes.js'
 
 /** A span per handler run (OpenTelemetry's `hookguard.handle`, linked to the request). */
-export interface WorkerTracer {
-  startHandle(event: WebhookEvent): { end(error?: unknown): void } | undefined
-}
+export type WorkerTracer = Pick<WebhookTracing, 'startHandle'>
 
 /** Where worker progress goes in the archive. */
 export interface ProgressSink {
@@ -68,7 +67,12 @@ function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandl
     if (!handler) return void skipped.set(event.key, 'ignored')
     parts.metrics?.queueLag(event, Math.max(0, parts.now() - event.receivedAt) / 1000)
     if (parts.guard && !(await parts.guard.admit(event))) return void skipped.set(event.key, 'stale')
-    const span = parts.tracer?.startHandle(event)
+    let span: { end(error?: unknown): void } | undefined
+    try {
+      span = parts.tracer?.startHandle(event)
+    } catch {
+      // A broken tracer must not fail the handler.
+    }
     const started = performance.now()
     try {
       await handler(event)
@@ -125,8 +129,12 @@ async function forget(parts: WorkerParts, event: WebhookEvent): Promise<void> {
   }
 }
 
-/** Start the queue's worker with hookguard's handler runner and hooks. */
-export async function startWorker(parts: WorkerParts): Promise<void> {
+/**
+ * Start the queue's worker with hookguard's handler runner and hooks. A queue
+ * that refuses at once (a producer-only BullMQ queue) throws here, at
+ * construction; a worker that fails while starting rejects the promise.
+ */
+export function startWorker(parts: WorkerParts): Promise<void> {
   const skipped = new Map<string, Skipped>()
-  await parts.queue.process!(runner(parts, skipped), hooks(parts, skipped))
+  return Promise.resolve(parts.queue.process!(runner(parts, skipped), hooks(parts, skipped)))
 }

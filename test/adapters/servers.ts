@@ -7,10 +7,13 @@ import type { AddressInfo } from 'node:net'
 import { createAdaptorServer } from '@hono/node-server'
 import express from 'express'
 import express4 from 'express4'
+import Fastify from 'fastify'
+import Fastify4 from 'fastify4'
 import { Hono } from 'hono'
 import Koa from 'koa'
 import Koa2 from 'koa2'
 import { hookguard as expressHookguard } from '../../adapters/express.js'
+import { hookguard as fastifyHookguard } from '../../adapters/fastify.js'
 import { hookguard as fetchHookguard } from '../../adapters/fetch.js'
 import { hookguard as honoHookguard } from '../../adapters/hono.js'
 import { hookguard as koaHookguard } from '../../adapters/koa.js'
@@ -32,7 +35,7 @@ export interface Running {
 }
 
 export interface AdapterUnderTest {
-  name: 'express' | 'express4' | 'koa' | 'koa2' | 'hono' | 'fetch' | 'node'
+  name: 'express' | 'express4' | 'koa' | 'koa2' | 'hono' | 'fetch' | 'node' | 'fastify' | 'fastify4'
   /** Whether the framework has a body parser that can run before hookguard and consume the stream. */
   preParse: boolean
   start(receiver: Receiver, options?: StartOptions): Promise<Running>
@@ -136,6 +139,30 @@ export const ADAPTERS: AdapterUnderTest[] = [
     start(receiver, options = {}) {
       const listener = nodeHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs })
       return listen(createServer((req, res) => (req.url === PATH ? listener(req, res) : notFound(res))))
+    },
+  },
+  {
+    name: 'fastify',
+    preParse: false,
+    async start(receiver, options = {}) {
+      // serverFactory hands Fastify the server that listen() then starts, as for the others.
+      let server!: Server
+      const app = Fastify({ serverFactory: (handler) => (server = createServer(handler)) })
+      await app.register(fastifyHookguard(receiver, { path: PATH, bodyTimeoutMs: options.bodyTimeoutMs }))
+      await app.ready()
+      return listen(server)
+    },
+  },
+  {
+    name: 'fastify4',
+    preParse: false,
+    async start(receiver, options = {}) {
+      // Fastify 4: the plugin uses nothing Fastify 5 added.
+      let server!: Server
+      const app = Fastify4({ serverFactory: (handler) => (server = createServer(handler)) })
+      await app.register(fastifyHookguard(receiver, { path: PATH, bodyTimeoutMs: options.bodyTimeoutMs }) as never)
+      await app.ready()
+      return listen(server)
     },
   },
 ]

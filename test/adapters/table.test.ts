@@ -97,7 +97,17 @@ const GENERIC_FIXTURE = FIXTURES.find((f) => f.name === 'stripe') ?? FIXTURES[0]
 
 describe('one case table, every adapter', () => {
   it('covers every provider fixture and all five adapters', () => {
-    expect(ADAPTERS.map((a) => a.name)).toEqual(['express', 'express4', 'koa', 'koa2', 'hono', 'fetch', 'node'])
+    expect(ADAPTERS.map((a) => a.name)).toEqual([
+      'express',
+      'express4',
+      'koa',
+      'koa2',
+      'hono',
+      'fetch',
+      'node',
+      'fastify',
+      'fastify4',
+    ])
     expect(FIXTURES.length).toBeGreaterThanOrEqual(4)
   })
 

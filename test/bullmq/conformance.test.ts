@@ -16,12 +16,14 @@ describeWithRedis('bullmqQueue on Redis', () => {
         attempts: 3,
         backoffMs: 10,
         maxBackoffMs: 50,
-        onDeadLetter: hooks.onDeadLetter,
         logger: false,
+        ...hooks,
       })
       prefixes.set(queue, prefix)
       return queue
     },
+    // A second producer on its own connection: concurrent enqueues of one key race inside Redis.
+    peer: (queue) => bullmqQueue({ connection: { url }, prefix: prefixes.get(queue)!, worker: false, logger: false }),
     async destroy(queue) {
       await dropPrefix(prefixes.get(queue)!)
     },

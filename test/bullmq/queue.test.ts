@@ -48,6 +48,9 @@ describe('bullmqQueue options', () => {
     expect(() => bullmqQueue({ connection: { url }, attempts: 0 })).toThrow(/attempts/)
     expect(() => bullmqQueue({ connection: { url }, concurrency: 1.5 })).toThrow(/concurrency/)
     expect(() => bullmqWorker({ connection: { url }, handler: 'nope' as never })).toThrow(/handler/)
+    expect(() => bullmqQueue({ connection: { url }, onRetry: 'nope' as never })).toThrow(/onRetry/)
+    expect(() => bullmqQueue({ connection: { url }, logger: { warn() {} } as never })).toThrow(/logger/)
+    expect(() => bullmqQueue({ connection: { url }, now: 1 as never })).toThrow(/now must be a function/)
   })
 })
 
@@ -160,10 +163,66 @@ describeWithRedis('bullmqQueue on Redis', () => {
     const failed = await producer.bullmq.getFailed()
     expect(failed.map((job) => keyForJobId(job.id!))).toEqual(['k:policy'])
     expect(failed[0]!.failedReason).toBe('not an Error object')
-    // A dead-lettered key is not run again by a re-delivery.
-    await producer.enqueue(sampleEvent('k:policy'))
+    expect(await producer.deadLetters()).toMatchObject([
+      { key: 'k:policy', error: 'not an Error object', attempts: 2, event: { attempt: 2 } },
+    ])
+    // A re-delivery of a dead-lettered key runs it again from attempt 1, with the re-delivered event.
+    await producer.enqueue(sampleEvent('k:policy', { payload: { resent: true } }))
+    await waitFor(() => dead.length === 2, 10_000, 'the second dead letter')
+    expect(attempts).toEqual([1, 2, 1, 2])
+    expect(dead[1]!.event).toMatchObject({ attempt: 2, payload: { resent: true } })
+  })
+
+  it('a dead key revived while no worker runs becomes one waiting job; later enqueues leave it alone', async () => {
+    const prefix = track(uniquePrefix('revive'))
+    const client = new Redis(url)
+    cleanups.push(async () => void client.disconnect())
+    const a = makeQueue(prefix, { attempts: 1, worker: false })
+    const b = makeQueue(prefix, { connection: client, worker: false })
+    const failing = bullmqWorker({
+      connection: { url },
+      prefix,
+      logger: false,
+      handler: () => Promise.reject(new Error('down')),
+    })
+    await a.enqueue(sampleEvent('k:rev', { payload: 'v1' }))
+    await waitFor(async () => (await a.stats()).dead === 1, 10_000, 'the dead letter')
+    await failing.close()
+
+    const versions = ['v2', 'v3', 'v4', 'v5']
+    await Promise.all(versions.map((v, i) => (i % 2 ? b : a).enqueue(sampleEvent('k:rev', { payload: v }))))
+    expect(await a.stats()).toEqual({ pending: 1, running: 0, done: 0, dead: 0 })
+    const job = (await a.bullmq.getJob(jobIdForKey('k:rev')))!
+    const revivedWith = (job.data as { event: { payload: string } }).event.payload
+    expect(versions).toContain(revivedWith)
+    expect(job.attemptsMade).toBe(0)
+    // Pending now: a further enqueue is a no-op and swaps nothing.
+    await b.enqueue(sampleEvent('k:rev', { payload: 'v6' }))
+    expect(((await a.bullmq.getJob(jobIdForKey('k:rev')))!.data as { event: { payload: string } }).event.payload).toBe(
+      revivedWith,
+    )
+
+    const runs: WebhookEvent[] = []
+    const worker = bullmqWorker({ connection: { url }, prefix, logger: false, handler: (e) => void runs.push(e) })
+    cleanups.push(() => worker.close())
+    await waitFor(() => runs.length === 1, 10_000, 'the revived job')
     await sleep(300)
-    expect(attempts).toEqual([1, 2])
+    expect(runs.map((e) => [e.attempt, e.payload])).toEqual([[1, revivedWith]])
+  })
+
+  it('jobs of another producer on the same queue are not hookguard dead letters', async () => {
+    const prefix = track(uniquePrefix('foreign'))
+    const queue = makeQueue(prefix, { attempts: 1 })
+    queue.process(() => {
+      throw new Error('ours fails')
+    })
+    await queue.bullmq.add('not-ours', { hello: 'world' }, { jobId: 'foreign-1' })
+    await queue.enqueue(sampleEvent('k:ours'))
+    await waitFor(async () => (await queue.stats()).dead === 2, 10_000, 'both in the failed set')
+    expect((await queue.deadLetters()).map((letter) => letter.key)).toEqual(['k:ours'])
+    expect(await queue.discardDead('k:ours')).toBe(true)
+    expect(await queue.retryAllDead()).toBe(0)
+    expect(await queue.bullmq.getJobState('foreign-1')).toBe('failed')
   })
 
   it('completed jobs are trimmed by removeOnComplete, and only then can their key run again', async () => {
@@ -203,14 +262,27 @@ describeWithRedis('bullmqQueue on Redis', () => {
     const prefix = track(uniquePrefix('noderedis'))
     const client = await createClient({ url }).connect()
     cleanups.push(async () => void (await client.quit()))
-    const queue = bullmqQueue({ connection: client as never, prefix, logger: false })
+    const queue = bullmqQueue({ connection: client as never, prefix, logger: false, attempts: 1 })
     const done: string[] = []
-    queue.process((event) => void done.push(`${event.key}#${event.attempt}`))
+    queue.process((event) => {
+      done.push(`${event.key}#${event.attempt}=${String(event.payload)}`)
+      if (event.payload === 'fail') throw new Error('fails')
+    })
     await queue.enqueue(sampleEvent('k:nr'))
     await queue.enqueue(sampleEvent('k:nr'))
     await waitFor(() => done.length === 1)
+    // The dead-letter scripts run on a node-redis client too.
+    await queue.enqueue(sampleEvent('k:nr-dead', { payload: 'fail' }))
+    await waitFor(async () => (await queue.stats()).dead === 1)
+    await queue.enqueue(sampleEvent('k:nr-dead', { payload: 'ok' }))
+    await waitFor(() => done.length === 3)
+    expect(await queue.discardDead('k:nr')).toBe(false)
     await queue.close()
-    expect(done).toEqual(['k:nr#1'])
+    expect(done.map((d) => d.replace(/=\[object Object\]/, ''))).toEqual([
+      'k:nr#1',
+      'k:nr-dead#1=fail',
+      'k:nr-dead#1=ok',
+    ])
     expect(client.isOpen).toBe(true)
   })
 
@@ -222,7 +294,7 @@ describeWithRedis('bullmqQueue on Redis', () => {
     const warnings: string[] = []
     const queue = makeQueue(prefix, {
       worker: false,
-      logger: { warn: (message) => warnings.push(message), error: () => {} },
+      logger: { warn: (_fields, message) => warnings.push(message), error: () => {} },
     })
     await queue.enqueue(sampleEvent('k:aof'))
     if (aofOff) await waitFor(() => warnings.length > 0, 5000, 'the warning')

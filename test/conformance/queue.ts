@@ -1,6 +1,7 @@
 /**
  * The WebhookQueue conformance suite. Every built-in queue runs it, and so
- * can yours: copy this file next to your tests and call
+ * can yours: copy this file next to your (vitest) tests, import the types
+ * from 'hookguard' instead of '../../src/types/index.js', and call
  *
  * ```ts
  * describeQueueConformance('myQueue', {
@@ -120,10 +121,13 @@ export function describeQueueConformance(title: string, options: QueueConformanc
       given,
       runs,
       async start(handler) {
-        await queue.process!(async (event) => {
-          runs.push(event)
-          await handler(event)
-        }, recordingHooks(given, false))
+        await queue.process!(
+          async (event) => {
+            runs.push(event)
+            await handler(event)
+          },
+          recordingHooks(given, false),
+        )
       },
       async waitFor(check, what) {
         const deadline = Date.now() + timeoutMs
@@ -159,7 +163,14 @@ export function describeQueueConformance(title: string, options: QueueConformanc
 
     it('an event without the optional fields comes back without them', () =>
       withQueue(async (h) => {
-        const event: QueuedEvent = { id: 'evt_bare', key: 'k:bare', provider: 'github', receivedAt: 5, payload: null, headers: {} }
+        const event: QueuedEvent = {
+          id: 'evt_bare',
+          key: 'k:bare',
+          provider: 'github',
+          receivedAt: 5,
+          payload: null,
+          headers: {},
+        }
         await h.queue.enqueue(event)
         await h.start(() => {})
         await h.waitFor(() => h.runs.length === 1, 'the handler')
@@ -245,7 +256,8 @@ export function describeQueueConformance(title: string, options: QueueConformanc
         release()
         await h.waitFor(() => h.given.success.length === 2, 'the slow one')
         expect(await stats(h)).toStrictEqual({ pending: 0, running: 0, done: 2, dead: 1 })
-      }))
+      }),
+    )
 
     itDead('deadLetters() lists { key, event, error, attempts, failedAt }, newest first, up to limit', () =>
       withQueue(async (h) => {
@@ -273,7 +285,8 @@ export function describeQueueConformance(title: string, options: QueueConformanc
         expect(letters[1]!.failedAt).toBeGreaterThanOrEqual(before)
         expect(letters[0]!.failedAt).toBeLessThanOrEqual(Date.now())
         expect(await h.queue.deadLetters!({ limit: 1 })).toStrictEqual([shape(second)])
-      }))
+      }),
+    )
 
     itDead('retryDead(key) runs a dead letter again with attempts from 1; false when the key is not dead', () =>
       withQueue(async (h) => {
@@ -293,7 +306,8 @@ export function describeQueueConformance(title: string, options: QueueConformanc
         expect(await h.queue.deadLetters!()).toEqual([])
         expect(await h.queue.retryDead!('k:retry-one')).toBe(false)
         if (!without.has('stats')) expect(await stats(h)).toMatchObject({ done: 1, dead: 0 })
-      }))
+      }),
+    )
 
     itDead('retryAllDead() puts every dead letter back and returns how many', () =>
       withQueue(async (h) => {
@@ -312,7 +326,8 @@ export function describeQueueConformance(title: string, options: QueueConformanc
         ])
         expect(await h.queue.retryAllDead!()).toBe(0)
         expect(await h.queue.deadLetters!()).toEqual([])
-      }))
+      }),
+    )
 
     itDead('discardDead(key) deletes a dead letter for good; a later enqueue of the key runs as new', () =>
       withQueue(async (h) => {
@@ -333,7 +348,8 @@ export function describeQueueConformance(title: string, options: QueueConformanc
         await h.queue.enqueue(sampleEvent('k:discard', { payload: { second: 'life' } }))
         await h.waitFor(() => h.given.success.length === 1, 'the new job')
         expect(h.given.success[0]).toMatchObject({ key: 'k:discard', attempt: 1, payload: { second: 'life' } })
-      }))
+      }),
+    )
 
     it('enqueue of a dead key revives it with the new event, exactly once even when enqueues race', () =>
       withQueue(async (h) => {
@@ -348,7 +364,11 @@ export function describeQueueConformance(title: string, options: QueueConformanc
         const resend = (key: string) =>
           sampleEvent(key, { payload: { resent: key }, deliveryId: `dlv_resend_${key}`, receivedAt: 1_800_000_000_000 })
         await Promise.all(
-          keys.flatMap((key) => [h.queue.enqueue(resend(key)), h.peer.enqueue(resend(key)), h.peer.enqueue(resend(key))]),
+          keys.flatMap((key) => [
+            h.queue.enqueue(resend(key)),
+            h.peer.enqueue(resend(key)),
+            h.peer.enqueue(resend(key)),
+          ]),
         )
         await h.waitFor(() => h.given.success.length === keys.length, 'the revived jobs')
         await sleep(300)

@@ -107,9 +107,21 @@ describe('strict decoding', () => {
     )
   })
 
-  it('hex accepts both cases, rejects odd lengths and non-hex', () => {
-    expect(encodeHex(decodeHex('00ffAB')!)).toBe('00ffab')
-    for (const bad of ['0', 'abc', '0g', ' 00', '00 ', '0x00', 'éé']) expect(decodeHex(bad)).toBeUndefined()
+  it('hex is lower case by default (what every built-in sender emits), rejects odd lengths and non-hex', () => {
+    expect(encodeHex(decodeHex('00ffab')!)).toBe('00ffab')
+    for (const bad of ['0', 'abc', '0g', ' 00', '00 ', '0x00', 'éé', '00FF', '00fF'])
+      expect(decodeHex(bad)).toBeUndefined()
     expect(decodeHex('')?.length).toBe(0)
+    expect(encodeHex(decodeHex('00FFab', 'any')!)).toBe('00ffab')
+    expect(encodeHex(decodeHex('00FFAB', 'upper')!)).toBe('00ffab')
+    expect(decodeHex('00ffab', 'upper')).toBeUndefined()
+  })
+
+  it('never reads a non-ASCII character as a hex digit (Buffer.from reads U+0161 as "a")', () => {
+    expect(Buffer.from('\u0161\u0161', 'hex')).toHaveLength(1)
+    for (const letterCase of ['lower', 'upper', 'any'] as const) {
+      for (const text of ['\u0161\u0161', 'a\u0161', '\u0130\u0130', '\uff10\uff10', '\u0660\u0661'])
+        expect(decodeHex(text, letterCase)).toBeUndefined()
+    }
   })
 })

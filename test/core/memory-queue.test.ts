@@ -199,7 +199,9 @@ describe('memoryQueue', () => {
       ['c', 7_000],
     ])
     expect(await queue.stats()).toMatchObject({ dead: 2 })
-    expect(logger.lines.map((l) => [l.level, l.fields])).toEqual([['warn', { queue: 'memoryQueue', maxDeadLetters: 2 }]])
+    expect(logger.lines.map((l) => [l.level, l.fields])).toEqual([
+      ['warn', { queue: 'memoryQueue', maxDeadLetters: 2 }],
+    ])
     expect(await queue.retryDead('a')).toBe(false) // dropped
   })
 
@@ -241,7 +243,11 @@ describe('memoryQueue', () => {
       return 0
     }
     const failures: unknown[] = []
-    const queue = memoryQueue({ now: clock, onError: (e) => errors.push(e), onDeadLetter: (_e, err) => failures.push(err) })
+    const queue = memoryQueue({
+      now: clock,
+      onError: (e) => errors.push(e),
+      onDeadLetter: (_e, err) => failures.push(err),
+    })
     queue.process(() => {
       broken = true // the queue reads the clock when it records the finished key
     })

@@ -18,7 +18,7 @@ describeWithPostgres('postgresStore on PostgreSQL', () => {
     await admin.query('SELECT 1')
   })
   afterAll(async () => {
-    for (const table of created) await admin.query(`DROP TABLE IF EXISTS "${table}"`)
+    for (const table of created) await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_versions"`)
     await admin.end()
   })
 

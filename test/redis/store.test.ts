@@ -19,9 +19,10 @@ describe('redisStore options', () => {
     expect(() => redisStore({ client: { evalsha() {}, eval() {} } as never })).toThrow(/unsupported client/)
   })
 
-  it('refuses a prefix that is not a string', () => {
+  it('refuses a prefix that is not a string, and a logger without warn/error', () => {
     const client = new Redis({ lazyConnect: true })
     expect(() => redisStore({ client, prefix: 42 as never })).toThrow(/prefix must be a string/)
+    expect(() => redisStore({ client, logger: { error() {} } as never })).toThrow(/logger must have/)
   })
 
   it('detects ioredis Redis and Cluster, and node-redis clients, without connecting them', () => {
@@ -94,6 +95,43 @@ describeWithRedis('redisStore data layout and receiver integration', () => {
       await receiver.close()
       expect(await (client() as { ping(): Promise<string> }).ping()).toBe('PONG')
     })
+    it(`${kind}: forget deletes only a completed key; advance keeps the version text exactly, with the retention as TTL`, async () => {
+      const prefix = `${run}forget-advance:${kind}:`
+      const store = redisStore({ client: client(), prefix })
+      const token = await store.reserve('k', 30_000)
+      if (token.status !== 'reserved') throw new Error('expected reserved')
+      expect(await store.forget('k')).toBe(false)
+      expect(await io.get(`${prefix}k`)).toBe(`r:${token.token}`)
+      await store.complete('k', token.token, 60_000)
+      expect(await store.forget('k')).toBe(true)
+      expect(await io.exists(`${prefix}k`)).toBe(0)
+
+      expect(await store.advance('@order:cus_1', 1_726_000_000_123.5, 90_000)).toBe(true)
+      expect(await io.get(`${prefix}@order:cus_1`)).toBe('o:1726000000123.5')
+      const ttl = await io.pttl(`${prefix}@order:cus_1`)
+      expect(ttl).toBeGreaterThan(60_000)
+      expect(ttl).toBeLessThanOrEqual(90_000)
+      expect(await store.advance('@order:cus_1', 1_726_000_000_123.25, 90_000)).toBe(false)
+      expect(await io.get(`${prefix}@order:cus_1`)).toBe('o:1726000000123.5')
+      // A dedupe key is never read as a version: the call fails instead of answering.
+      await expect(store.advance('k2', 1, 60_000)).resolves.toBe(true)
+      const held = await store.reserve('held', 30_000)
+      expect(held.status).toBe('reserved')
+      await expect(store.advance('held', 1, 60_000)).rejects.toThrow(/not an ordering record/)
+    })
+
+    it(`${kind}: a key without expiry (not hookguard's) answers in_flight and is reported once`, async () => {
+      const prefix = `${run}foreign:${kind}:`
+      const warnings: Array<[Record<string, unknown>, string]> = []
+      const logger = { warn: (f: Record<string, unknown>, m: string) => void warnings.push([f, m]), error: () => {} }
+      const store = redisStore({ client: client(), prefix, logger })
+      await io.set(`${prefix}evt_1`, 'someone else')
+      expect(await store.reserve('evt_1', 30_000)).toEqual({ status: 'in_flight' })
+      expect(await store.reserve('evt_1', 30_000)).toEqual({ status: 'in_flight' })
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]![0]).toEqual({ key: `${prefix}evt_1` })
+      expect(warnings[0]![1]).toMatch(/prefix no other application uses/)
+    })
   }
 
   it('node-redis with RESP3: replies are read the same way', async () => {
@@ -154,6 +192,12 @@ describeWithRedisServer('redisStore script cache', () => {
         if (second.status !== 'reserved') throw new Error('expected reserved')
         await io.script('FLUSH')
         expect(await store.release('other', second.token)).toBe(true)
+        await io.script('FLUSH')
+        expect(await store.forget('k')).toBe(true)
+        await io.script('FLUSH')
+        expect(await store.advance('entity', 2, 60_000)).toBe(true)
+        await io.script('FLUSH')
+        expect(await store.advance('entity', 1, 60_000)).toBe(false)
       }
     } finally {
       io.disconnect()

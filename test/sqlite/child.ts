@@ -44,12 +44,14 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 20))
         appendFileSync(log, `done ${event.key} ${event.attempt} ${process.pid} ${JSON.stringify(event.payload)}\n`)
       })
+      let closing = false
       if (behaviour === 'finish') {
         // Exit once the whole file is drained, whichever process did the work.
         await ready()
-        const check = setInterval(() => {
-          const { pending, running } = queue.stats()
-          if (pending > 0 || running > 0) return
+        const check = setInterval(async () => {
+          const { pending, running } = await queue.stats()
+          if (pending > 0 || running > 0 || closing) return
+          closing = true
           clearInterval(check)
           void queue.close().then(() => process.exit(0))
         }, 50)

@@ -37,16 +37,25 @@ describeStoreConformance('sqliteStore', {
   },
 })
 
+const queuePaths = new WeakMap<object, string>()
+
 describeQueueConformance('sqliteQueue', {
-  make: (hooks) =>
-    sqliteQueue({
-      path: tmp.file('queue'),
+  make: (hooks) => {
+    const path = tmp.file('queue')
+    const queue = sqliteQueue({
+      path,
       attempts: 3,
       backoffMs: 10,
       maxBackoffMs: 50,
       pollIntervalMs: 50,
-      onDeadLetter: hooks.onDeadLetter,
-    }),
+      logger: false,
+      ...hooks,
+    })
+    queuePaths.set(queue, path)
+    return queue
+  },
+  // Another connection to the same file: concurrent enqueues race through SQLite's write lock.
+  peer: (queue) => sqliteQueue({ path: queuePaths.get(queue)!, logger: false }),
 })
 
 describeQueueConformance('sqliteQueue sharing one connection with sqliteStore', {
@@ -59,7 +68,8 @@ describeQueueConformance('sqliteQueue sharing one connection with sqliteStore', 
       backoffMs: 10,
       maxBackoffMs: 50,
       pollIntervalMs: 50,
-      onDeadLetter: hooks.onDeadLetter,
+      logger: false,
+      ...hooks,
     })
     connections.set(queue, database)
     return queue

@@ -29,9 +29,9 @@ export function sampleEvent(key: string, extra: Partial<QueuedEvent> = {}): Queu
   }
 }
 
-export async function waitFor(check: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 8000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }

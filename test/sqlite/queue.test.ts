@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
 import type { WebhookEvent } from '../../src/types/index.js'
+import { fixedClock } from '../../src/testing.js'
 import { sampleEvent, sleep, tempDir, waitFor } from './helpers.js'
 
 const tmp = tempDir('queue')
@@ -17,9 +18,11 @@ describe('sqliteQueue', () => {
     const queue = sqliteQueue({ path })
     try {
       await Promise.all(Array.from({ length: 50 }, (_, i) => queue.enqueue(sampleEvent(`group:${i}`))))
-      expect(queue.stats()).toMatchObject({ commits: 1, enqueued: 50, pending: 50 })
+      expect(queue.commitStats()).toEqual({ commits: 1, enqueued: 50 })
+      expect(await queue.stats()).toEqual({ pending: 50, running: 0, done: 0, dead: 0 })
       await queue.enqueue(sampleEvent('group:late'))
-      expect(queue.stats()).toMatchObject({ commits: 2, enqueued: 51, pending: 51 })
+      expect(queue.commitStats()).toEqual({ commits: 2, enqueued: 51 })
+      expect((await queue.stats()).pending).toBe(51)
     } finally {
       await queue.close()
     }
@@ -34,38 +37,47 @@ describe('sqliteQueue', () => {
         queue.enqueue(sampleEvent('bad:ok-2')),
       ])
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
-      expect(queue.stats()).toMatchObject({ pending: 2, commits: 1 })
+      expect((await queue.stats()).pending).toBe(2)
+      expect(queue.commitStats().commits).toBe(1)
     } finally {
       await queue.close()
     }
   })
 
-  it('a duplicate key inside one batch, or of a done or dead job, is a no-op', async () => {
+  it('a duplicate key inside one batch, or of a done job, is a no-op; a dead key is replaced by the new event', async () => {
     const path = tmp.file('idempotent')
-    const queue = sqliteQueue({ path, attempts: 1, pollIntervalMs: 20 })
+    const queue = sqliteQueue({ path, attempts: 1, pollIntervalMs: 20, logger: false })
     const runs: string[] = []
+    let healthy = false
     try {
       await Promise.all([
         queue.enqueue(sampleEvent('same:a', { payload: 1 })),
         queue.enqueue(sampleEvent('same:a', { payload: 2 })),
       ])
       queue.process((event) => {
-        runs.push(`${event.key}=${JSON.stringify(event.payload)}`)
-        if (event.key === 'same:dead') throw new Error('nope')
+        runs.push(`${event.key}#${event.attempt}=${JSON.stringify(event.payload)}`)
+        if (event.key === 'same:dead' && !healthy) throw new Error('nope')
       })
-      await queue.enqueue(sampleEvent('same:dead'))
-      await waitFor(() => queue.stats().done === 1 && queue.stats().dead === 1, 5000, 'done and dead')
-      await queue.enqueue(sampleEvent('same:a', { payload: 3 }))
-      await queue.enqueue(sampleEvent('same:dead'))
-      await sleep(150)
-      expect(runs.sort()).toEqual(['same:a=1', 'same:dead={"id":"same:dead","amount":4200}'])
-      expect(queue.stats()).toMatchObject({ pending: 0, running: 0, done: 1, dead: 1 })
-      // A done row only blocks its key; a dead one keeps its event for inspection.
+      await queue.enqueue(sampleEvent('same:dead', { payload: 'first' }))
+      await waitFor(() => runs.length === 2, 5000, 'done and dead')
+      await waitFor(async () => (await queue.stats()).dead === 1, 5000, 'the dead row')
+      // A dead row keeps its event for inspection.
       const db = open(path)
-      expect(db.prepare('SELECT key, payload FROM hookguard_jobs ORDER BY key').all()).toEqual([
-        { key: 'same:a', payload: 'null' },
-        { key: 'same:dead', payload: '{"id":"same:dead","amount":4200}' },
+      const payloads = () => db.prepare('SELECT key, state, payload FROM hookguard_jobs ORDER BY key').all()
+      expect(payloads()).toEqual([
+        { key: 'same:a', state: 'done', payload: 'null' },
+        { key: 'same:dead', state: 'dead', payload: '"first"' },
       ])
+      healthy = true
+      await queue.enqueue(sampleEvent('same:a', { payload: 3 }))
+      await Promise.all([
+        queue.enqueue(sampleEvent('same:dead', { payload: 'second' })),
+        queue.enqueue(sampleEvent('same:dead', { payload: 'third' })),
+      ])
+      await waitFor(() => runs.length === 3, 5000, 'the revived job')
+      await sleep(150)
+      expect(runs.sort()).toEqual(['same:a#1=1', 'same:dead#1="first"', 'same:dead#1="second"'])
+      expect(await queue.stats()).toEqual({ pending: 0, running: 0, done: 2, dead: 0 })
       db.close()
     } finally {
       await queue.close()
@@ -108,39 +120,40 @@ describe('sqliteQueue', () => {
     expect(attempts.sort()).toEqual(['restart:new#1', 'restart:retry#1', 'restart:retry#2'])
   })
 
-  it('lists dead letters with their last error, and retryDead runs one again with fresh attempts', async () => {
-    const path = tmp.file('dead')
-    const dead: Array<{ event: WebhookEvent; error: unknown }> = []
-    let healthy = false
+  it('dates retries and dead letters by its clock: a retry is due only when the clock reaches it', async () => {
+    const path = tmp.file('clock')
+    const clock = fixedClock(1_000_000)
     const runs: number[] = []
     const queue = sqliteQueue({
       path,
+      now: clock,
       attempts: 2,
-      backoffMs: 10,
-      maxBackoffMs: 10,
+      backoffMs: 60_000,
+      maxBackoffMs: 60_000,
       pollIntervalMs: 20,
-      onDeadLetter: (event, error) => dead.push({ event, error }),
+      onDeadLetter: () => {},
     })
     try {
       queue.process((event) => {
         runs.push(event.attempt)
-        if (!healthy) throw new TypeError(`broken ${event.attempt}`)
+        throw new TypeError(`broken ${event.attempt}`)
       })
-      await queue.enqueue(sampleEvent('dead:one', { payload: { keep: 'me' } }))
-      await waitFor(() => dead.length === 1, 5000, 'the dead letter')
-      const [letter] = queue.deadLetters()
-      expect(letter).toMatchObject({
-        event: { key: 'dead:one', attempt: 2, payload: { keep: 'me' } },
-        error: 'TypeError: broken 2',
-      })
-      expect(letter!.failedAt).toBeGreaterThan(0)
-      expect(queue.retryDead('dead:missing')).toBe(false)
-      healthy = true
-      expect(queue.retryDead('dead:one')).toBe(true)
-      expect(queue.retryDead('dead:one')).toBe(false)
-      await waitFor(() => queue.stats().done === 1, 5000, 'the requeued job')
-      expect(runs).toEqual([1, 2, 1])
-      expect(queue.deadLetters()).toEqual([])
+      await queue.enqueue(sampleEvent('clock:1', { deliveryId: 'dlv_1', meta: { tenant: 'acme' } }))
+      await waitFor(() => runs.length === 1, 5000, 'the first attempt')
+      await sleep(150)
+      expect(runs).toEqual([1]) // the retry is 30-60 s away on the queue's clock
+      clock.advance(60_000)
+      await waitFor(() => runs.length === 2, 5000, 'the retry')
+      await waitFor(async () => (await queue.stats()).dead === 1, 5000, 'the dead letter')
+      expect(await queue.deadLetters()).toEqual([
+        {
+          key: 'clock:1',
+          event: { ...sampleEvent('clock:1', { deliveryId: 'dlv_1', meta: { tenant: 'acme' } }), attempt: 2 },
+          error: 'TypeError: broken 2',
+          attempts: 2,
+          failedAt: 1_060_000,
+        },
+      ])
     } finally {
       await queue.close()
     }
@@ -160,7 +173,7 @@ describe('sqliteQueue', () => {
       a.process((event) => slow('a', event))
       await waitFor(() => runs.length === 1, 5000, 'the first run')
       b.process((event) => slow('b', event))
-      await waitFor(() => a.stats().done === 1, 5000, 'the slow job')
+      await waitFor(async () => (await a.stats()).done === 1, 5000, 'the slow job')
       expect(runs).toEqual(['a:1'])
     } finally {
       await Promise.all([a.close(), b.close()])
@@ -193,9 +206,11 @@ describe('sqliteQueue', () => {
       expect(runs).toBe(0)
       expect(dead[0]!.event).toMatchObject({ key: 'ghost:1', attempt: 3 })
       expect(String(dead[0]!.error)).toMatch(/worker stopped/)
-      expect(queue.stats()).toMatchObject({ dead: 1, running: 0 })
-      expect(queue.deadLetters()[0]).toMatchObject({
+      expect(await queue.stats()).toMatchObject({ dead: 1, running: 0 })
+      expect((await queue.deadLetters())[0]).toMatchObject({
+        key: 'ghost:1',
         event: { key: 'ghost:1', attempt: 3 },
+        attempts: 3,
         error: expect.stringMatching(/worker stopped/),
       })
     } finally {
@@ -203,12 +218,14 @@ describe('sqliteQueue', () => {
     }
   })
 
-  it('keeps done jobs for their retention, then forgets them: purge deletes them and the key can be enqueued again', async () => {
+  it('keeps done jobs for their retention on its clock, then forgets them: purge deletes them and the key runs again', async () => {
     const path = tmp.file('retention')
+    const clock = fixedClock(1_000_000)
     const runs: string[] = []
     const queue = sqliteQueue({
       path,
-      retentionMs: 100,
+      now: clock,
+      retentionMs: 60_000,
       pollIntervalMs: 20,
       purgeBatchSize: 2,
       purgeIntervalMs: 3_600_000,
@@ -216,13 +233,15 @@ describe('sqliteQueue', () => {
     try {
       queue.process((event) => void runs.push(event.key))
       await Promise.all(['r:1', 'r:2', 'r:3'].map((key) => queue.enqueue(sampleEvent(key))))
-      await waitFor(() => queue.stats().done === 3, 5000, 'three done jobs')
+      await waitFor(async () => (await queue.stats()).done === 3, 5000, 'three done jobs')
+      clock.advance(59_999)
       await queue.enqueue(sampleEvent('r:1'))
+      expect(queue.purge()).toBe(0)
       await sleep(50)
       expect(runs.filter((k) => k === 'r:1')).toHaveLength(1)
-      await sleep(150)
+      clock.advance(1)
       expect(queue.purge()).toBe(2) // bounded by purgeBatchSize
-      expect(queue.stats().done).toBe(1)
+      expect((await queue.stats()).done).toBe(1)
       await queue.enqueue(sampleEvent('r:3')) // expired but not purged yet: replaced, runs again
       await queue.enqueue(sampleEvent('r:1')) // purged: a new job
       await waitFor(() => runs.length === 5, 5000, 'the re-enqueued jobs')
@@ -265,6 +284,94 @@ describe('sqliteQueue', () => {
     db.close()
   })
 
+  it('upgrades a jobs table created by the previous version in place, keeping its jobs', async () => {
+    const path = tmp.file('upgrade')
+    const db = open(path)
+    // The table and indexes exactly as the previous version created them.
+    db.exec(`CREATE TABLE hookguard_jobs (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'dead')),
+        event_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        type TEXT,
+        timestamp INTEGER,
+        received_at INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        run_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claimed_until INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires_at INTEGER
+      );
+      CREATE INDEX hookguard_jobs_due ON hookguard_jobs (state, run_at);
+      CREATE INDEX hookguard_jobs_claims ON hookguard_jobs (state, claimed_until);
+      CREATE INDEX hookguard_jobs_expires_at ON hookguard_jobs (expires_at) WHERE expires_at IS NOT NULL;`)
+    const insert = db.prepare(
+      `INSERT INTO hookguard_jobs (key, state, event_id, provider, received_at, payload, headers, attempt, run_at, last_error, created_at, updated_at)
+       VALUES (?, ?, ?, 'stripe', 5, '{"old":true}', '{}', ?, 0, ?, 0, 7)`,
+    )
+    insert.run('old:pending', 'pending', 'evt_p', 0, null)
+    insert.run('old:dead', 'dead', 'evt_d', 5, 'Error: long ago')
+    db.close()
+
+    const runs: WebhookEvent[] = []
+    const queue = sqliteQueue({ path, pollIntervalMs: 20 })
+    try {
+      const columns = (open(path).pragma('table_info(hookguard_jobs)') as Array<{ name: string }>).map((c) => c.name)
+      expect(columns.slice(-2)).toEqual(['delivery_id', 'meta'])
+      expect(await queue.deadLetters()).toEqual([
+        {
+          key: 'old:dead',
+          event: {
+            id: 'evt_d',
+            key: 'old:dead',
+            provider: 'stripe',
+            receivedAt: 5,
+            payload: { old: true },
+            headers: {},
+            attempt: 5,
+          },
+          error: 'Error: long ago',
+          attempts: 5,
+          failedAt: 7,
+        },
+      ])
+      queue.process((event) => void runs.push(event))
+      await queue.enqueue(sampleEvent('new:1', { deliveryId: 'dlv_new', meta: { traceparent: 'tp' } }))
+      await waitFor(() => runs.length === 2, 5000, 'the old and the new job')
+      expect(runs.find((e) => e.key === 'old:pending')).toStrictEqual({
+        id: 'evt_p',
+        key: 'old:pending',
+        provider: 'stripe',
+        receivedAt: 5,
+        payload: { old: true },
+        headers: {},
+        attempt: 1,
+      })
+      expect(runs.find((e) => e.key === 'new:1')).toMatchObject({ deliveryId: 'dlv_new', meta: { traceparent: 'tp' } })
+    } finally {
+      await queue.close()
+    }
+    // Opening the upgraded table again changes nothing.
+    await sqliteQueue({ path }).close()
+  })
+
+  it('reports worker errors that are not the handler’s to onError (here: its shared connection closed under it)', async () => {
+    const database = open(tmp.file('on-error'))
+    const errors: unknown[] = []
+    const queue = sqliteQueue({ database, pollIntervalMs: 20, onError: (error) => errors.push(error) })
+    queue.process(() => {})
+    database.close()
+    await waitFor(() => errors.length > 0, 5000, 'the error')
+    expect(String(errors[0])).toMatch(/database connection was closed; the worker stopped/)
+    await queue.close()
+  })
+
   it('validates its options with a TypeError that says what to fix', () => {
     const path = tmp.file('options')
     expect(() => sqliteQueue({} as never)).toThrow(/exactly one of path .* or database/)
@@ -275,6 +382,9 @@ describe('sqliteQueue', () => {
     expect(() => sqliteQueue({ path, concurrency: 1.5 })).toThrow(/concurrency/)
     expect(() => sqliteQueue({ path, synchronous: 'off' as never })).toThrow(/synchronous/)
     expect(() => sqliteQueue({ path, onDeadLetter: 'log' as never })).toThrow(/onDeadLetter/)
+    expect(() => sqliteQueue({ path, onError: 'log' as never })).toThrow(/onError/)
+    expect(() => sqliteQueue({ path, now: 'now' as never })).toThrow(/now must be a function/)
+    expect(() => sqliteQueue({ path, retentionMs: 0 })).toThrow(/retentionMs/)
     expect(() => sqliteQueue({ database: {} as never })).toThrow(/better-sqlite3 Database/)
     const closed = open(path)
     closed.close()
@@ -282,6 +392,8 @@ describe('sqliteQueue', () => {
     const db = open(path)
     db.exec('CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT)')
     expect(() => sqliteQueue({ database: db, table: 'jobs' })).toThrow(/other columns/)
+    // Someone else's table is refused as it is, never altered.
+    expect((db.pragma('table_info(jobs)') as Array<{ name: string }>).map((c) => c.name)).toEqual(['id', 'name'])
     db.close()
   })
 })

@@ -46,8 +46,14 @@ class Timing {
       return await call()
     } finally {
       if (started >= this.from) {
-        if (kind === 'store') ((this.storeMs += performance.now() - started), this.storeCalls++)
-        else ((this.enqueueMs += performance.now() - started), this.enqueues++)
+        const ms = performance.now() - started
+        if (kind === 'store') {
+          this.storeMs += ms
+          this.storeCalls++
+        } else {
+          this.enqueueMs += ms
+          this.enqueues++
+        }
       }
     }
   }

@@ -17,10 +17,12 @@ export interface HttpServerOptions {
 export async function buildHttpServer({ framework, kind }: HttpServerOptions): Promise<BuiltServer> {
   const { github, memoryQueue, memoryStore } = await load('index')
   let handled = 0
+  let handledAtMark = 0
+  const queue = memoryQueue()
   const receiver = {
     provider: github({ secret: GITHUB_SECRET }),
     store: memoryStore(),
-    queue: memoryQueue(),
+    queue,
     handler: () => {
       handled++
     },
@@ -28,5 +30,13 @@ export async function buildHttpServer({ framework, kind }: HttpServerOptions): P
   }
   const { createApp } = await FRAMEWORKS[framework].load()
   const listener = await createApp({ kind, path: GITHUB_PATH, secret: GITHUB_SECRET, receiver })
-  return { listener, stats: () => ({ handled }) }
+  return {
+    listener,
+    // The previous phase's events finish first, so `handled` counts this phase's only.
+    async mark() {
+      await (queue as { idle?: () => Promise<void> }).idle?.()
+      handledAtMark = handled
+    },
+    stats: () => ({ handled: handled - handledAtMark }),
+  }
 }

@@ -90,14 +90,3 @@ export function rowToRecord(row: Row): DeliveryRecord {
   if (body != null) record.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
   return record
 }
-
-/** Column values of a record, in {@link ALL_COLUMNS} order; absent fields are null, headers JSON text. */
-export function recordValues(record: DeliveryRecord): unknown[] {
-  const values: unknown[] = SUMMARY_FIELDS.map(([field]) => {
-    const value = record[field]
-    if (field === 'headers') return JSON.stringify(value)
-    return value === undefined ? null : value
-  })
-  values.push(record.body ?? null)
-  return values
-}

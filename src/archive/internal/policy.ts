@@ -7,6 +7,7 @@
  */
 import { configError } from '../../errors.js'
 import type { ArchivePolicy, DeliveryRecord } from '../../types/index.js'
+import { checkBatch, checkRecord } from './record.js'
 
 /** The policy options every archive factory takes. */
 export interface ArchivePolicyOptions {
@@ -56,22 +57,57 @@ export function resolvePolicy(where: string, options: ArchivePolicyOptions): { p
 }
 
 /**
- * The body the policy keeps for a record: a copy the archive owns (never a
- * view that would pin the caller's larger buffer), cut to `maxBodyBytes`;
- * undefined for rejected and unavailable requests unless `rejectedBodies`.
+ * How a shaped record holds its body: `copy` — bytes the archive owns (the
+ * memory archive keeps them); `compact` — the caller's bytes when kept whole,
+ * a copy when cut, so a buffered record never pins a larger buffer (the
+ * recorder); `view` — a view, for archives that write the bytes out at once.
  */
-export function keptBody(policy: ArchivePolicy, record: DeliveryRecord): Uint8Array | undefined {
+export type BodyMode = 'copy' | 'compact' | 'view'
+
+/** Records already checked and shaped under a policy (by the recorder), so archives do not check them twice. */
+const SHAPED = new WeakMap<DeliveryRecord, ArchivePolicy>()
+
+/**
+ * A checked record (see checkRecord) shaped by the policy, in place: body
+ * cut to `maxBodyBytes` or dropped for rejected and unavailable requests
+ * unless `rejectedBodies`; `truncated` true exactly when the kept body is
+ * shorter than `bodySize`.
+ */
+export function applyPolicy(policy: ArchivePolicy, record: DeliveryRecord, mode: BodyMode): DeliveryRecord {
   const body = record.body
-  if (body === undefined) return undefined
-  if (!policy.rejectedBodies && REJECTED_OUTCOMES.has(record.outcome)) return undefined
-  return new Uint8Array(body.subarray(0, policy.maxBodyBytes))
+  if (body !== undefined && (policy.rejectedBodies || !REJECTED_OUTCOMES.has(record.outcome))) {
+    const cut = body.length > policy.maxBodyBytes
+    const kept = cut ? body.subarray(0, policy.maxBodyBytes) : body
+    record.body = mode === 'copy' || (mode === 'compact' && cut) ? new Uint8Array(kept) : kept
+    record.truncated = kept.length < record.bodySize
+  } else {
+    delete record.body
+    record.truncated = false
+  }
+  return record
 }
 
-/** The record as the archive stores it: policy applied, `truncated` true exactly when the kept body is shorter than `bodySize`. */
-export function applyPolicy(policy: ArchivePolicy, record: DeliveryRecord): DeliveryRecord {
-  const body = keptBody(policy, record)
-  const shaped: DeliveryRecord = { ...record, truncated: body !== undefined && body.length < record.bodySize }
-  if (body === undefined) delete shaped.body
-  else shaped.body = body
-  return shaped
+/** Marks a record shaped under `policy`. */
+export function markShaped(policy: ArchivePolicy, record: DeliveryRecord): DeliveryRecord {
+  SHAPED.set(record, policy)
+  return record
+}
+
+/** Whether `record` was shaped (by the recorder) under this very policy. */
+export function isShaped(policy: ArchivePolicy, record: unknown): record is DeliveryRecord {
+  return typeof record === 'object' && record !== null && SHAPED.get(record as DeliveryRecord) === policy
+}
+
+/**
+ * The records of a write() call, checked and shaped once: records the
+ * recorder already shaped under this policy pass as they are (`copy` mode
+ * still copies their body).
+ * @throws TypeError for the first invalid record, before anything is written.
+ */
+export function shapeBatch(where: string, policy: ArchivePolicy, records: unknown, mode: BodyMode): DeliveryRecord[] {
+  return checkBatch(where, records).map((record) => {
+    if (!isShaped(policy, record)) return applyPolicy(policy, checkRecord(where, record), mode)
+    if (mode !== 'copy' || record.body === undefined) return record
+    return { ...record, body: new Uint8Array(record.body) }
+  })
 }

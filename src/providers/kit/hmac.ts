@@ -39,7 +39,7 @@ async function matchAsync(
   pending: Promise<Uint8Array>,
 ): Promise<number> {
   let computed = await pending
-  for (let k = from; ; ) {
+  for (let k = from; ;) {
     const at = matchIn(computed, received)
     if (at !== -1) return k * SLOTS + at
     if (++k >= keys.length) return -1

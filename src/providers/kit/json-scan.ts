@@ -26,7 +26,7 @@ function skipSpace(bytes: Uint8Array, at: number): number {
 
 /** Index just past the string that opens at `at` (a quote). */
 function skipString(bytes: Uint8Array, at: number): number {
-  for (let i = at + 1; ; ) {
+  for (let i = at + 1; ;) {
     const close = bytes.indexOf(QUOTE, i)
     if (close === -1) throw malformed('body is not valid JSON (unterminated string)')
     let slashes = 0

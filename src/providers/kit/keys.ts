@@ -77,7 +77,8 @@ function checkSettings(provider: string, settings: ResolverSettings): { ttl: num
   const { ttlMs = 600_000, max = 1000 } = settings.secretCache ?? {}
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0)
     throw configError(`${provider}: secretCache.ttlMs must be a finite number of milliseconds greater than 0`)
-  if (!Number.isInteger(max) || max < 1) throw configError(`${provider}: secretCache.max must be an integer of 1 or more`)
+  if (!Number.isInteger(max) || max < 1)
+    throw configError(`${provider}: secretCache.max must be an integer of 1 or more`)
   const timeout = settings.secretTimeoutMs
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0))
     throw configError(`${provider}: secretTimeoutMs must be a finite number of milliseconds greater than 0`)
@@ -142,14 +143,18 @@ function resolvingSource(
     return entry.keys
   }
 
-  function lookup(request: SecretRequest, budgetMs: number | undefined): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
+  function lookup(
+    request: SecretRequest,
+    budgetMs: number | undefined,
+  ): readonly Uint8Array[] | Promise<readonly Uint8Array[]> {
     let answer: SecretAnswer | Promise<SecretAnswer>
     try {
       answer = resolver({ method: request.method, url: request.url, headers: request.headers })
     } catch (error) {
       throw unavailable(`${provider}: the secret resolver threw`, error)
     }
-    if (typeof (answer as PromiseLike<SecretAnswer> | undefined)?.then !== 'function') return keysOf(answer as SecretAnswer)
+    if (typeof (answer as PromiseLike<SecretAnswer> | undefined)?.then !== 'function')
+      return keysOf(answer as SecretAnswer)
     const ms = settings.secretTimeoutMs ?? budgetMs ?? DEFAULT_SECRET_TIMEOUT_MS
     return withinBudget(answer as PromiseLike<SecretAnswer>, ms, provider).then(keysOf)
   }

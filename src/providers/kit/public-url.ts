@@ -79,4 +79,3 @@ export function urlVariants(url: string): string[] {
   if (colon === -1) variants.add(base + defaultPort + rest)
   return [...variants]
 }
-

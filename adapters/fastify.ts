@@ -1,0 +1,163 @@
+/**
+ * `hookguard/fastify`: a Fastify 4 and 5 plugin that adds one webhook route.
+ *
+ * The plugin is encapsulated (not wrapped in fastify-plugin): inside it every
+ * content-type parser is replaced by one that leaves the body unread, so the
+ * signature is checked over the exact bytes while the app's own parsers keep
+ * working everywhere else.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { stripe } from 'hookguard'
+ * import { hookguard } from 'hookguard/fastify'
+ *
+ * const app = Fastify()
+ * await app.register(
+ *   hookguard(
+ *     {
+ *       provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *       handler: async (event) => console.log(event.type, event.id),
+ *     },
+ *     { path: '/webhooks/stripe' },
+ *   ),
+ * )
+ * await app.listen({ port: 3000 })
+ * ```
+ *
+ * @module
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  bodyTimeout,
+  nodeHeaders,
+  oneOf,
+  receive,
+  resultToError,
+  toReceiver,
+  type BaseAdapterOptions,
+  type NodeReadableLike,
+} from '../src/adapter-kit/index.js'
+import { configError } from '../src/errors.js'
+import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
+import type { HandleResult, WebhookEvent } from '../src/types/index.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Inline mode: the verified event, set by hookguard before your `inline` handler runs. */
+    webhook?: WebhookEvent
+  }
+}
+
+/** Your route handler in inline mode: `request.webhook` holds the verified event. */
+export type FastifyInlineHandler = (request: FastifyRequest, reply: FastifyReply) => unknown
+
+/** Options of the Fastify adapter. */
+export interface FastifyAdapterOptions extends BaseAdapterOptions {
+  /** The webhook route, relative to the plugin's prefix. Every method reaches it; only POST is accepted. */
+  path: string
+  /**
+   * Inline mode, for apps with their own queue: after verifying and
+   * reserving the event, set `request.webhook` and run this handler on the
+   * route. The dedupe key is completed when the reply is 2xx and released
+   * when it is not, when the handler throws (the error goes to Fastify's
+   * error handler), or when the connection closes first.
+   * @default undefined (the event goes to the receiver's queue)
+   */
+  inline?: FastifyInlineHandler
+  /**
+   * `'respond'`: send hookguard's own response for every outcome.
+   * `'throw'`: for non-2xx outcomes throw a HookguardError (`status`,
+   * `statusCode`, `expose`, `headers`) for Fastify's error handler, which
+   * applies its `headers` (`Allow`, `Retry-After`).
+   * @default 'respond'
+   */
+  errors?: 'respond' | 'throw'
+}
+
+const WHERE = 'hookguard/fastify'
+
+function checkOptions(options: FastifyAdapterOptions): { path: string; inline: FastifyInlineHandler | undefined } {
+  if (!options || typeof options !== 'object')
+    throw configError(`${WHERE}: pass options with the route, e.g. hookguard(receiver, { path: '/webhooks/stripe' })`)
+  const { path, inline } = options
+  if (typeof path !== 'string' || !path.startsWith('/'))
+    throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
+  if (inline !== undefined && typeof inline !== 'function')
+    throw configError(`${WHERE}: inline must be a route handler (request, reply) => … (got ${typeof inline})`)
+  return { path, inline }
+}
+
+/** Resolves true when the reply finished with a 2xx, false when it did not or the connection closed first. */
+function answeredOk(reply: FastifyReply): Promise<boolean> {
+  const res = reply.raw
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.removeListener('finish', done)
+      res.removeListener('close', done)
+      resolve(res.writableFinished && res.statusCode >= 200 && res.statusCode < 300)
+    }
+    res.on('finish', done)
+    res.on('close', done)
+  })
+}
+
+async function runInline(handler: FastifyInlineHandler, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const answered = answeredOk(reply)
+  const value = await handler(request, reply)
+  // An async handler that returns its payload instead of calling reply.send().
+  if (value !== undefined && value !== reply && !reply.sent) reply.send(value)
+  return answered
+}
+
+function send(reply: FastifyReply, result: HandleResult, unread: boolean): FastifyReply {
+  if (unread) reply.header('connection', 'close')
+  // Bytes, not a string: Fastify would append a charset to a JSON content type the provider chose (Discord).
+  return reply
+    .code(result.status)
+    .headers(result.headers)
+    .send(result.body === '' ? undefined : Buffer.from(result.body))
+}
+
+/**
+ * A Fastify plugin for one webhook endpoint:
+ * `await app.register(hookguard(receiverOrOptions, { path: '/webhooks/stripe' }))`.
+ */
+export function hookguard<T = unknown>(
+  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+  options: FastifyAdapterOptions,
+): FastifyPluginAsync {
+  const { path, inline } = checkOptions(options)
+  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const timeoutMs = bodyTimeout(WHERE, options)
+  const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')
+  // The body stream each request's parser saw (a preParsing hook may have replaced request.raw).
+  const payloads = new WeakMap<FastifyRequest, NodeReadableLike>()
+
+  async function route(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const deliver = inline
+      ? (event: WebhookEvent<T>): Promise<boolean> => {
+          request.webhook = event
+          return runInline(inline, request, reply)
+        }
+      : undefined
+    const headers = nodeHeaders(request.raw.rawHeaders)
+    const url = `${request.protocol}://${headers.host ?? 'localhost'}${request.url}`
+    const stream = payloads.get(request) ?? request.raw
+    const input = { method: request.method, url, headers, body: { kind: 'node', stream } as const }
+    const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
+    if (delivered) return reply
+    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)
+    return send(reply, result, unread)
+  }
+
+  return async function hookguardFastify(instance: FastifyInstance): Promise<void> {
+    // Only inside this plugin: the app's JSON and text parsers never see the webhook body.
+    instance.removeAllContentTypeParsers()
+    instance.addContentTypeParser('*', (request, payload, done) => {
+      payloads.set(request, payload)
+      done(null, undefined)
+    })
+    instance.all(path, { bodyLimit: receiver.maxBodyBytes }, route)
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Reads a V8 .cpuprofile (node --cpu-prof) and sums self time per function
+ * and per area (hookguard, a framework package, node internals, GC …).
+ * Locations inside the build are mapped back to the sources through the
+ * build's source maps, so `dist/chunk-X.js:812` reads `src/receiver.ts:140`.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { SourceMap } from 'node:module'
+import { dirname, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { fixed, table } from './report.js'
+
+interface CallFrame {
+  functionName: string
+  url: string
+  /** 0-based. */
+  lineNumber: number
+  columnNumber: number
+}
+
+interface ProfileNode {
+  id: number
+  callFrame: CallFrame
+}
+
+export interface CpuProfile {
+  nodes: ProfileNode[]
+  startTime: number
+  endTime: number
+  samples: number[]
+  /** µs since the previous sample. */
+  timeDeltas: number[]
+}
+
+export interface FunctionTime {
+  name: string
+  /** file:line (1-based), mapped to the sources where a source map says so. */
+  location: string
+  area: string
+  selfMs: number
+  /** Share of the busy (non-idle) time. */
+  share: number
+}
+
+export interface ProfileSummary {
+  /** Sampled time, ms, idle included. */
+  totalMs: number
+  busyMs: number
+  top: FunctionTime[]
+  areas: Array<{ area: string; selfMs: number; share: number }>
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const maps = new Map<string, SourceMap | undefined>()
+
+function sourceMapFor(file: string): SourceMap | undefined {
+  if (!maps.has(file)) {
+    const mapFile = `${file}.map`
+    maps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8'))) : undefined)
+  }
+  return maps.get(file)
+}
+
+function shortPath(file: string): string {
+  const rel = relative(ROOT, file)
+  return rel.startsWith('..') ? file : rel
+}
+
+/** file:line of a frame, through the source map when there is one. */
+function locate(frame: CallFrame): string {
+  if (!frame.url) return ''
+  if (!frame.url.startsWith('file://')) return `${frame.url}:${frame.lineNumber + 1}`
+  const file = fileURLToPath(frame.url)
+  const entry = sourceMapFor(file)?.findEntry(frame.lineNumber, frame.columnNumber) as
+    { originalSource?: string; originalLine?: number } | undefined
+  if (entry?.originalSource !== undefined && entry.originalLine !== undefined) {
+    const source = entry.originalSource.startsWith('file://')
+      ? fileURLToPath(entry.originalSource)
+      : resolve(dirname(file), entry.originalSource)
+    return `${shortPath(source)}:${entry.originalLine + 1}`
+  }
+  return `${shortPath(file)}:${frame.lineNumber + 1}`
+}
+
+/** Which part of the process a frame belongs to. */
+export function areaOf(frame: CallFrame, distDir: string): string {
+  const { url, functionName } = frame
+  if (!url) return functionName.startsWith('(') ? functionName : 'V8 builtins / native'
+  if (url.startsWith('node:')) return 'node internals'
+  if (!url.startsWith('file://')) return 'other'
+  const file = fileURLToPath(url)
+  if (file.startsWith(distDir)) return 'hookguard (dist)'
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)
+  if (pkg) return pkg[1]!
+  if (file.startsWith(resolve(ROOT, 'bench'))) return 'bench harness'
+  return shortPath(file)
+}
+
+/** When each sample was taken, and its self time: the time until the next sample (the last one: until the end). */
+function sampleTimes(profile: CpuProfile): { times: Float64Array; durations: Float64Array } {
+  const n = profile.samples.length
+  const times = new Float64Array(n)
+  let at = profile.startTime
+  for (let i = 0; i < n; i++) times[i] = at += profile.timeDeltas[i]!
+  const durations = new Float64Array(n)
+  for (let i = 0; i < n; i++) durations[i] = (i + 1 < n ? times[i + 1]! : profile.endTime) - times[i]!
+  return { times, durations }
+}
+
+export interface SummaryOptions {
+  /** The build's folder: frames from it are "hookguard". */
+  distDir: string
+  /** Functions listed. Default 15. */
+  top?: number
+  /** Only samples inside [from, to] (µs, the profile's monotonic clock), e.g. the measured load. */
+  window?: [number, number]
+}
+
+export function summariseProfile(profile: CpuProfile, options: SummaryOptions): ProfileSummary {
+  const { distDir, top = 15, window = [-Infinity, Infinity] } = options
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  const { times, durations } = sampleTimes(profile)
+  const perFunction = new Map<string, { frame: CallFrame; us: number }>()
+  profile.samples.forEach((id, i) => {
+    if (times[i]! < window[0] || times[i]! > window[1]) return
+    const frame = byNode.get(id)!
+    const key = `${frame.functionName}|${frame.url}|${frame.lineNumber}|${frame.columnNumber}`
+    const entry = perFunction.get(key) ?? perFunction.set(key, { frame, us: 0 }).get(key)!
+    entry.us += durations[i]!
+  })
+  const totalUs = [...perFunction.values()].reduce((sum, { us }) => sum + us, 0)
+  const idleUs = [...perFunction.values()]
+    .filter(({ frame }) => frame.functionName === '(idle)')
+    .reduce((s, e) => s + e.us, 0)
+  const busyUs = Math.max(1, totalUs - idleUs)
+  const busy = [...perFunction.values()].filter(({ frame }) => frame.functionName !== '(idle)')
+  const areas = new Map<string, number>()
+  for (const { frame, us } of busy) areas.set(areaOf(frame, distDir), (areas.get(areaOf(frame, distDir)) ?? 0) + us)
+  return {
+    totalMs: totalUs / 1000,
+    busyMs: busyUs / 1000,
+    top: busy
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map(({ frame, us }) => ({
+        name: frame.functionName || '(anonymous)',
+        location: locate(frame),
+        area: areaOf(frame, distDir),
+        selfMs: us / 1000,
+        share: us / busyUs,
+      })),
+    areas: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([area, us]) => ({ area, selfMs: us / 1000, share: us / busyUs })),
+  }
+}
+
+export function readProfile(file: string): CpuProfile {
+  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
+}
+
+/** The top functions and the areas as two Markdown tables. */
+export function printSummary(title: string, summary: ProfileSummary): void {
+  const pct = (share: number): string => `${fixed(share * 100)} %`
+  console.log(`\n${title}: ${fixed(summary.busyMs, 0)} ms busy of ${fixed(summary.totalMs, 0)} ms sampled\n`)
+  console.log(
+    table(
+      ['#', 'self ms', 'self %', 'function', 'location', 'area'],
+      summary.top.map((row, i) => [String(i + 1), fixed(row.selfMs), pct(row.share), row.name, row.location, row.area]),
+    ),
+  )
+  console.log('\nSelf time by area:\n')
+  console.log(
+    table(
+      ['area', 'self ms', 'self %'],
+      summary.areas.slice(0, 12).map((a) => [a.area, fixed(a.selfMs), pct(a.share)]),
+    ),
+  )
+}

@@ -1,0 +1,102 @@
+/**
+ * CPU profile of each adapter's hookguard server under the bench:http load
+ * (`node --cpu-prof` in the server child; GitHub provider, memory store,
+ * memoryQueue, a new delivery id per request), then the top functions by
+ * self time and the self time per area. Profiles go to .tmp/profiles/
+ * (git-ignored); read one again with bench/cpuprofile-top.ts.
+ *
+ *   npm run bench:profile
+ *   BENCH_FRAMEWORKS=hono BENCH_PROFILE_KINDS=hookguard,inline npm run bench:profile
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import type { ServerKind } from './lib/apps/types.js'
+import { printSummary, readProfile, summariseProfile, type ProfileSummary } from './lib/cpuprofile.js'
+import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
+import { DIST } from './lib/dist.js'
+import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
+import { describeMachine, machineHeader } from './lib/machine.js'
+import { fixed, hardStop, rate, TMP, writeResults } from './lib/report.js'
+import { startServer } from './lib/server.js'
+
+const CONFIG = {
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 1000),
+  profileMs: Number(process.env.BENCH_PROFILE_MS ?? 4000),
+  /** Sampling interval, µs (node's default is 1000). */
+  intervalUs: 250,
+  connections: 32,
+  bodyBytes: 1024,
+  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? Object.keys(FRAMEWORKS)) as FrameworkName[],
+  kinds: (process.env.BENCH_PROFILE_KINDS?.split(',') ?? ['hookguard']) as ServerKind[],
+}
+const DIR = resolve(TMP, 'profiles')
+
+/**
+ * The main thread's profile among those the child wrote (tsx's module-hooks
+ * thread writes one too): node names them CPU.<date>.<time>.<pid>.<thread>.<n>.
+ */
+function mainThreadProfile(dir: string, pid: number, target: string): string {
+  const main = readdirSync(dir).find((file) => file.includes(`.${pid}.0.`) && file.endsWith('.cpuprofile'))
+  if (!main) throw new Error(`bench: no main-thread profile of pid ${pid} in ${dir}`)
+  renameSync(resolve(dir, main), target)
+  rmSync(dir, { recursive: true, force: true })
+  return target
+}
+
+interface Profiled {
+  file: string
+  /** The measured load on the profile's clock; the summary covers only it (not start-up or warm-up). */
+  window: [number, number]
+  rps: number
+  cpuUsPerRequest: number
+}
+
+/** Runs one server under load with --cpu-prof; resolves once the child has exited and written its profile. */
+async function profile(framework: FrameworkName, kind: ServerKind, pool: Buffer[]): Promise<Profiled> {
+  const dir = resolve(DIR, `${framework}-${kind}.tmp`)
+  rmSync(dir, { recursive: true, force: true })
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${CONFIG.intervalUs}`]
+  const server = await startServer({ server: 'http', options: { framework, kind } }, { execArgv: flags })
+  try {
+    const cursor = new RequestCursor(pool)
+    const base = { url: server.url, path: GITHUB_PATH, connections: CONFIG.connections, cursor }
+    await runLoad({ ...base, durationMs: CONFIG.warmupMs })
+    await server.mark()
+    const load = await runLoad({ ...base, durationMs: CONFIG.profileMs })
+    const usage = await server.report()
+    process.stderr.write(`profiled ${framework} ${kind}: ${Math.round(load.rps)} req/s, ${load.reused} ids resent\n`)
+    await server.stop()
+    const file = mainThreadProfile(dir, server.pid, resolve(DIR, `${framework}-${kind}.cpuprofile`))
+    return { file, window: usage.window, rps: load.rps, cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served) }
+  } finally {
+    await server.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  const stop = hardStop('bench:profile', 300_000)
+  const machine = describeMachine()
+  console.log(machineHeader(machine))
+  console.log(
+    `bench:profile: node --cpu-prof (${CONFIG.intervalUs} µs) of each server over ${CONFIG.warmupMs} ms warm-up + ` +
+      `${CONFIG.profileMs} ms load (the summaries cover the measured load only), ${CONFIG.connections} connections`,
+  )
+  mkdirSync(DIR, { recursive: true })
+  const size = Math.ceil((40_000 * (CONFIG.warmupMs + CONFIG.profileMs)) / 1000)
+  const pool = (await signedPool('github', size, CONFIG.bodyBytes)).map((d) => rawRequest(GITHUB_PATH, d))
+  const results: Array<Profiled & { framework: FrameworkName; kind: ServerKind; summary: ProfileSummary }> = []
+  for (const framework of CONFIG.frameworks) {
+    for (const kind of CONFIG.kinds) {
+      const profiled = await profile(framework, kind, pool)
+      const summary = summariseProfile(readProfile(profiled.file), { distDir: DIST, window: profiled.window })
+      const title = `${frameworkLabel(framework)}, ${kind} server, ${rate(profiled.rps)} req/s, ${fixed(profiled.cpuUsPerRequest)} µs CPU/req`
+      printSummary(`${title} (${profiled.file})`, summary)
+      results.push({ ...profiled, framework, kind, summary })
+    }
+  }
+  console.log(`\nresults in ${writeResults('profile', machine, { config: CONFIG, results })}`)
+  clearTimeout(stop)
+}
+
+await main()
