@@ -30,6 +30,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import {
   bodyTimeout,
+  isNodeStreamConsumed,
   nodeHeaders,
   oneOf,
   receive,
@@ -37,6 +38,7 @@ import {
   toReceiver,
   type BaseAdapterOptions,
   type NodeReadableLike,
+  type RawBodySource,
 } from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
@@ -76,6 +78,10 @@ export interface FastifyAdapterOptions extends BaseAdapterOptions {
 }
 
 const WHERE = 'hookguard/fastify'
+
+const CONSUMED_FIX =
+  'the request body was read before hookguard (a preParsing hook or a parser outside the plugin). ' +
+  'Register hookguard as its own plugin, await app.register(hookguard(receiver, { path })), and let no hook read the body'
 
 function checkOptions(options: FastifyAdapterOptions): { path: string; inline: FastifyInlineHandler | undefined } {
   if (!options || typeof options !== 'object')
@@ -144,7 +150,10 @@ export function hookguard<T = unknown>(
     const headers = nodeHeaders(request.raw.rawHeaders)
     const url = `${request.protocol}://${headers.host ?? 'localhost'}${request.url}`
     const stream = payloads.get(request) ?? request.raw
-    const input = { method: request.method, url, headers, body: { kind: 'node', stream } as const }
+    const body: RawBodySource = isNodeStreamConsumed(stream)
+      ? { kind: 'consumed', fix: CONSUMED_FIX }
+      : { kind: 'node', stream }
+    const input = { method: request.method, url, headers, body }
     const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (delivered) return reply
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)

@@ -1,12 +1,17 @@
 /**
  * Prints the functions with the most self time in a .cpuprofile, with their
- * file:line (mapped to the sources for hookguard's build), and self time per
- * area (hookguard, each framework package, node internals, GC).
+ * file:line (mapped to the sources for hookguard's build), hookguard's
+ * functions with the code they call, and self time per area.
  *
- *   npx tsx bench/cpuprofile-top.ts .tmp/profiles/hono.cpuprofile [--top 15]
+ *   npx tsx bench/cpuprofile-top.ts .tmp/profiles/hono-hookguard.cpuprofile [--top 15]
+ *
+ * A profile written by bench:profile has a `.meta.json` beside it (the build
+ * it ran and the measured window), used when present; otherwise the whole
+ * profile is read against HOOKGUARD_DIST (default dist/).
  */
+import { existsSync, readFileSync } from 'node:fs'
 import { DIST } from './lib/dist.js'
-import { printSummary, readProfile, summariseProfile } from './lib/cpuprofile.js'
+import { printSummary, readProfile, summariseProfile, type SummaryOptions } from './lib/cpuprofile.js'
 
 const file = process.argv[2]
 if (!file) {
@@ -15,4 +20,6 @@ if (!file) {
 }
 const topAt = process.argv.indexOf('--top')
 const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 15
-printSummary(file, summariseProfile(readProfile(file), { distDir: DIST, top }))
+const metaFile = file.replace(/\.cpuprofile$/, '.meta.json')
+const meta = existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as Partial<SummaryOptions>) : {}
+printSummary(file, summariseProfile(readProfile(file), { distDir: DIST, ...meta, top }))

@@ -27,7 +27,7 @@ import { resolve } from 'node:path'
 import { signedPool, STRIPE_PATH } from './lib/deliveries.js'
 import { fsyncFloor, type FloorResult } from './lib/fsync-floor.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
-import { describeMachine, machineHeader } from './lib/machine.js'
+import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { fixed, hardStop, rate, table, TMP, writeResults } from './lib/report.js'
 import { startServer, type ServerUsage } from './lib/server.js'
 import type { E2eServerOptions, E2eSetupName } from './lib/servers/e2e.js'
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
     const floor = floors(dir, sqlite?.rowsPerCommit, sample.body, JSON.stringify(sample.headers))
     printFloors(floor, sqlite)
     console.log(
-      `\nresults in ${writeResults('e2e', machine, { config: { ...CONFIG, redisUrl: undefined }, target: TARGET, rows, floor })}`,
+      `\n${loadNow()}; results in ${writeResults('e2e', machine, { config: { ...CONFIG, redisUrl: undefined }, target: TARGET, rows, floor })}`,
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })

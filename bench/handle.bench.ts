@@ -19,7 +19,7 @@ import type { Receiver, WebhookQueue } from '../src/index.js'
 import { GITHUB_SECRET, signedPool, STRIPE_SECRET, type ProviderName } from './lib/deliveries.js'
 import { load } from './lib/dist.js'
 import { inlineGithub, inlineStripe } from './lib/inline.js'
-import { describeMachine, machineHeader } from './lib/machine.js'
+import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { bytes, fixed, hardStop, median, rate, table, writeResults } from './lib/report.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   for (const provider of ['github', 'stripe'] as const) rows.push(await measureProvider(provider))
   print(rows)
-  console.log(`\nresults in ${writeResults('handle', machine, { config: CONFIG, target: TARGET, rows })}`)
+  console.log(`\n${loadNow()}; results in ${writeResults('handle', machine, { config: CONFIG, target: TARGET, rows })}`)
   clearTimeout(stop)
 }
 

@@ -26,7 +26,7 @@ import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index
 import type { ServerKind } from './lib/apps/types.js'
 import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
-import { describeMachine, machineHeader } from './lib/machine.js'
+import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { fixed, hardStop, median, rate, table, writeResults } from './lib/report.js'
 import { startServer, type ServerHandle, type ServerUsage } from './lib/server.js'
 
@@ -266,12 +266,30 @@ function printPaths(summaries: Summary[], runs: Run[]): void {
     'p99 ms',
   ]
   console.log(table(header, rows))
+  printBottlenecks(summaries)
   const found = summaries.flatMap((s) => s.problems)
   console.log(
     found.length === 0
       ? '\nEvery response as expected (200, duplicate 200, forged 401).'
       : `\nPROBLEMS:\n${found.join('\n')}`,
   )
+}
+
+/** Says which runs the client capped, and which ran on a machine busy with other work. */
+function printBottlenecks(summaries: Summary[]): void {
+  const clientBound: string[] = []
+  const starved: string[] = []
+  for (const s of summaries) {
+    for (const path of PATH_NAMES) {
+      if (s.clientCpuShare[path] >= 0.9) clientBound.push(`${s.framework} ${path}`)
+      else if (s.serverCpuShare[path] < 0.85) starved.push(`${s.framework} ${path}`)
+    }
+  }
+  if (clientBound.length > 0) console.log(`\nClient near a full core (its req/s is a floor): ${clientBound.join(', ')}`)
+  if (starved.length > 0)
+    console.log(
+      `\nNeither server nor client had a full core (other processes competed; trust CPU µs/req over req/s): ${starved.join(', ')}`,
+    )
 }
 
 async function main(): Promise<void> {
@@ -299,7 +317,7 @@ async function main(): Promise<void> {
   printCpu(summaries)
   printPaths(summaries, runs)
   const file = writeResults('http', machine, { config: CONFIG, target: TARGET, summaries, runs })
-  console.log(`\n${fixed((performance.now() - started) / 1000, 0)} s; results in ${file}`)
+  console.log(`\n${fixed((performance.now() - started) / 1000, 0)} s, ${loadNow()}; results in ${file}`)
   clearTimeout(stop)
 }
 

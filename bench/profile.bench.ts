@@ -8,7 +8,7 @@
  *   npm run bench:profile
  *   BENCH_FRAMEWORKS=hono BENCH_PROFILE_KINDS=hookguard,inline npm run bench:profile
  */
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
 import type { ServerKind } from './lib/apps/types.js'
@@ -16,7 +16,7 @@ import { printSummary, readProfile, summariseProfile, type ProfileSummary } from
 import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { DIST } from './lib/dist.js'
 import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
-import { describeMachine, machineHeader } from './lib/machine.js'
+import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { fixed, hardStop, rate, TMP, writeResults } from './lib/report.js'
 import { startServer } from './lib/server.js'
 
@@ -68,6 +68,8 @@ async function profile(framework: FrameworkName, kind: ServerKind, pool: Buffer[
     process.stderr.write(`profiled ${framework} ${kind}: ${Math.round(load.rps)} req/s, ${load.reused} ids resent\n`)
     await server.stop()
     const file = mainThreadProfile(dir, server.pid, resolve(DIR, `${framework}-${kind}.cpuprofile`))
+    // For bench/cpuprofile-top.ts: which build ran, and which part of the profile is the measured load.
+    writeFileSync(file.replace(/\.cpuprofile$/, '.meta.json'), JSON.stringify({ distDir: DIST, window: usage.window }))
     return { file, window: usage.window, rps: load.rps, cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served) }
   } finally {
     await server.stop()
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
       results.push({ ...profiled, framework, kind, summary })
     }
   }
-  console.log(`\nresults in ${writeResults('profile', machine, { config: CONFIG, results })}`)
+  console.log(`\n${loadNow()}; results in ${writeResults('profile', machine, { config: CONFIG, results })}`)
   clearTimeout(stop)
 }
 

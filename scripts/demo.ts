@@ -8,7 +8,16 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { hookguard } from '../adapters/node.js'
-import { createReceiver, github, memoryQueue, stripe, type WebhookEvent, type WorkerHooks } from '../src/index.js'
+import { memoryArchive } from '../src/archive/memory.js'
+import {
+  createReceiver,
+  github,
+  memoryQueue,
+  stripe,
+  type ArchiveStats,
+  type WebhookEvent,
+  type WorkerHooks,
+} from '../src/index.js'
 import { signRequest } from '../src/testing.js'
 
 export interface DemoRow {
@@ -25,7 +34,7 @@ export interface DemoOptions {
   print?: (line: string) => void
 }
 
-interface Reply {
+export interface Reply {
   status: number
   outcome: string
 }
@@ -86,11 +95,21 @@ function table(rows: DemoRow[]): string[] {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)]
 }
 
-export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
+export interface DemoResult {
+  rows: DemoRow[]
+  /** The archive's counts after the scripted deliveries. */
+  before: ArchiveStats
+  /** … and after the fixed handler ran the re-sent dead letter. */
+  after: ArchiveStats
+  /** The answer to the re-send of the dead-lettered event. */
+  resent: Reply
+}
+
+export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   const print = options.print ?? ((line: string) => console.log(line))
   const journal = new Map<string, string[]>()
   const note = (event: WebhookEvent, text: string): void => {
-    journal.set(event.key, [...(journal.get(event.key) ?? []), text])
+    journal.set(event.id, [...(journal.get(event.id) ?? []), text])
   }
   const hooks: WorkerHooks = {
     onSuccess: (event) => note(event, `handled (attempt ${event.attempt})`),
@@ -100,6 +119,9 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
   // Short backoff so the demo's retries happen within a second.
   const retry = { attempts: 3, backoffMs: 100 }
   let flakyRuns = 0
+  let bugFixed = false
+  // One archive for both endpoints: every request, its bytes, its answer and what the worker did.
+  const archive = memoryArchive({ max: 1000 })
   const stripeProvider = stripe({ secret: 'whsec_demo_0123456789abcdefABCDEF' })
   const githubProvider = github({ secret: 'demo-github-webhook-secret' })
   const stripeQueue = memoryQueue({ ...retry, ...hooks })
@@ -108,15 +130,17 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
   const stripeReceiver = createReceiver({
     provider: stripeProvider,
     queue: stripeQueue,
+    archive,
     logger: quiet,
     handler: (event) => {
       if (event.id === 'evt_flaky' && ++flakyRuns === 1) throw new Error('database briefly unavailable')
-      if (event.id === 'evt_broken') throw new Error('bug in the handler')
+      if (event.id === 'evt_broken' && !bugFixed) throw new Error('bug in the handler')
     },
   })
   const githubReceiver = createReceiver({
     provider: githubProvider,
     queue: githubQueue,
+    archive,
     logger: quiet,
     handler: () => {},
   })
@@ -134,6 +158,10 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
   const stripeEvent = (id: string, type = 'payment_intent.succeeded'): string =>
     JSON.stringify({ id, object: 'event', type, data: { object: { amount: 2000 } } })
   const rows: Array<Omit<DemoRow, 'worker'> & { key?: string; worker?: string }> = []
+  let before: ArchiveStats | undefined
+  let after: ArchiveStats | undefined
+  let resent: Reply | undefined
+  let result: DemoRow[] = []
   /** `key`: the event whose worker runs to report; `worker`: a fixed text instead. */
   async function step(
     sent: string,
@@ -143,12 +171,11 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
     const { status, outcome } = await reply
     rows.push({ sent, status, outcome, key: worker.key, worker: worker.text })
   }
-  const stripeKey = (id: string): string => `stripe:default:${id}`
 
   try {
     const valid = await signRequest(stripeProvider, { body: stripeEvent('evt_1001') })
     await step('Stripe evt_1001, correctly signed', post(stripeUrl, valid.headers, valid.body), {
-      key: stripeKey('evt_1001'),
+      key: 'evt_1001',
     })
     await step('Stripe evt_1001 again (sender retry)', post(stripeUrl, valid.headers, valid.body), {
       text: 'not run again',
@@ -165,11 +192,11 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
     )
     const flaky = await signRequest(stripeProvider, { body: stripeEvent('evt_flaky') })
     await step('Stripe evt_flaky, handler fails once', post(stripeUrl, flaky.headers, flaky.body), {
-      key: stripeKey('evt_flaky'),
+      key: 'evt_flaky',
     })
     const broken = await signRequest(stripeProvider, { body: stripeEvent('evt_broken') })
     await step('Stripe evt_broken, handler always fails', post(stripeUrl, broken.headers, broken.body), {
-      key: stripeKey('evt_broken'),
+      key: 'evt_broken',
     })
     const push = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/shop' } })
     const signedPush = await signRequest(githubProvider, {
@@ -178,27 +205,54 @@ export async function main(options: DemoOptions = {}): Promise<DemoRow[]> {
       headers: { 'x-github-event': 'push' },
     })
     await step('GitHub push, correctly signed', post(`${base}/webhooks/github`, signedPush.headers, signedPush.body), {
-      key: 'github:default:7f1c2e00-demo',
+      key: '7f1c2e00-demo',
     })
 
     await Promise.all([stripeQueue.idle(), githubQueue.idle()])
+    await Promise.all([stripeReceiver.flushArchive(), githubReceiver.flushArchive()])
+    before = await archive.stats()
+    result = rows.map(({ key, worker, ...row }) => ({
+      ...row,
+      worker: worker ?? (key ? (journal.get(key) ?? ['not run']).join('; ') : 'never queued'),
+    }))
+    // The bug is fixed; Stripe's "resend" sends the very same signed delivery again.
+    bugFixed = true
+    resent = await post(stripeUrl, broken.headers, broken.body)
+    await stripeQueue.idle()
+    await stripeReceiver.flushArchive()
+    after = await archive.stats()
   } finally {
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await Promise.all([stripeReceiver.close(), githubReceiver.close()])
   }
 
-  const result: DemoRow[] = rows.map(({ key, worker, ...row }) => ({
-    ...row,
-    worker: worker ?? (key ? (journal.get(key) ?? ['not run']).join('; ') : 'never queued'),
-  }))
   print(`hookguard demo: receiver on ${base} (memory store, memory queue)`)
   print('')
   for (const line of table(result)) print(line)
   print('')
   print('Duplicates are answered 200 so the sender stops retrying, and never run twice.')
   print('Forged, replayed and oversize deliveries never reach the store, the queue or your handler.')
-  return result
+  print('')
+  print(`archive: ${summary(before!)}`)
+  print('')
+  print(
+    `Bug fixed; Stripe resends evt_broken: ${resent!.status} ${resent!.outcome} → ${(journal.get('evt_broken') ?? []).at(-1)}`,
+  )
+  print(`archive: ${summary(after!)}`)
+  return { rows: result, before: before!, after: after!, resent: resent! }
+}
+
+function counts(record: Record<string, number>): string {
+  return Object.entries(record)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ')
+}
+
+/** "received 9: accepted 6, duplicate 1, rejected 3 (…) · worker: handled 5, dead 1" */
+export function summary(stats: ArchiveStats): string {
+  return `received ${stats.total}: ${counts(stats.byOutcome)} · rejected by code: ${counts(stats.byCode)} · worker: ${counts(stats.byState)}`
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -41,6 +41,12 @@ export {
 export * from './providers/index.js'
 export { memoryStore, type MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { memoryQueue, type MemoryQueue, type MemoryQueueOptions } from './queues/memory.js'
+export {
+  memoryArchive,
+  type ArchivePolicyOptions,
+  type MemoryArchive,
+  type MemoryArchiveOptions,
+} from './archive/memory.js'
 export type { RetryOptions } from './queues/retry.js'
 export { nodeCryptoBackend, webCryptoBackend, type CryptoBackend, type HmacAlgorithm } from './crypto.js'
 export type {

@@ -27,3 +27,11 @@ export {
   type PostgresStoreOptions,
   type PurgeOptions,
 } from './stores/postgres.js'
+export {
+  migratePostgresArchive,
+  postgresArchive,
+  type MigratePostgresArchiveOptions,
+  type PostgresArchive,
+  type PostgresArchiveOptions,
+  type PostgresArchiveQueryable,
+} from './archive/postgres.js'

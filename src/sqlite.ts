@@ -32,4 +32,5 @@ export {
   type SqliteQueueOptions,
   type SqliteCommitStats,
 } from './queues/sqlite/index.js'
+export { sqliteArchive, type SqliteArchive, type SqliteArchiveOptions } from './archive/sqlite.js'
 export type { DeadLetter, QueueStats, WorkerHooks } from './types/index.js'

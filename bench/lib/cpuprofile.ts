@@ -21,6 +21,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number
   callFrame: CallFrame
+  children?: number[]
 }
 
 export interface CpuProfile {
@@ -37,6 +38,7 @@ export interface FunctionTime {
   /** file:line (1-based), mapped to the sources where a source map says so. */
   location: string
   area: string
+  /** Self time, or for `underHookguard` the time attributed to the function. */
   selfMs: number
   /** Share of the busy (non-idle) time. */
   share: number
@@ -46,10 +48,18 @@ export interface ProfileSummary {
   /** Sampled time, ms, idle included. */
   totalMs: number
   busyMs: number
+  /** Functions by self time. */
   top: FunctionTime[]
+  /**
+   * hookguard's functions by the time spent in them and in the non-hookguard
+   * code they call (node:crypto, JSON.parse, buffers …) down to the next
+   * hookguard frame: what each step of the pipeline costs.
+   */
+  underHookguard: FunctionTime[]
   areas: Array<{ area: string; selfMs: number; share: number }>
 }
 
+const HOOKGUARD = 'hookguard (dist)'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const maps = new Map<string, SourceMap | undefined>()
 
@@ -89,7 +99,7 @@ export function areaOf(frame: CallFrame, distDir: string): string {
   if (url.startsWith('node:')) return 'node internals'
   if (!url.startsWith('file://')) return 'other'
   const file = fileURLToPath(url)
-  if (file.startsWith(distDir)) return 'hookguard (dist)'
+  if (file.startsWith(distDir)) return HOOKGUARD
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)
   if (pkg) return pkg[1]!
   if (file.startsWith(resolve(ROOT, 'bench'))) return 'bench harness'
@@ -116,39 +126,83 @@ export interface SummaryOptions {
   window?: [number, number]
 }
 
+interface Sample {
+  node: number
+  us: number
+}
+
+/** The samples inside the window, idle ones left out. */
+function busySamples(profile: CpuProfile, byNode: Map<number, CallFrame>, window: [number, number]): Sample[] {
+  const { times, durations } = sampleTimes(profile)
+  const samples: Sample[] = []
+  profile.samples.forEach((node, i) => {
+    if (times[i]! < window[0] || times[i]! > window[1]) return
+    if (byNode.get(node)!.functionName === '(idle)') return
+    samples.push({ node, us: durations[i]! })
+  })
+  return samples
+}
+
+const frameKey = (frame: CallFrame): string =>
+  `${frame.functionName}|${frame.url}|${frame.lineNumber}|${frame.columnNumber}`
+
+/** Sums `us` per function of the frame `pick` chooses for each sample (undefined: left out). */
+function perFunction(
+  samples: Sample[],
+  pick: (node: number) => CallFrame | undefined,
+): Array<{ frame: CallFrame; us: number }> {
+  const sums = new Map<string, { frame: CallFrame; us: number }>()
+  for (const { node, us } of samples) {
+    const frame = pick(node)
+    if (!frame) continue
+    const key = frameKey(frame)
+    const entry = sums.get(key) ?? sums.set(key, { frame, us: 0 }).get(key)!
+    entry.us += us
+  }
+  return [...sums.values()].sort((a, b) => b.us - a.us)
+}
+
+/** For every node, the nearest frame (itself included) that is hookguard's own code. */
+function nearestHookguardFrame(profile: CpuProfile, distDir: string): (node: number) => CallFrame | undefined {
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  const memo = new Map<number, CallFrame | undefined>()
+  const find = (id: number | undefined): CallFrame | undefined => {
+    if (id === undefined) return undefined
+    if (memo.has(id)) return memo.get(id)
+    const frame = byNode.get(id)!
+    const found = areaOf(frame, distDir) === HOOKGUARD ? frame : find(parent.get(id))
+    memo.set(id, found)
+    return found
+  }
+  return find
+}
+
 export function summariseProfile(profile: CpuProfile, options: SummaryOptions): ProfileSummary {
   const { distDir, top = 15, window = [-Infinity, Infinity] } = options
   const byNode = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
-  const { times, durations } = sampleTimes(profile)
-  const perFunction = new Map<string, { frame: CallFrame; us: number }>()
-  profile.samples.forEach((id, i) => {
-    if (times[i]! < window[0] || times[i]! > window[1]) return
-    const frame = byNode.get(id)!
-    const key = `${frame.functionName}|${frame.url}|${frame.lineNumber}|${frame.columnNumber}`
-    const entry = perFunction.get(key) ?? perFunction.set(key, { frame, us: 0 }).get(key)!
-    entry.us += durations[i]!
+  const samples = busySamples(profile, byNode, window)
+  const busyUs = Math.max(
+    1,
+    samples.reduce((sum, { us }) => sum + us, 0),
+  )
+  const totalUs = Math.min(window[1], profile.endTime) - Math.max(window[0], profile.startTime)
+  const row = ({ frame, us }: { frame: CallFrame; us: number }): FunctionTime => ({
+    name: frame.functionName || '(anonymous)',
+    location: locate(frame),
+    area: areaOf(frame, distDir),
+    selfMs: us / 1000,
+    share: us / busyUs,
   })
-  const totalUs = [...perFunction.values()].reduce((sum, { us }) => sum + us, 0)
-  const idleUs = [...perFunction.values()]
-    .filter(({ frame }) => frame.functionName === '(idle)')
-    .reduce((s, e) => s + e.us, 0)
-  const busyUs = Math.max(1, totalUs - idleUs)
-  const busy = [...perFunction.values()].filter(({ frame }) => frame.functionName !== '(idle)')
+  const self = perFunction(samples, (node) => byNode.get(node))
   const areas = new Map<string, number>()
-  for (const { frame, us } of busy) areas.set(areaOf(frame, distDir), (areas.get(areaOf(frame, distDir)) ?? 0) + us)
+  for (const { frame, us } of self) areas.set(areaOf(frame, distDir), (areas.get(areaOf(frame, distDir)) ?? 0) + us)
   return {
     totalMs: totalUs / 1000,
     busyMs: busyUs / 1000,
-    top: busy
-      .sort((a, b) => b.us - a.us)
-      .slice(0, top)
-      .map(({ frame, us }) => ({
-        name: frame.functionName || '(anonymous)',
-        location: locate(frame),
-        area: areaOf(frame, distDir),
-        selfMs: us / 1000,
-        share: us / busyUs,
-      })),
+    top: self.slice(0, top).map(row),
+    underHookguard: perFunction(samples, nearestHookguardFrame(profile, distDir)).slice(0, top).map(row),
     areas: [...areas.entries()]
       .sort((a, b) => b[1] - a[1])
       .map(([area, us]) => ({ area, selfMs: us / 1000, share: us / busyUs })),
@@ -159,21 +213,31 @@ export function readProfile(file: string): CpuProfile {
   return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
 }
 
-/** The top functions and the areas as two Markdown tables. */
+/** The top functions by self time, hookguard's functions with what they call, and the areas, as Markdown tables. */
 export function printSummary(title: string, summary: ProfileSummary): void {
   const pct = (share: number): string => `${fixed(share * 100)} %`
-  console.log(`\n${title}: ${fixed(summary.busyMs, 0)} ms busy of ${fixed(summary.totalMs, 0)} ms sampled\n`)
-  console.log(
+  const functions = (rows: FunctionTime[], withArea: boolean): string =>
     table(
-      ['#', 'self ms', 'self %', 'function', 'location', 'area'],
-      summary.top.map((row, i) => [String(i + 1), fixed(row.selfMs), pct(row.share), row.name, row.location, row.area]),
-    ),
-  )
+      ['#', 'ms', '%', 'function', 'location', ...(withArea ? ['area'] : [])],
+      rows.map((r, i) => [
+        String(i + 1),
+        fixed(r.selfMs),
+        pct(r.share),
+        r.name,
+        r.location,
+        ...(withArea ? [r.area] : []),
+      ]),
+    )
+  console.log(`\n${title}: ${fixed(summary.busyMs, 0)} ms busy of ${fixed(summary.totalMs, 0)} ms sampled\n`)
+  console.log('Top functions by self time:\n')
+  console.log(functions(summary.top, true))
+  console.log("\nhookguard's functions, each with the non-hookguard code it calls (crypto, JSON, buffers …):\n")
+  console.log(functions(summary.underHookguard.slice(0, 10), false))
   console.log('\nSelf time by area:\n')
   console.log(
     table(
       ['area', 'self ms', 'self %'],
-      summary.areas.slice(0, 12).map((a) => [a.area, fixed(a.selfMs), pct(a.share)]),
+      summary.areas.slice(0, 10).map((a) => [a.area, fixed(a.selfMs), pct(a.share)]),
     ),
   )
 }

@@ -62,6 +62,13 @@ export function describeMachine(): Machine {
   }
 }
 
+/** The load average now, for the end of a run: a busy machine makes wall-clock rates noisy. */
+export function loadNow(): string {
+  return `load average at the end ${loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' / ')} (${cpus().length} cores)`
+}
+
 /** Two lines for the top of a benchmark's output. */
 export function machineHeader(machine: Machine): string {
   return [

@@ -2,9 +2,19 @@
  * Parent side of a benchmark server: fork a fresh child per run (a new
  * process has no warm JIT, caches or store from the previous run), then
  * mark / report / stop it over IPC.
+ *
+ * The child runs as plain JavaScript, bundled once per benchmark process
+ * with esbuild (packages stay external): no TypeScript loader in the
+ * measured process, so the baselines run as compiled code like hookguard's
+ * build, start-up is short, and profiles show no loader thread.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { build } from 'esbuild'
+import { DIST } from './dist.js'
+import { TMP } from './report.js'
 import type { ServerName, ServerOptions } from './servers/index.js'
 
 export interface ServerSpec<S extends ServerName = ServerName> {
@@ -56,10 +66,35 @@ async function reply<T extends ChildMessage['type']>(
   }
 }
 
+let entry: Promise<string> | undefined
+
+/** The child's bundle, built on first use into .tmp/bench-build/<pid>/ and removed when this process exits. */
+function childEntry(): Promise<string> {
+  entry ??= (async () => {
+    const dir = resolve(TMP, 'bench-build', String(process.pid))
+    const outfile = resolve(dir, 'server-child.mjs')
+    await build({
+      entryPoints: [new URL('./server-child.ts', import.meta.url).pathname],
+      outfile,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: true,
+      logLevel: 'warning',
+    })
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    return outfile
+  })()
+  return entry
+}
+
 export async function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<ServerHandle> {
-  const child = fork(new URL('./server-child.ts', import.meta.url), [JSON.stringify(spec)], {
-    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
-    env: options.env ?? process.env,
+  const child = fork(await childEntry(), [JSON.stringify(spec)], {
+    execArgv: options.execArgv ?? [],
+    // The bundle lives elsewhere: tell it which build to load.
+    env: { ...(options.env ?? process.env), HOOKGUARD_DIST: DIST },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const failed = once(child, 'exit').then(([code]) => {

@@ -92,14 +92,16 @@ class SortedRecords {
   }
 }
 
+/** A list item: no body, and no sealed signature headers (only `get()` returns those, for replay). */
 function summary(record: DeliveryRecord): DeliverySummary {
-  const { body: _body, ...rest } = record
+  const { body: _body, sealedHeaders: _sealed, ...rest } = record
   return { ...rest, headers: { ...record.headers } }
 }
 
 function copy(record: DeliveryRecord): DeliveryRecord {
   const out: DeliveryRecord = { ...record, headers: { ...record.headers } }
   if (record.body) out.body = record.body.slice()
+  if (record.sealedHeaders) out.sealedHeaders = { ...record.sealedHeaders }
   return out
 }
 
@@ -162,6 +164,7 @@ export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive
         if (byId.has(shaped.deliveryId)) continue
         // Headers copied too: the archive owns every object it keeps.
         const record = { ...shaped, headers: { ...shaped.headers } }
+        if (shaped.sealedHeaders) record.sealedHeaders = { ...shaped.sealedHeaders }
         byId.set(record.deliveryId, record)
         sorted.insert(record)
         if (byId.size > max) evict()

@@ -124,6 +124,7 @@ function columnArrays(records: readonly DeliveryRecord[]): unknown[][] {
     (r) => r.attempts ?? null,
     (r) => text(r.lastError),
     (r) => r.updatedAt ?? null,
+    (r) => (r.sealedHeaders === undefined ? null : text(JSON.stringify(r.sealedHeaders))),
     (r) => r.body ?? null,
   ]
   return pick.map((get) => records.map(get))

@@ -13,7 +13,7 @@
  */
 import { configError } from '../errors.js'
 import { errorText, resolveLogger } from '../internal/log.js'
-import type { DeliveryArchive, DeliveryProgress, DeliveryRecord, Logger } from '../types/index.js'
+import type { ArchivePolicy, DeliveryArchive, DeliveryProgress, DeliveryRecord, Logger } from '../types/index.js'
 import { applyPolicy, markShaped } from './internal/policy.js'
 import { checkProgress, checkRecord } from './internal/record.js'
 import { isReported } from './internal/reported.js'
@@ -58,6 +58,7 @@ export interface ArchiveRecorder {
 type Item = { record: DeliveryRecord; update?: undefined } | { update: DeliveryProgress; record?: undefined }
 
 const WHERE = 'createArchiveRecorder'
+const WHERE_ITEM = 'archive recorder'
 const LOG_INTERVAL_MS = 60_000
 
 function option(name: string, value: unknown, fallback: number, min: number): number {
@@ -128,7 +129,14 @@ export function createArchiveRecorder(archive: DeliveryArchive, options: Archive
     full: rateLimited((fields) => logger.warn(fields, 'delivery archive is falling behind; items dropped (maxPending reached)')),
     invalid: rateLimited((fields) => logger.error(fields, 'invalid item not archived (a bug in its caller)')),
   }
-  return recorderOn(target, settings, log)
+  const recorder = new Recorder(target, settings, log)
+  return {
+    record: (record) => recorder.record(record),
+    progress: (update) => recorder.progress(update),
+    flush: () => recorder.flush(),
+    close: () => recorder.close(),
+    stats: () => recorder.stats(),
+  }
 }
 
 interface Settings {
@@ -138,87 +146,121 @@ interface Settings {
   closeTimeoutMs: number
 }
 
-function recorderOn(
-  archive: DeliveryArchive,
-  settings: Settings,
-  log: Record<'failed' | 'full' | 'invalid', ReturnType<typeof rateLimited>>,
-): ArchiveRecorder {
-  const policy = archive.policy
-  const counts = { written: 0, dropped: 0, failed: 0 }
-  const buffer: Item[] = []
-  const waiters: Array<{ target: number; resolve(): void }> = []
-  /** Items ever buffered / taken out of the buffer / done with (written, failed or dropped after buffering). */
-  let enqueued = 0
-  let taken = 0
-  let settled = 0
-  let flushTarget = 0
-  let inFlight = 0
-  let running = false
-  let scheduled = false
-  let closed = false
-  let closing: Promise<void> | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
+type Logs = Record<'failed' | 'full' | 'invalid', ReturnType<typeof rateLimited>>
 
-  function accept(make: () => Item): void {
-    if (closed) {
-      counts.dropped++
-      return
-    }
-    if (buffer.length + inFlight >= settings.maxPending) {
-      counts.dropped++
-      log.full.note(1, { maxPending: settings.maxPending })
-      return
-    }
-    try {
-      buffer.push(make())
-    } catch (error) {
-      counts.dropped++
-      log.invalid.note(1, { error: errorText(error) })
-      return
-    }
-    enqueued++
-    if (buffer.length >= settings.batchSize) kick()
-    else arm()
+/** The recorder's state and steps; createArchiveRecorder exposes its public methods. */
+class Recorder {
+  readonly counts = { written: 0, dropped: 0, failed: 0 }
+  private readonly policy: ArchivePolicy
+  private readonly buffer: Item[] = []
+  private readonly waiters: Array<{ target: number; resolve(): void }> = []
+  /** Items ever buffered / taken out of the buffer / done with (written, failed, or dropped after buffering). */
+  private enqueued = 0
+  private taken = 0
+  private settled = 0
+  private flushTarget = 0
+  private inFlight = 0
+  private running = false
+  private scheduled = false
+  private closed = false
+  private closing: Promise<void> | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    private readonly archive: DeliveryArchive,
+    private readonly settings: Settings,
+    private readonly log: Logs,
+  ) {
+    this.policy = archive.policy
   }
 
-  function arm(): void {
-    if (timer || closed) return
-    timer = setTimeout(() => {
-      timer = undefined
-      flushTarget = enqueued
-      kick()
-    }, settings.flushIntervalMs)
-    ;(timer as { unref?: () => void }).unref?.()
+  record(record: DeliveryRecord): void {
+    this.accept(() => ({ record: markShaped(this.policy, applyPolicy(this.policy, checkRecord(WHERE_ITEM, record), 'compact')) }))
   }
 
-  /** Drains on a later turn of the event loop: a synchronous archive never runs inside record(). */
-  function kick(): void {
-    if (running || scheduled) return
-    scheduled = true
-    later(() => {
-      scheduled = false
-      void drain()
+  progress(update: DeliveryProgress): void {
+    this.accept(() => ({ update: checkProgress(WHERE_ITEM, update) }))
+  }
+
+  stats(): ArchiveRecorderStats {
+    return { ...this.counts, pending: this.buffer.length + this.inFlight }
+  }
+
+  flush(): Promise<void> {
+    const wanted = this.enqueued
+    if (this.settled >= wanted) return Promise.resolve()
+    this.flushTarget = Math.max(this.flushTarget, wanted)
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ target: wanted, resolve })
+      this.kick()
     })
   }
 
-  async function drain(): Promise<void> {
-    running = true
+  close(): Promise<void> {
+    return (this.closing ??= this.shutDown())
+  }
+
+  private accept(make: () => Item): void {
+    if (this.closed) {
+      this.counts.dropped++
+      return
+    }
+    if (this.buffer.length + this.inFlight >= this.settings.maxPending) {
+      this.counts.dropped++
+      this.log.full.note(1, { maxPending: this.settings.maxPending })
+      return
+    }
     try {
-      while (buffer.length >= settings.batchSize || (buffer.length > 0 && taken < flushTarget)) {
-        const batch = buffer.splice(0, settings.batchSize)
-        taken += batch.length
-        inFlight = batch.length
-        await send(batch)
-        inFlight = 0
-        settle(batch.length)
+      this.buffer.push(make())
+    } catch (error) {
+      this.counts.dropped++
+      this.log.invalid.note(1, { error: errorText(error) })
+      return
+    }
+    this.enqueued++
+    if (this.buffer.length >= this.settings.batchSize) this.kick()
+    else this.arm()
+  }
+
+  private arm(): void {
+    if (this.timer || this.closed) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.flushTarget = this.enqueued
+      this.kick()
+    }, this.settings.flushIntervalMs)
+    ;(this.timer as { unref?: () => void }).unref?.()
+  }
+
+  /** Drains on a later turn of the event loop: a synchronous archive never runs inside record(). */
+  private kick(): void {
+    if (this.running || this.scheduled) return
+    this.scheduled = true
+    later(() => {
+      this.scheduled = false
+      void this.drain()
+    })
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true
+    try {
+      const { batchSize } = this.settings
+      while (this.buffer.length >= batchSize || (this.buffer.length > 0 && this.taken < this.flushTarget)) {
+        const batch = this.buffer.splice(0, batchSize)
+        this.taken += batch.length
+        this.inFlight = batch.length
+        await this.send(batch)
+        this.inFlight = 0
+        this.settle(batch.length)
       }
     } finally {
-      running = false
-      if (buffer.length > 0) arm()
+      this.running = false
+      if (this.buffer.length > 0) this.arm()
     }
   }
 
-  async function send(batch: Item[]): Promise<void> {
+  private async send(batch: Item[]): Promise<void> {
     const records: DeliveryRecord[] = []
     const updates: DeliveryProgress[] = []
     for (const item of batch) {
@@ -226,67 +268,47 @@ function recorderOn(
       else updates.push(item.update!)
     }
     // Records first: a progress update in this batch may be about a record in it.
-    if (records.length > 0) await call(() => archive.write(records), records.length)
-    if (updates.length > 0) await call(() => archive.progress(updates), updates.length)
+    if (records.length > 0) await this.call(() => this.archive.write(records), records.length)
+    if (updates.length > 0) await this.call(() => this.archive.progress(updates), updates.length)
   }
 
-  async function call(write: () => Promise<void>, n: number): Promise<void> {
+  private async call(write: () => Promise<void>, n: number): Promise<void> {
     try {
       await write()
-      counts.written += n
+      this.counts.written += n
     } catch (error) {
-      counts.failed += n
-      if (!isReported(error)) log.failed.note(n, { error: errorText(error) })
+      this.counts.failed += n
+      if (!isReported(error)) this.log.failed.note(n, { error: errorText(error) })
     }
   }
 
-  function settle(n: number): void {
-    settled += n
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i]!.target > settled) continue
-      waiters[i]!.resolve()
-      waiters.splice(i, 1)
+  private settle(n: number): void {
+    this.settled += n
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.target > this.settled) continue
+      this.waiters[i]!.resolve()
+      this.waiters.splice(i, 1)
     }
   }
 
-  function flush(): Promise<void> {
-    const wanted = enqueued
-    if (settled >= wanted) return Promise.resolve()
-    flushTarget = Math.max(flushTarget, wanted)
-    return new Promise<void>((resolve) => {
-      waiters.push({ target: wanted, resolve })
-      kick()
-    })
-  }
-
-  async function shutDown(): Promise<void> {
-    closed = true
-    if (timer) clearTimeout(timer)
-    timer = undefined
+  private async shutDown(): Promise<void> {
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
     let deadline: ReturnType<typeof setTimeout> | undefined
-    const timedOut = new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), settings.closeTimeoutMs)))
-    const gaveUp = await Promise.race([flush().then(() => false), timedOut])
+    const timedOut = new Promise<boolean>((resolve) => {
+      deadline = setTimeout(() => resolve(true), this.settings.closeTimeoutMs)
+    })
+    const gaveUp = await Promise.race([this.flush().then(() => false), timedOut])
     clearTimeout(deadline)
     if (gaveUp) {
-      const left = buffer.splice(0)
-      taken += left.length
-      counts.dropped += left.length
-      settle(left.length)
+      const left = this.buffer.splice(0)
+      this.taken += left.length
+      this.counts.dropped += left.length
+      this.settle(left.length)
     }
-    log.failed.tail()
-    log.full.tail()
-    log.invalid.tail()
-  }
-
-  return {
-    record(record) {
-      accept(() => ({ record: markShaped(policy, applyPolicy(policy, checkRecord('archive recorder', record), 'compact')) }))
-    },
-    progress(update) {
-      accept(() => ({ update: checkProgress('archive recorder', update) }))
-    },
-    flush,
-    close: () => (closing ??= shutDown()),
-    stats: () => ({ ...counts, pending: buffer.length + inFlight }),
+    this.log.failed.tail()
+    this.log.full.tail()
+    this.log.invalid.tail()
   }
 }

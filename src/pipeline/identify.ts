@@ -13,41 +13,20 @@
  */
 import { defaultCrypto, encodeBase64 } from '../crypto.js'
 import { HookguardError } from '../errors.js'
+import { keyFits, keyPartProblem, MAX_KEY_BYTES } from '../internal/keys.js'
 import type { EventDescription, QueuedEvent, Verification } from '../types/index.js'
 import type { NameRequest, ReceiverConfig } from './config.js'
 import type { Delivery } from './delivery.js'
 import type { Described } from './describe.js'
 
-/** Longest event id, in UTF-16 code units. */
-export const MAX_ID_LENGTH = 512
-/** Longest dedupe key in UTF-8 bytes: fits PostgreSQL's btree rows, Redis and SQLite with room to spare. */
-export const MAX_KEY_BYTES = 1024
+export { MAX_ID_LENGTH, MAX_KEY_BYTES, utf8Length } from '../internal/keys.js'
 /** Longest receiver name, characters. */
 export const MAX_NAME_LENGTH = 128
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f]/
-
-/** UTF-8 length of a well-formed string, without encoding it. */
-export function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    if (unit < 0x80) bytes += 1
-    else if (unit < 0x800) bytes += 2
-    else if (unit >= 0xd800 && unit <= 0xdbff) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
-}
 
 /** Why `id` cannot be a key, or undefined when it can. */
 function badId(id: string): string | undefined {
-  if (id.length > MAX_ID_LENGTH) return 'event id is over-long'
-  if (CONTROL_RE.test(id)) return 'event id has control characters'
-  if (!id.isWellFormed()) return 'event id is not well-formed Unicode'
-  return undefined
+  const problem = keyPartProblem(id)
+  return problem && `event id ${problem}`
 }
 
 /** Why `name` cannot be a receiver name, or undefined when it can. */
@@ -112,7 +91,7 @@ function checkedId(description: EventDescription, verification: Verification): s
 }
 
 function checkedKey(key: string): string {
-  if (key.length * 3 > MAX_KEY_BYTES && utf8Length(key) > MAX_KEY_BYTES) {
+  if (!keyFits(key)) {
     throw new HookguardError('id.invalid', { reason: `dedupe key is over ${MAX_KEY_BYTES} bytes` })
   }
   return key

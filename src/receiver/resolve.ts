@@ -43,14 +43,13 @@ export interface Resolved {
   defaultQueue: boolean
 }
 
-function resolveComponents(options: ReceiverOptions): {
-  store: DedupeStore
-  queue: WebhookQueue
-  defaultQueue: boolean
-} {
-  const store = options.store ?? memoryStore()
+function resolveComponents(
+  options: ReceiverOptions,
+  logger: Logger,
+): { store: DedupeStore; queue: WebhookQueue; defaultQueue: boolean } {
+  const store = options.store ?? memoryStore({ logger })
   checkMethods('store', store, ['reserve', 'complete', 'release'], STORE_HINT)
-  const queue = options.queue ?? memoryQueue()
+  const queue = options.queue ?? memoryQueue({ logger })
   checkMethods('queue', queue, ['enqueue'], QUEUE_HINT)
   return { store, queue, defaultQueue: options.queue === undefined }
 }
@@ -73,7 +72,13 @@ function resolveHandlers(options: ReceiverOptions, queue: WebhookQueue): Routes 
   return routes
 }
 
-function resolveOrdering(options: ReceiverOptions, provider: Provider, store: DedupeStore, retentionMs: number) {
+function resolveOrdering(
+  options: ReceiverOptions,
+  provider: Provider,
+  store: DedupeStore,
+  retentionMs: number,
+  logger: Logger,
+) {
   if (options.ordering === undefined) return undefined
   const ordering = options.ordering === true ? (provider as { ordering?: OrderingOptions }).ordering : options.ordering
   if (!ordering) {
@@ -81,7 +86,7 @@ function resolveOrdering(options: ReceiverOptions, provider: Provider, store: De
       `createReceiver: ${provider.name} has no default ordering; pass ordering: { entity(event), version(event) }`,
     )
   }
-  return orderingGuard('createReceiver', ordering as OrderingOptions, store, retentionMs)
+  return orderingGuard('createReceiver', ordering as OrderingOptions, store, retentionMs, logger)
 }
 
 function resolveObservers(options: ReceiverOptions): {
@@ -131,9 +136,9 @@ export function resolve(options: ReceiverOptions): Resolved {
   const basics = resolveBasics(options, provider)
   const times = checkTimes(options, provider)
   const logger: Logger = resolveLogger('createReceiver', options.logger)
-  const { store, queue, defaultQueue } = resolveComponents(options)
+  const { store, queue, defaultQueue } = resolveComponents(options, logger)
   const routes = resolveHandlers(options, queue)
-  const guard = resolveOrdering(options, provider, store, times.retentionMs)
+  const guard = resolveOrdering(options, provider, store, times.retentionMs, logger)
   const config = {
     ...basics,
     ...times,

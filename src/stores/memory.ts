@@ -6,6 +6,7 @@
  * @module
  */
 import { randomToken } from '../crypto.js'
+import { IN_PROCESS } from '../internal/in-process.js'
 import { configError } from '../errors.js'
 import { resolveLogger } from '../internal/log.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
@@ -16,7 +17,8 @@ export interface MemoryStoreOptions {
    * Most keys kept (reserved + completed); the ordering guard's records
    * ({@link DedupeStore.advance}) are bounded by the same number, separately.
    * Size it as deliveries per second × retention in seconds; each key costs
-   * about 120 bytes plus its characters (`npm run bench:store-heap`). When
+   * about 60 bytes plus its string (16 bytes + one per ASCII character), so
+   * about 120 bytes for `stripe:default:evt_…` (`npm run bench:store-heap`). When
    * full, the least recently used key is evicted even if its retention has not
    * run out: a replay of that event would be accepted again, so evictions of
    * unexpired keys are counted (`stats().evictedUnexpired`) and warned about
@@ -78,6 +80,9 @@ interface State {
   tokens: Map<number, string>
   /** The ordering guard's records: expiry time and version. */
   versions: ExpiringLru
+  /** Owner tokens only have to differ within this store: a random prefix and a counter, no crypto per request. */
+  tokenPrefix: string
+  tokenSeq: number
 }
 
 /** Counts evictions of unexpired entries, and warns about the first one. */
@@ -117,7 +122,7 @@ function keyMethods(s: State): Pick<MemoryStore, 'reserve' | 'complete' | 'relea
       const slot = live(s, key)
       if (slot >= 0 && !s.tokens.has(slot)) return { status: 'duplicate' }
       if (slot >= 0) return { status: 'in_flight', retryAfterMs: s.keys.expiresAt(slot) - s.now() }
-      const token = flat(randomToken())
+      const token = s.tokenPrefix + (++s.tokenSeq).toString(36)
       s.tokens.set(s.keys.insert(flat(key), s.now() + leaseMs), token)
       return { status: 'reserved', token }
     },
@@ -178,8 +183,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       evictions.evicted(expiresAt)
     }),
     versions: new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evictions.evicted(expiresAt), true),
+    tokenPrefix: `${randomToken(6)}.`,
+    tokenSeq: 0,
   }
-  return {
+  const store: MemoryStore & { [IN_PROCESS]: true } = {
+    [IN_PROCESS]: true,
     ...keyMethods(s),
     advance: async (entity, version, retentionMs) => advance(s, entity, version, retentionMs),
     async close() {
@@ -189,4 +197,5 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
     stats: () => ({ size: s.keys.size, evictedUnexpired: evictions.count() }),
   }
+  return store
 }

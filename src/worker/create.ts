@@ -108,6 +108,7 @@ export function createWorker<T = unknown>(options: WorkerOptions<T>): Worker {
           options.ordering as OrderingOptions,
           options.store ?? ({} as DedupeStore),
           options.orderingRetentionMs ?? DEFAULT_RETENTION_MS,
+          logger,
         )
   const ready = startWorker({
     queue,

@@ -7,7 +7,8 @@
  * @module
  */
 import { configError } from '../errors.js'
-import type { DedupeStore, WebhookEvent } from '../types/index.js'
+import { keyFits, keyPartProblem } from '../internal/keys.js'
+import type { DedupeStore, Logger, WebhookEvent } from '../types/index.js'
 
 /** Which entity an event is about, and how new it is. */
 export interface OrderingOptions<T = unknown> {
@@ -41,6 +42,7 @@ export function orderingGuard(
   options: OrderingOptions,
   store: DedupeStore,
   retentionMs: number,
+  logger: Logger,
 ): OrderingGuard {
   if (!options || typeof options.entity !== 'function' || typeof options.version !== 'function') {
     throw configError(`${where}: ordering needs entity(event) and version(event) functions`)
@@ -49,12 +51,24 @@ export function orderingGuard(
     throw configError(`${where}: ordering needs a store with advance() (every built-in store has it)`)
   }
   const advance = store.advance.bind(store)
+  let warned = false
   return {
     async admit(event) {
       const entity = options.entity(event)
       const version = versionNumber(options.version(event))
       if (typeof entity !== 'string' || entity === '' || version === undefined) return true
-      return advance(`${keyPrefix(event.key)}@order:${entity}`, version, retentionMs)
+      const key = `${keyPrefix(event.key)}@order:${entity}`
+      if (keyPartProblem(entity) || !keyFits(key)) {
+        // Such an entity would collide or fail in the store: the event runs unguarded, and the user hears of it.
+        if (!warned)
+          logger.warn(
+            { provider: event.provider, key: event.key },
+            'ordering entity cannot be a store key; ran unguarded',
+          )
+        warned = true
+        return true
+      }
+      return advance(key, version, retentionMs)
     },
   }
 }

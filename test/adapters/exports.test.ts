@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as express from '../../adapters/express.js'
+import * as fastify from '../../adapters/fastify.js'
 import * as fetch from '../../adapters/fetch.js'
 import * as hono from '../../adapters/hono.js'
 import * as koa from '../../adapters/koa.js'
@@ -13,6 +14,7 @@ describe('adapter subpaths', () => {
     expect(Object.keys(hono)).toEqual(['hookguard'])
     expect(Object.keys(node)).toEqual(['hookguard'])
     expect(Object.keys(fetch)).toEqual(['hookguard'])
+    expect(Object.keys(fastify)).toEqual(['hookguard'])
   })
 
   it('each names its middleware, so stack traces say what failed', () => {
@@ -22,5 +24,6 @@ describe('adapter subpaths', () => {
     expect(hono.hookguard(options).name).toBe('hookguardHono')
     expect(node.hookguard(options).name).toBe('hookguardNode')
     expect(fetch.hookguard(options).name).toBe('hookguardFetch')
+    expect(fastify.hookguard(options, { path: '/hook' }).name).toBe('hookguardFastify')
   })
 })

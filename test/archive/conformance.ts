@@ -66,8 +66,9 @@ export function rejectedRecord(extra: Partial<DeliveryRecord> = {}): DeliveryRec
   return { ...base, status: 401, outcome: 'rejected', code: 'signature.invalid', reason: 'no signature matched', ...extra }
 }
 
+/** What list() returns of a record: no body, no sealed signature headers. */
 function summaryOf(record: DeliveryRecord): DeliverySummary {
-  const { body: _body, ...summary } = record
+  const { body: _body, sealedHeaders: _sealed, ...summary } = record
   return summary
 }
 
@@ -148,7 +149,8 @@ function describeRoundTrip(withArchive: WithArchive): void {
       const record = sampleRecord({
         body,
         bodySize: body.length,
-        headers: { 'content-type': 'application/octet-stream', 'x-naïve': 'ünïcode ✓', empty: '' },
+        headers: { 'content-type': 'application/octet-stream', 'x-naïve': 'ünïcode ✓', empty: '', 'stripe-signature': '[redacted]' },
+        sealedHeaders: { 'stripe-signature': 't=1700000000,v1=abc"def\\' },
         replayOf: newId(T0 - 1),
         verified: false,
         lastError: 'Error: boom',
@@ -160,6 +162,9 @@ function describeRoundTrip(withArchive: WithArchive): void {
       expect(got?.body).toBeInstanceOf(Uint8Array)
       expect(Array.from(got!.body!)).toEqual(Array.from(body))
       expect({ ...got, body: undefined }).toEqual({ ...record, body: undefined })
+      const [listed] = (await archive.list()).items
+      expect(listed).toEqual(summaryOf(record))
+      expect(listed).not.toHaveProperty('sealedHeaders')
     }))
 
   it('keeps a form body byte-exact (+, %-escapes, raw UTF-8, CRLF) and an empty body as empty', () =>

@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3'
-import { afterAll, describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { createArchiveRecorder } from '../../src/archive/recorder.js'
 import { sqliteArchive, type SqliteArchive } from '../../src/archive/sqlite.js'
 import type { DeliveryArchive } from '../../src/types/index.js'
 import { tempDir } from '../sqlite/helpers.js'
@@ -25,6 +28,11 @@ describeArchiveConformance('sqliteArchive (your connection, custom table)', {
     await archive.close?.()
     connections.get(archive)?.close()
   },
+})
+
+describeArchiveConformance('sqliteArchive (file, writes on the calling thread)', {
+  make: (options) => sqliteArchive({ path: tmp.file('inline'), worker: false, ...options }),
+  destroy: (archive) => archive.close?.(),
 })
 
 describe('sqliteArchive', () => {
@@ -92,6 +100,56 @@ describe('sqliteArchive', () => {
     expect(await archive.purge()).toBe(30)
     expect(await archive.stats()).toMatchObject({ total: 1 })
     await archive.close()
+  })
+
+  it.each([
+    ['without close()', [], 'written\n'],
+    ['after close()', ['close'], 'written\nclosed\n'],
+  ])('lets the process end by itself after awaited writes, %s', async (_title, args, expected) => {
+    const path = tmp.file('exit')
+    const script = new URL('./fixtures/write-and-exit.ts', import.meta.url).pathname
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const [code] = await once(child, 'exit')
+    clearTimeout(timer)
+    expect(out).toBe(expected)
+    expect(code).toBe(0)
+    const check = new Database(path, { readonly: true })
+    expect(check.prepare('SELECT COUNT(*) AS n FROM hookguard_archive').get()).toEqual({ n: 25 })
+    check.close()
+  })
+
+  it('rejects a write the database refuses (locked by another process) and the recorder counts it', async () => {
+    const path = tmp.file('locked')
+    const archive = sqliteArchive({ path, busyTimeoutMs: 20 })
+    const locker = new Database(path)
+    locker.exec('BEGIN EXCLUSIVE')
+    try {
+      await expect(archive.write([sampleRecord()])).rejects.toThrow(/database is locked/)
+      const logger = { error: vi.fn(), warn: vi.fn() }
+      const recorder = createArchiveRecorder(archive, { logger })
+      for (let i = 0; i < 3; i++) recorder.record(sampleRecord())
+      await recorder.flush()
+      expect(recorder.stats()).toMatchObject({ written: 0, failed: 3 })
+      expect(logger.error).toHaveBeenCalledTimes(1)
+      expect(String(logger.error.mock.calls[0]![0].error)).toMatch(/database is locked/)
+    } finally {
+      locker.exec('ROLLBACK')
+      locker.close()
+    }
+    const record = sampleRecord()
+    await archive.write([record])
+    expect(await archive.get(record.deliveryId)).toBeDefined()
+    await archive.close()
+  })
+
+  it('refuses worker: true with a connection you pass', () => {
+    const database = new Database(tmp.file('worker-db'))
+    expect(() => sqliteArchive({ database, worker: true })).toThrow(/worker: true needs path/)
+    expect(() => sqliteArchive({ path: tmp.file('w'), worker: 'yes' as never })).toThrow(/worker must be true or false/)
+    database.close()
   })
 
   it('is closed after close(): calls reject', async () => {

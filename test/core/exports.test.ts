@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import * as bullmq from '../../src/bullmq.js'
 import * as core from '../../src/index.js'
+import * as otel from '../../src/otel.js'
 import * as postgres from '../../src/postgres.js'
+import * as prometheus from '../../src/prometheus.js'
 import * as redis from '../../src/redis.js'
 import * as sqlite from '../../src/sqlite.js'
 import * as testing from '../../src/testing.js'
@@ -47,6 +49,8 @@ describe('public exports', () => {
     ['hookguard/redis', redis, ['redisStore']],
     ['hookguard/bullmq', bullmq, ['bullmqQueue', 'bullmqWorker', 'jobIdForKey', 'keyForJobId']],
     ['hookguard/postgres', postgres, ['migratePostgresStore', 'postgresStore']],
+    ['hookguard/otel', otel, ['otelMetrics', 'otelTracing']],
+    ['hookguard/prometheus', prometheus, ['prometheusMetrics']],
   ])('%s exports exactly its documented names', (_entry, module, names) => {
     expect(Object.keys(module).sort()).toEqual([...names].sort())
   })

@@ -23,7 +23,10 @@ export class ModelStore {
 
   #find(table: Map<string, Entry>, key: string): Entry | undefined {
     const entry = table.get(key)
-    if (entry) (table.delete(key), table.set(key, entry))
+    if (entry) {
+      table.delete(key)
+      table.set(key, entry)
+    }
     return entry
   }
 

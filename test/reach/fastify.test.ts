@@ -107,6 +107,22 @@ describe.each(VERSIONS)('hookguard/fastify on %s', (_name, make) => {
     }
   })
 
+  it('answers 500 body.consumed with a log line naming the fix when an app hook read the body first', async () => {
+    const { receiver, enqueued, logs } = setup()
+    const app = make()
+    app.addHook('preParsing', async (_request, _reply, payload) => {
+      for await (const chunk of payload) void chunk
+      return payload
+    })
+    await app.register(hookguard(receiver, { path: '/hook' }) as never)
+    const base = await start(app)
+    const res = await post(`${base}/hook`, body('evt_consumed'))
+    expect(res.status).toBe(500)
+    expect(res.json).toEqual({ ok: false, error: { code: 'body.consumed', message: 'Webhook receiver misconfigured' } })
+    expect(enqueued).toHaveLength(0)
+    expect(logs.join('\n')).toMatch(/preParsing hook.*let no hook read the body/)
+  })
+
   it('mounts under the prefix it is registered with', async () => {
     const { receiver, enqueued } = setup()
     const app = make()

@@ -32,29 +32,39 @@ export interface ProviderFixture {
   bodySigned?: boolean
   /** True where the signature travels inside the body (Mailgun), so no header carries it. Default false. */
   signatureInBody?: boolean
+  /**
+   * How the sender spells its signature: lower-case hex or padded standard
+   * base64. The canonical-decoding properties respell it every other way.
+   * Absent where nothing is decoded (GitLab's token).
+   */
+  signatureEncoding?: 'hex' | 'base64'
 }
 
 export const FIXTURES: ProviderFixture[] = [
   {
     name: 'standardWebhooks',
+    signatureEncoding: 'base64',
     make: (o = {}) => standardWebhooks({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...o }),
     body: (id) => JSON.stringify({ type: 'invoice.paid', data: { ref: id } }),
     timestamped: true,
   },
   {
     name: 'stripe',
+    signatureEncoding: 'hex',
     make: (o = {}) => stripe({ secret: 'whsec_test_4eC39HqLyjWDarjtT1zdp7dc', ...o }),
     body: (id) => JSON.stringify({ id, object: 'event', type: 'payment_intent.succeeded', data: { object: {} } }),
     timestamped: true,
   },
   {
     name: 'github',
+    signatureEncoding: 'hex',
     make: (o = {}) => github({ secret: "It's a Secret to Everybody", ...o }),
     body: (id) => JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: id }),
     timestamped: false,
   },
   {
     name: 'hmac',
+    signatureEncoding: 'hex',
     make: (o = {}) =>
       hmac({
         secret: 'in-house-secret-0123456789',
@@ -71,6 +81,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // Test-only key pair; privateKey lets hookguard/testing sign.
     name: 'discord',
+    signatureEncoding: 'hex',
     make: (o = {}) =>
       discord({
         publicKey: '96bab99ebcad86927c0cf42ab071f53667af0d76890b9515fbf25875ee527cae',
@@ -84,6 +95,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // v1a only: whpk_/whsk_ from the Standard Webhooks reference vector.
     name: 'standardWebhooks v1a',
+    signatureEncoding: 'base64',
     make: (o = {}) =>
       standardWebhooks({
         publicKey: 'whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=',
@@ -96,6 +108,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // Offline: a self-made certificate chain served by an in-memory fetcher.
     name: 'paypal',
+    signatureEncoding: 'base64',
     make: (o = {}) =>
       paypal({
         webhookId: PAYPAL_TEST.webhookId,
@@ -111,6 +124,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // The event id is sha256:<hex of the body>, not `id`: a batch has no id of its own.
     name: 'sendgrid',
+    signatureEncoding: 'base64',
     make: (o = {}) =>
       sendgrid({
         publicKey:
@@ -125,6 +139,7 @@ export const FIXTURES: ProviderFixture[] = [
   },
   {
     name: 'slack',
+    signatureEncoding: 'hex',
     make: (o = {}) => slack({ secret: 'e3b7f1c09a5d4c62b8e1f0a2d4c6b8e1', ...o }),
     body: (id) =>
       JSON.stringify({
@@ -138,6 +153,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // The id comes from X-Shopify-Webhook-Id, which signRequest sets from `id`.
     name: 'shopify',
+    signatureEncoding: 'base64',
     make: (o = {}) => shopify({ secret: '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', ...o }),
     body: (id) => JSON.stringify({ id: 820982911946154500, note: id }),
     timestamped: false,
@@ -145,6 +161,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // Form body without '+' or '%': Twilio signs decoded parameters, so other spellings of one value would verify.
     name: 'twilio',
+    signatureEncoding: 'base64',
     make: (o = {}) => twilio({ secret: '9f3b2c1d8e7a6f5b4c3d2e1f0a9b8c7d', ...o }),
     body: (id) => `MessageSid=SM${id}&MessageStatus=delivered&AccountSid=AC0123456789`,
     timestamped: false,
@@ -152,6 +169,7 @@ export const FIXTURES: ProviderFixture[] = [
   },
   {
     name: 'paddle',
+    signatureEncoding: 'hex',
     make: (o = {}) =>
       paddle({ secret: 'pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI', ...o }),
     body: (id) => JSON.stringify({ event_id: id, event_type: 'transaction.completed', data: { id: 'txn_1' } }),
@@ -160,12 +178,14 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // signRequest adds webhookTimestamp (ms) from its clock; the id is the Linear-Delivery header.
     name: 'linear',
+    signatureEncoding: 'hex',
     make: (o = {}) => linear({ secret: 'lin_wh_5mTq2v8XkR1pN7bC4dF6gH9jL0zA3sW', ...o }),
     body: (id) => JSON.stringify({ type: 'Issue', action: 'create', data: { id } }),
     timestamped: true,
   },
   {
     name: 'twitch',
+    signatureEncoding: 'hex',
     make: (o = {}) => twitch({ secret: 's3cRe7-eventsub-0123456789', ...o }),
     body: (id) =>
       JSON.stringify({
@@ -177,6 +197,7 @@ export const FIXTURES: ProviderFixture[] = [
   {
     // The id is sha256:<hex of the body>; the body carries `id` so different ids differ.
     name: 'zoom',
+    signatureEncoding: 'hex',
     make: (o = {}) => zoom({ secret: 'pQ7vR2sT9uW4xY6zA1bC3d', ...o }),
     body: (id) =>
       JSON.stringify({ event: 'meeting.started', event_ts: 1700000000123, payload: { object: { uuid: id } } }),
@@ -184,6 +205,7 @@ export const FIXTURES: ProviderFixture[] = [
   },
   {
     name: 'square',
+    signatureEncoding: 'base64',
     make: (o = {}) => square({ secret: 'asdf1234-Sq-signature-key-5tT7u9', ...o }),
     body: (id) =>
       JSON.stringify({
@@ -197,6 +219,7 @@ export const FIXTURES: ProviderFixture[] = [
   },
   {
     name: 'intercom',
+    signatureEncoding: 'hex',
     make: (o = {}) => intercom({ secret: '6a2d8f0e-4b1c-4e7a-9d3f-2c5b8a1e0f47', ...o }),
     body: (id) =>
       JSON.stringify({
@@ -216,6 +239,7 @@ export const FIXTURES: ProviderFixture[] = [
   },
   {
     name: 'mailgun',
+    signatureEncoding: 'hex',
     make: (o = {}) => mailgun({ secret: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0', ...o }),
     body: (id) => JSON.stringify({ 'event-data': { event: 'delivered', id, recipient: 'alice@example.com' } }),
     timestamped: true,

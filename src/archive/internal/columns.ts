@@ -34,8 +34,14 @@ export const SUMMARY_FIELDS = [
   ['updatedAt', 'updated_at'],
 ] as const
 
-/** Every column of the records table, in insert order. */
-export const ALL_COLUMNS: readonly string[] = [...SUMMARY_FIELDS.map(([, column]) => column), 'body']
+/**
+ * Every column of the records table, in insert order: the summary, then the
+ * sealed signature headers and the body, which only `get()` returns.
+ */
+export const ALL_COLUMNS: readonly string[] = [...SUMMARY_FIELDS.map(([, column]) => column), 'sealed_headers', 'body']
+
+/** The SELECT list of `get()`. */
+export const RECORD_SELECT = `${SUMMARY_FIELDS.map(([, column]) => column).join(', ')}, sealed_headers, body`
 
 /** The SELECT list of `list()` (no body). */
 export const SUMMARY_SELECT = SUMMARY_FIELDS.map(([, column]) => column).join(', ')
@@ -86,6 +92,8 @@ export function rowToSummary(row: Row): DeliverySummary {
 /** A full record from a row with its body (drivers return a Buffer; callers get a plain Uint8Array view). */
 export function rowToRecord(row: Row): DeliveryRecord {
   const record: DeliveryRecord = rowToSummary(row)
+  const sealed = row.sealed_headers
+  if (sealed != null) record.sealedHeaders = typeof sealed === 'string' ? JSON.parse(sealed) : sealed
   const body = row.body as Uint8Array | null | undefined
   if (body != null) record.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
   return record

@@ -9,7 +9,7 @@
  * @module
  */
 import { configError } from '../../errors.js'
-import { SUMMARY_SELECT } from './columns.js'
+import { RECORD_SELECT } from './columns.js'
 import { GRAINS } from './stats.js'
 
 const PART = /^[a-z_][a-z0-9_]{0,47}$/
@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS ${t.records} (
   headers json NOT NULL, body_size bigint NOT NULL, truncated boolean NOT NULL, status smallint NOT NULL,
   outcome text NOT NULL, code text, reason text, duration_ms double precision NOT NULL,
   event_id text, key text, type text, replay_of text, verified boolean,
-  state text, attempts integer, last_error text, updated_at bigint, body bytea
+  state text, attempts integer, last_error text, updated_at bigint, sealed_headers json, body bytea
 );
 CREATE TABLE IF NOT EXISTS ${t.counts} (
   grain bigint NOT NULL, bucket bigint NOT NULL, outcome text NOT NULL, code text NOT NULL,
@@ -112,7 +112,7 @@ CREATE TRIGGER "${p}_count_delete" AFTER DELETE ON ${t.records}
 /** Column types of the insert, in ALL_COLUMNS order (see columns.ts). */
 const INSERT_TYPES = [
   'text', 'bigint', 'text', 'text', 'text', 'text', 'json', 'bigint', 'boolean', 'smallint', 'text', 'text', 'text',
-  'float8', 'text', 'text', 'text', 'text', 'boolean', 'text', 'integer', 'text', 'bigint', 'bytea',
+  'float8', 'text', 'text', 'text', 'text', 'boolean', 'text', 'integer', 'text', 'bigint', 'json', 'bytea',
 ] // prettier-ignore
 
 export function pgStatements(t: PgNames, columns: readonly string[]) {
@@ -129,7 +129,7 @@ export function pgStatements(t: PgNames, columns: readonly string[]) {
     purge: `DELETE FROM ${t.records} WHERE delivery_id IN (
       SELECT delivery_id FROM ${t.records} WHERE received_at < $1 ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     dropZero: `DELETE FROM ${t.counts} WHERE n = 0`,
-    get: `SELECT ${SUMMARY_SELECT}, body FROM ${t.records} WHERE delivery_id = $1`,
+    get: `SELECT ${RECORD_SELECT} FROM ${t.records} WHERE delivery_id = $1`,
     bucketCounts: (n: number) =>
       `SELECT outcome, code, provider, type, state, sum(n)::float8 AS n FROM ${t.counts}
        WHERE grain = $${n} AND bucket >= $${n + 1} AND bucket < $${n + 2} GROUP BY 1, 2, 3, 4, 5`,

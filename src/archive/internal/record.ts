@@ -32,11 +32,11 @@ function isMs(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER
 }
 
-function checkHeaders(where: string, headers: unknown): Record<string, string> {
-  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) fail(where, 'record.headers must be an object')
+function checkHeaders(where: string, headers: unknown, field = 'headers'): Record<string, string> {
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) fail(where, `record.${field} must be an object`)
   for (const name in headers) {
     if (typeof (headers as Record<string, unknown>)[name] !== 'string')
-      fail(where, `record.headers[${JSON.stringify(name)}] must be a string`)
+      fail(where, `record.${field}[${JSON.stringify(name)}] must be a string`)
   }
   return headers as Record<string, string>
 }
@@ -95,6 +95,7 @@ export function checkRecord(where: string, value: unknown): DeliveryRecord {
     durationMs: r.durationMs!,
   }
   if (r.body !== undefined) record.body = r.body
+  if (r.sealedHeaders !== undefined) record.sealedHeaders = checkHeaders(where, r.sealedHeaders, 'sealedHeaders')
   for (const name of STRING_FIELDS) if (r[name] !== undefined) record[name] = r[name]
   if (r.verified !== undefined) record.verified = r.verified
   if (r.state !== undefined) record.state = r.state

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ALL_COLUMNS, SUMMARY_SELECT } from './columns.js'
+import { ALL_COLUMNS, RECORD_SELECT } from './columns.js'
 import { GRAINS } from './stats.js'
 
 export const COUNT_COLUMNS = ['grain', 'bucket', 'outcome', 'code', 'provider', 'type', 'state', 'n'] as const
@@ -29,7 +29,8 @@ export function sqliteSchema(table: string): { records: string; counts: string; 
       receiver TEXT NOT NULL, provider TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
       headers TEXT NOT NULL, body_size INTEGER NOT NULL, truncated INTEGER NOT NULL, status INTEGER NOT NULL,
       outcome TEXT NOT NULL, code TEXT, reason TEXT, duration_ms REAL NOT NULL, event_id TEXT, key TEXT, type TEXT,
-      replay_of TEXT, verified INTEGER, state TEXT, attempts INTEGER, last_error TEXT, updated_at INTEGER, body BLOB
+      replay_of TEXT, verified INTEGER, state TEXT, attempts INTEGER, last_error TEXT, updated_at INTEGER,
+      sealed_headers TEXT, body BLOB
     )`,
     counts: `CREATE TABLE IF NOT EXISTS ${table}_counts (
       grain INTEGER NOT NULL, bucket INTEGER NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL,
@@ -78,7 +79,7 @@ export function sqliteWriteSql(table: string): { insert: string; progress: strin
 /** The read statements, prepared on the archive's own connection. */
 export function sqliteReadSql(table: string): { get: string; bucketCounts: string; rawCounts: string } {
   return {
-    get: `SELECT ${SUMMARY_SELECT}, body FROM ${table} WHERE delivery_id = ?`,
+    get: `SELECT ${RECORD_SELECT} FROM ${table} WHERE delivery_id = ?`,
     bucketCounts: `SELECT outcome, code, provider, type, state, SUM(n) AS n FROM ${table}_counts
       WHERE grain = ? AND bucket >= ? AND bucket < ? GROUP BY outcome, code, provider, type, state`,
     rawCounts: `SELECT outcome, COALESCE(code, '') AS code, provider, COALESCE(type, '') AS type,

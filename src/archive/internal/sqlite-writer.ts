@@ -8,12 +8,14 @@
  * posts batches (the bodies are transferred, not copied).
  *
  * The worker's code is a small CommonJS source evaluated by `new Worker(…,
- * { eval: true })`, so it survives bundling as ESM and CJS; it loads
- * better-sqlite3 from the path resolved next to this module.
+ * { eval: true })`, so it survives bundling as ESM and CJS; it loads the
+ * same better-sqlite3 file the main thread loaded.
  *
  * @module
  */
+import Database from 'better-sqlite3'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { SqliteDatabase } from '../../internal/sqlite.js'
 import type { DeliveryRecord } from '../../types/index.js'
@@ -38,7 +40,7 @@ export interface SqliteWriter {
  * A record as an insert row in ALL_COLUMNS order (see columns.ts), flags as
  * 0/1, with the headers and body given in the form the writer needs.
  */
-function insertRow(r: DeliveryRecord, headers: unknown, body: unknown): unknown[] {
+function insertRow(r: DeliveryRecord, headers: unknown, sealed: unknown, body: unknown): unknown[] {
   return [
     r.deliveryId,
     r.receivedAt,
@@ -63,6 +65,7 @@ function insertRow(r: DeliveryRecord, headers: unknown, body: unknown): unknown[
     r.attempts ?? null,
     r.lastError ?? null,
     r.updatedAt ?? null,
+    sealed,
     body,
   ]
 }
@@ -73,8 +76,8 @@ function blob(body: Uint8Array | undefined): Buffer | null {
 }
 
 /**
- * A batch for the worker: one JSON text of rows (headers as objects, body
- * length or -1 last) and every body packed into one transferable buffer —
+ * A batch for the worker: one JSON text of rows (headers and sealed headers
+ * as objects, body length or -1 last) and every body packed into one transferable buffer —
  * far cheaper on the event loop than a structured clone of the rows.
  */
 function pack(records: readonly DeliveryRecord[]): { json: string; bodies: ArrayBuffer } {
@@ -83,10 +86,10 @@ function pack(records: readonly DeliveryRecord[]): { json: string; bodies: Array
   const bodies = new Uint8Array(size)
   let offset = 0
   const rows = records.map((r) => {
-    if (r.body === undefined) return insertRow(r, r.headers, -1)
+    if (r.body === undefined) return insertRow(r, r.headers, r.sealedHeaders ?? null, -1)
     bodies.set(r.body, offset)
     offset += r.body.length
-    return insertRow(r, r.headers, r.body.length)
+    return insertRow(r, r.headers, r.sealedHeaders ?? null, r.body.length)
   })
   return { json: JSON.stringify(rows), bodies: bodies.buffer }
 }
@@ -98,7 +101,10 @@ export function inlineWriter(db: SqliteDatabase, sql: WriteSql): SqliteWriter {
   const purge = db.prepare(sql.purge)
   const dropZero = db.prepare(sql.dropZero)
   const writeTx = db.transaction((records: readonly DeliveryRecord[]) => {
-    for (const r of records) insert.run(insertRow(r, JSON.stringify(r.headers), blob(r.body)))
+    for (const r of records) {
+      const sealed = r.sealedHeaders === undefined ? null : JSON.stringify(r.sealedHeaders)
+      insert.run(insertRow(r, JSON.stringify(r.headers), sealed, blob(r.body)))
+    }
   })
   const progressTx = db.transaction((rows: SqlRow[]) => {
     for (const row of rows) progress.run(row)
@@ -135,6 +141,7 @@ const write = db.transaction((json, bodies) => {
   for (const row of JSON.parse(json)) {
     const length = row[row.length - 1]
     row[6] = JSON.stringify(row[6])
+    if (row[row.length - 2] !== null) row[row.length - 2] = JSON.stringify(row[row.length - 2])
     row[row.length - 1] = length < 0 ? null : Buffer.from(bodies, offset, length)
     if (length > 0) offset += length
     insert.run(row)
@@ -163,10 +170,16 @@ parentPort.on('message', ({ id, op, args }) => {
 })
 `
 
-/** better-sqlite3 as this module sees it (ESM: import.meta.url; CJS build: __filename). */
+/**
+ * The file of the better-sqlite3 this process already loaded (it is
+ * CommonJS, so Node's module cache holds it, whether it was imported from
+ * ESM or required), so the worker runs the very same driver; resolved from
+ * the working directory when a bundler inlined it.
+ */
 function driverPath(): string {
-  const here = typeof __filename === 'string' ? __filename : import.meta.url
-  return createRequire(here).resolve('better-sqlite3')
+  const require = createRequire(join(process.cwd(), 'index.js'))
+  for (const [file, entry] of Object.entries(require.cache)) if (entry?.exports === Database) return file
+  return require.resolve('better-sqlite3')
 }
 
 interface Call {
@@ -243,6 +256,8 @@ export function threadWriter(path: string, busyTimeoutMs: number, sql: WriteSql)
       if (thread) {
         const exited = new Promise((resolve) => thread.once('exit', resolve))
         await call('close', []).catch(() => {})
+        // Held until it is gone: an unreferenced thread would let the process end before 'exit'.
+        thread.ref()
         await exited
       }
       closed = true

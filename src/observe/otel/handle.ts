@@ -35,7 +35,11 @@ export function startHandleSpan(tracer: Tracer, event: WebhookEvent): HandleSpan
   const carried = extract(event.meta)
   const links: Link[] = carried ? [{ context: carried }] : []
   const parent = context.active()
-  const span = tracer.startSpan(SPAN.handle, { kind: SpanKind.CONSUMER, attributes: attributesOf(event), links }, parent)
+  const span = tracer.startSpan(
+    SPAN.handle,
+    { kind: SpanKind.CONSUMER, attributes: attributesOf(event), links },
+    parent,
+  )
   if (!span.isRecording()) {
     span.end()
     return undefined
