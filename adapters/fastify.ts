@@ -108,7 +108,11 @@ function answeredOk(reply: FastifyReply): Promise<boolean> {
   })
 }
 
-async function runInline(handler: FastifyInlineHandler, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+async function runInline(
+  handler: FastifyInlineHandler,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<boolean> {
   const answered = answeredOk(reply)
   const value = await handler(request, reply)
   // An async handler that returns its payload instead of calling reply.send().

@@ -52,7 +52,8 @@ function table(rows: string[][]): void {
 function sizeLines(name: string, size: SizeResult): void {
   console.log(`${name}: ${fmt(size.bytesPerRow, 0)} bytes per delivery (${size.rows} rows)`)
   const parts = Object.entries(size.parts).sort((a, b) => b[1] - a[1])
-  if (parts.length > 0) console.log(`  by part, bytes/row: ${parts.map(([part, bytes]) => `${part} ${fmt(bytes, 0)}`).join(', ')}`)
+  if (parts.length > 0)
+    console.log(`  by part, bytes/row: ${parts.map(([part, bytes]) => `${part} ${fmt(bytes, 0)}`).join(', ')}`)
 }
 
 async function bytes(pool: pg.Pool | undefined): Promise<void> {
@@ -88,12 +89,16 @@ async function stats(pool: pg.Pool | undefined): Promise<void> {
 }
 
 async function throughput(): Promise<void> {
-  console.log(`## Archiving on the HTTP path (memory store + queue, node:http adapter, ${ROUNDS} alternating rounds, medians)\n`)
-  const sqlite = (worker: boolean): ThroughputSetup['make'] => async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookguard-archive-bench-'))
-    const archive = sqliteArchive({ path: join(dir, 'archive.db'), worker })
-    return { archive, cleanup: async () => (await archive.close(), rmSync(dir, { recursive: true, force: true })) }
-  }
+  console.log(
+    `## Archiving on the HTTP path (memory store + queue, node:http adapter, ${ROUNDS} alternating rounds, medians)\n`,
+  )
+  const sqlite =
+    (worker: boolean): ThroughputSetup['make'] =>
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hookguard-archive-bench-'))
+      const archive = sqliteArchive({ path: join(dir, 'archive.db'), worker })
+      return { archive, cleanup: async () => (await archive.close(), rmSync(dir, { recursive: true, force: true })) }
+    }
   const setups: ThroughputSetup[] = [
     { name: 'no archive', make: async () => ({ cleanup: async () => {} }) },
     { name: 'memoryArchive', make: async () => ({ archive: memoryArchive(), cleanup: async () => {} }) },

@@ -3,31 +3,34 @@
  * read body → verify (Stripe scheme) → reserve → durable enqueue → complete
  * → 2xx out, on loopback, for each store+queue pair:
  *
- *   memory  memoryStore + memoryQueue            (not durable; the baseline)
- *   sqlite  sqliteStore + sqliteQueue, one WAL file, defaults (queue: synchronous=FULL, group commit)
- *   redis   redisStore + bullmqQueue             (when REDIS_URL is set)
+ *   memory         memoryStore + memoryQueue (not durable; the baseline)
+ *   sqlite         sqliteStore + sqliteQueue, one WAL file, defaults (queue: synchronous=FULL, group commit)
+ *   sqlite-intake  the same without the worker in the process: the intake alone
+ *   redis          redisStore + bullmqQueue (when REDIS_URL is set)
  *
  * Each runs in a fresh server process (node:http adapter, a no-op handler in
- * the same process, so the worker's cost counts), driven by autocannon with
+ * the same process except for sqlite-intake, so the worker's cost counts), driven by autocannon with
  * 32 keep-alive connections and distinct, pre-signed events. The server times
  * its store and enqueue calls. Target: sqlite ≥ 5,000 acknowledged/s.
  *
  * In the same run, the floor the disk allows: plain better-sqlite3 loops in
  * the same folder, WAL + synchronous=FULL, one transaction per group commit of
- * N rows (N = 1, the queue's observed rows per commit, and the connection
- * count, the most 32 concurrent requests can batch), with and without the
- * dedupe writes. If the sqlite row sits near the floor, fsync is the limit.
+ * N rows (N = 1, the sqlite run's enqueues per event-loop turn — its rows
+ * per group commit — and the connection count, the most 32 concurrent
+ * requests can batch), with and without the dedupe writes. If the sqlite row
+ * sits near the floor for its N, fsync is the limit; a small N means the
+ * batching is.
  *
  *   npm run bench:e2e
  *   REDIS_URL=redis://127.0.0.1:6379/0 npm run bench:e2e
- *   BENCH_ONLY=sqlite BENCH_QUICK=1 npm run bench:e2e
+ *   BENCH_ONLY=sqlite,sqlite-intake BENCH_QUICK=1 npm run bench:e2e
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { signedPool, STRIPE_PATH } from './lib/deliveries.js'
 import { fsyncFloor, type FloorResult } from './lib/fsync-floor.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
-import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
+import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { fixed, hardStop, rate, table, TMP, writeResults } from './lib/report.js'
 import { startServer, type ServerUsage } from './lib/server.js'
 import type { E2eServerOptions, E2eSetupName } from './lib/servers/e2e.js'
@@ -44,14 +47,33 @@ const CONFIG = {
 }
 const TARGET = 5000
 
-const NOTES: Record<E2eSetupName, string> = {
-  memory: 'memoryStore + memoryQueue (not durable)',
-  sqlite: 'sqliteStore + sqliteQueue in one WAL file, defaults (queue commits with synchronous=FULL)',
-  redis: 'redisStore + bullmqQueue, worker in process',
+interface RunSpec {
+  name: string
+  setup: E2eSetupName
+  /** Run the no-op handler in the server process (the queue's worker then shares its event loop and disk). */
+  worker: boolean
+  note: string
 }
 
+const RUNS: RunSpec[] = [
+  { name: 'memory', setup: 'memory', worker: true, note: 'memoryStore + memoryQueue (not durable)' },
+  {
+    name: 'sqlite',
+    setup: 'sqlite',
+    worker: true,
+    note: 'sqliteStore + sqliteQueue in one WAL file, defaults (the queue commits with synchronous=FULL), worker in process',
+  },
+  {
+    name: 'sqlite-intake',
+    setup: 'sqlite',
+    worker: false,
+    note: 'the same without a worker in the process (workers elsewhere): what the intake alone sustains',
+  },
+  { name: 'redis', setup: 'redis', worker: true, note: 'redisStore + bullmqQueue, worker in process' },
+]
+
 interface Row {
-  setup: E2eSetupName
+  name: string
   load: LoadResult
   server: ServerUsage
   accepted: number
@@ -62,12 +84,12 @@ interface Row {
   /** Time in store calls / enqueue as a share of the summed client-observed latency. */
   storeShare: number
   enqueueShare: number
-  /** Queue rows per group commit, where the queue reports its commits. */
-  rowsPerCommit?: number
+  /** Enqueues resolved per event-loop turn: rows per group commit for a queue that commits once per turn. */
+  rowsPerCommit: number
   other: string
 }
 
-async function runSetup(setup: E2eSetupName, options: E2eServerOptions, pool: Buffer[]): Promise<Row> {
+async function runSetup(name: string, options: E2eServerOptions, pool: Buffer[]): Promise<Row> {
   const server = await startServer({ server: 'e2e', options })
   try {
     const cursor = new RequestCursor(pool)
@@ -76,20 +98,20 @@ async function runSetup(setup: E2eSetupName, options: E2eServerOptions, pool: Bu
     await server.mark()
     const load = await runLoad({ ...base, durationMs: CONFIG.measureMs })
     const usage = await server.report()
-    return toRow(setup, load, usage)
+    return toRow(name, load, usage)
   } finally {
     await server.stop()
   }
 }
 
-function toRow(setup: E2eSetupName, load: LoadResult, usage: ServerUsage): Row {
+function toRow(name: string, load: LoadResult, usage: ServerUsage): Row {
   const stats = usage.stats as Record<string, number | undefined>
   const accepted = load.statuses['200'] ?? 0
   const latencyMs = load.meanMs * load.requests
   const other = Object.entries(load.statuses).filter(([code]) => code !== '200')
   if (load.reused > 0) other.push(['resent ids', load.reused])
   return {
-    setup,
+    name,
     load,
     server: usage,
     accepted,
@@ -99,7 +121,7 @@ function toRow(setup: E2eSetupName, load: LoadResult, usage: ServerUsage): Row {
     enqueueMs: (stats.enqueueMs ?? 0) / Math.max(1, stats.enqueues ?? 0),
     storeShare: (stats.storeMs ?? 0) / latencyMs,
     enqueueShare: (stats.enqueueMs ?? 0) / latencyMs,
-    rowsPerCommit: stats.commits ? (stats.enqueued ?? 0) / stats.commits : undefined,
+    rowsPerCommit: (stats.enqueues ?? 0) / Math.max(1, stats.enqueueTurns ?? 0),
     other: other.map(([code, n]) => `${code}×${n}`).join(' ') || '-',
   }
 }
@@ -130,12 +152,12 @@ function printRows(rows: Row[]): void {
         'store share',
         'enqueue ms',
         'enqueue share',
-        'rows/commit',
+        'enqueues/turn',
         'accepted',
         'other',
       ],
       rows.map((r) => [
-        r.setup,
+        r.name,
         rate(r.acceptedPerSecond),
         fixed(r.load.p50Ms, 0),
         fixed(r.load.p99Ms, 0),
@@ -144,13 +166,13 @@ function printRows(rows: Row[]): void {
         pct(r.storeShare),
         fixed(r.enqueueMs, 3),
         pct(r.enqueueShare),
-        r.rowsPerCommit === undefined ? '–' : fixed(r.rowsPerCommit),
+        fixed(r.rowsPerCommit),
         String(r.accepted),
         r.other,
       ]),
     ),
   )
-  for (const r of rows) console.log(`${r.setup}: ${NOTES[r.setup]}`)
+  for (const r of rows) console.log(`${r.name}: ${RUNS.find((run) => run.name === r.name)!.note}`)
   console.log('store/enqueue share: time inside store calls / enqueue over the summed client-observed latency.')
 }
 
@@ -170,46 +192,56 @@ function printFloors(results: FloorResult[], sqlite: Row | undefined): void {
   )
   if (!sqlite) return
   const verdict = sqlite.acceptedPerSecond >= TARGET ? 'met' : 'NOT met'
-  console.log(`\nsqlite: ${rate(sqlite.acceptedPerSecond)} acknowledged/s, target ≥ ${rate(TARGET)}: ${verdict}.`)
+  const floorAt = (n: number): FloorResult | undefined => results.find((f) => f.withDedupe && f.rowsPerCommit === n)
+  const own = floorAt(Math.max(1, Math.round(sqlite.rowsPerCommit)))
+  const widest = floorAt(CONFIG.connections)
+  const share = (floor: FloorResult | undefined): string =>
+    floor
+      ? `${fixed((sqlite.acceptedPerSecond / floor.rowsPerSecond) * 100, 0)} % of the ${floor.rowsPerCommit}-row floor`
+      : '–'
+  console.log(
+    `\nsqlite: ${rate(sqlite.acceptedPerSecond)} acknowledged/s (target ≥ ${rate(TARGET)}: ${verdict}), ` +
+      `${fixed(sqlite.rowsPerCommit)} rows per commit: ${share(own)}, ${share(widest)} (with dedupe writes).`,
+  )
 }
 
 async function main(): Promise<void> {
   const stop = hardStop('bench:e2e', 150_000)
+  applyNice()
   const machine = describeMachine()
   console.log(machineHeader(machine))
   console.log(
     `bench:e2e: ${CONFIG.connections} connections, fresh server process per setup, ${CONFIG.warmupMs} ms warm-up + ` +
       `${CONFIG.measureMs} ms measured, distinct Stripe-signed ~${CONFIG.bodyBytes} B events`,
   )
-  let setups: E2eSetupName[] = ['memory', 'sqlite', ...(CONFIG.redisUrl ? (['redis'] as const) : [])]
+  const runs = RUNS.filter(
+    (run) => (run.setup !== 'redis' || CONFIG.redisUrl) && (!CONFIG.only || CONFIG.only.includes(run.name)),
+  )
   if (!CONFIG.redisUrl) console.log('redis: skipped (set REDIS_URL=redis://127.0.0.1:6379/0 to run it)')
-  if (CONFIG.only) setups = setups.filter((setup) => CONFIG.only!.includes(setup))
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(resolve(TMP, 'bench-e2e-'))
   try {
-    const deliveries = await signedPool(
-      'stripe',
-      Math.ceil((30_000 * (CONFIG.warmupMs + CONFIG.measureMs)) / 1000),
-      CONFIG.bodyBytes,
-    )
+    const size = Math.ceil((30_000 * (CONFIG.warmupMs + CONFIG.measureMs)) / 1000)
+    const deliveries = await signedPool('stripe', size, CONFIG.bodyBytes)
     const pool = deliveries.map((delivery) => rawRequest(STRIPE_PATH, delivery))
     const rows: Row[] = []
-    for (const setup of setups) {
-      process.stderr.write(`running ${setup} …\n`)
+    for (const run of runs) {
+      process.stderr.write(`running ${run.name} …\n`)
       const prefix = `hookguard-bench-${process.pid}-${Date.now()}`
-      const options = {
-        setup,
-        path: resolve(dir, 'intake.db'),
+      const options: E2eServerOptions = {
+        setup: run.setup,
+        worker: run.worker,
+        path: resolve(dir, `${run.name}.db`),
         redisUrl: CONFIG.redisUrl,
         prefix,
         maxKeys: pool.length * 2,
       }
-      rows.push(await runSetup(setup, options, pool))
-      if (setup === 'redis') await deleteKeys(CONFIG.redisUrl!, prefix)
+      rows.push(await runSetup(run.name, options, pool))
+      if (run.setup === 'redis') await deleteKeys(CONFIG.redisUrl!, prefix)
     }
     console.log('')
     printRows(rows)
-    const sqlite = rows.find((row) => row.setup === 'sqlite')
+    const sqlite = rows.find((row) => row.name === 'sqlite')
     const sample = deliveries[0]!
     const floor = floors(dir, sqlite?.rowsPerCommit, sample.body, JSON.stringify(sample.headers))
     printFloors(floor, sqlite)

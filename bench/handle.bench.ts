@@ -19,7 +19,7 @@ import type { Receiver, WebhookQueue } from '../src/index.js'
 import { GITHUB_SECRET, signedPool, STRIPE_SECRET, type ProviderName } from './lib/deliveries.js'
 import { load } from './lib/dist.js'
 import { inlineGithub, inlineStripe } from './lib/inline.js'
-import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
+import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { bytes, fixed, hardStop, median, rate, table, writeResults } from './lib/report.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
@@ -196,6 +196,7 @@ function print(rows: Row[]): void {
 
 async function main(): Promise<void> {
   const stop = hardStop('bench:handle', 180_000)
+  applyNice()
   const machine = describeMachine()
   console.log(machineHeader(machine))
   console.log(

@@ -16,7 +16,7 @@ import { printSummary, readProfile, summariseProfile, type ProfileSummary } from
 import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { DIST } from './lib/dist.js'
 import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
-import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
+import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { fixed, hardStop, rate, TMP, writeResults } from './lib/report.js'
 import { startServer } from './lib/server.js'
 
@@ -78,6 +78,7 @@ async function profile(framework: FrameworkName, kind: ServerKind, pool: Buffer[
 
 async function main(): Promise<void> {
   const stop = hardStop('bench:profile', 300_000)
+  applyNice()
   const machine = describeMachine()
   console.log(machineHeader(machine))
   console.log(

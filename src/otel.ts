@@ -11,6 +11,22 @@
  * run, linked to the receive span through `traceparent`/`tracestate` carried
  * in `event.meta`.
  *
+ * Receive attributes: `hookguard.provider`, `hookguard.receiver`,
+ * `hookguard.outcome`, `hookguard.code` (refused deliveries),
+ * `hookguard.event.id`, `hookguard.event.type`, `http.request.method`,
+ * `http.response.status_code`, `http.request.body.size`, and `error.type` with
+ * status ERROR on a 5xx (a 4xx is the sender's error and leaves it UNSET).
+ * Handle attributes: `hookguard.provider`, `hookguard.event.id`,
+ * `hookguard.event.type`, `hookguard.attempt`, `hookguard.delivery.id`; a
+ * throwing handler sets status ERROR, `error.type` and an exception event.
+ * No header, signature, secret or body is recorded.
+ *
+ * Metrics: `hookguard.deliveries` {provider, receiver, outcome, code},
+ * `hookguard.receive.duration` (s), `hookguard.handler.runs` {result},
+ * `hookguard.handler.duration` (s), `hookguard.queue.depth` (observable
+ * gauge), `hookguard.queue.lag` (s); attribute keys carry the `hookguard.`
+ * prefix.
+ *
  * @example
  * ```ts
  * import { createReceiver, createWorker, stripe } from 'hookguard'

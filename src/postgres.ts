@@ -35,3 +35,12 @@ export {
   type PostgresArchiveOptions,
   type PostgresArchiveQueryable,
 } from './archive/postgres.js'
+export {
+  migratePostgresQueue,
+  postgresQueue,
+  type PostgresQueue,
+  type PostgresQueueClient,
+  type PostgresQueueLocation,
+  type PostgresQueueOptions,
+  type PostgresQueuePool,
+} from './queues/postgres/index.js'

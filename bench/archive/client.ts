@@ -2,7 +2,8 @@
  * Load generator for bench/archive.bench.ts, run as a child process so it
  * does not share the server's event loop: `concurrency` keep-alive
  * connections, each sending a new, distinct, Stripe-signed ~1 KiB delivery as
- * soon as the previous one was answered, until the time is up.
+ * soon as the previous one was answered (or, with `rate`, at its slot of a
+ * fixed total rate), until the time is up.
  */
 import { Agent, request } from 'node:http'
 import { stripe } from '../../src/index.js'
@@ -18,6 +19,8 @@ export interface ClientInput {
   secret: string
   /** Event ids are `evt_<tag>_<n>`, distinct across runs. */
   tag: string
+  /** Requests per second offered in total (open loop); absent: as fast as answers come (closed loop). */
+  rate?: number
 }
 
 export interface ClientOutput {
@@ -48,9 +51,13 @@ async function run(input: ClientInput): Promise<ClientOutput> {
   const agent = new Agent({ keepAlive: true, maxSockets: input.concurrency })
   const output: ClientOutput = { ok: 0, other: {}, measuredMs: input.end - input.measureFrom }
   let next = 0
+  const started = now()
   async function user(): Promise<void> {
     while (now() < input.end) {
       const n = next++
+      // Open loop: request n goes out at its slot, so every setup gets the same load.
+      const slot = input.rate ? started + (n * 1000) / input.rate : 0
+      if (slot > now()) await new Promise((resolve) => setTimeout(resolve, slot - now()))
       const body = JSON.stringify({
         id: `evt_${input.tag}_${n}`,
         object: 'event',

@@ -7,7 +7,11 @@ import { deliveryIdGenerator } from '../../src/internal/delivery-id.js'
 import type { DeliveryRecord, DeliveryState, OutcomeKind } from '../../src/types/index.js'
 
 const PROVIDERS = [
-  ['stripe', 0.6, ['invoice.paid', 'payment_intent.succeeded', 'customer.created', 'charge.refunded', 'checkout.session.completed']],
+  [
+    'stripe',
+    0.6,
+    ['invoice.paid', 'payment_intent.succeeded', 'customer.created', 'charge.refunded', 'checkout.session.completed'],
+  ],
   ['github', 0.3, ['push', 'pull_request', 'issues', 'workflow_run', 'check_suite']],
   ['slack', 0.1, ['event_callback', 'block_actions', 'url_verification']],
 ] as const

@@ -42,6 +42,8 @@ export interface ThroughputOptions {
   concurrency: number
   warmupMs: number
   measureMs: number
+  /** Offered deliveries per second (open loop); absent: closed loop, as fast as the server answers. */
+  rate?: number
 }
 
 const SECRET = 'whsec_bench_archive_0123456789abcdef'
@@ -55,7 +57,10 @@ function costWindow(counter: () => number, fromMs: number, spanMs: number): Prom
     setTimeout(() => {
       const requests = Math.max(1, counter() - start.answered)
       const cpu = process.cpuUsage(start.cpu)
-      resolve({ mainUs: ((mainThreadCpuMs() - start.main) * 1000) / requests, cpuUs: (cpu.user + cpu.system) / requests })
+      resolve({
+        mainUs: ((mainThreadCpuMs() - start.main) * 1000) / requests,
+        cpuUs: (cpu.user + cpu.system) / requests,
+      })
     }, fromMs + spanMs)
   })
 }
@@ -74,6 +79,7 @@ async function drive(url: string, tag: string, options: ThroughputOptions, onSta
     end: measureFrom + options.measureMs,
     secret: SECRET,
     tag,
+    ...(options.rate ? { rate: options.rate } : {}),
   }
   onStart()
   client.send(input)
@@ -117,8 +123,18 @@ async function round(setup: ThroughputSetup, options: ThroughputOptions) {
   return { rps: output.ok / (output.measuredMs / 1000), ...measured, archived, other }
 }
 
-export async function measureThroughput(setups: ThroughputSetup[], options: ThroughputOptions): Promise<ThroughputRow[]> {
-  const rows: ThroughputRow[] = setups.map((s) => ({ name: s.name, rps: [], mainUs: [], cpuUs: [], archived: 0, other: 0 }))
+export async function measureThroughput(
+  setups: ThroughputSetup[],
+  options: ThroughputOptions,
+): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = setups.map((s) => ({
+    name: s.name,
+    rps: [],
+    mainUs: [],
+    cpuUs: [],
+    archived: 0,
+    other: 0,
+  }))
   for (let r = 0; r < options.rounds; r++) {
     for (const [i, setup] of setups.entries()) {
       const result = await round(setup, options)

@@ -75,7 +75,9 @@ function sqliteSize(path: string, rows: number): SizeResult {
   db.pragma('wal_checkpoint(TRUNCATE)')
   const parts: Record<string, number> = {}
   try {
-    for (const { name, bytes } of db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as Array<{ name: string; bytes: number }>)
+    for (const { name, bytes } of db
+      .prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name')
+      .all() as Array<{ name: string; bytes: number }>)
       parts[name] = bytes / rows
   } catch {
     // dbstat is optional in SQLite builds.
@@ -103,12 +105,20 @@ export async function sqliteStats(rows: number, bodyBytes: number): Promise<Stat
     const path = join(dir, 'stats.db')
     const archive = sqliteArchive({ path })
     const end = Date.now()
-    const insertMs = await fill(archive, { count: rows, start: end - 30 * DAY, spanMs: 30 * DAY, bodyBytes, batchSize: 2000 })
+    const insertMs = await fill(archive, {
+      count: rows,
+      start: end - 30 * DAY,
+      spanMs: 30 * DAY,
+      bodyBytes,
+      batchSize: 2000,
+    })
     const { stats, total } = await timeStats(archive, end)
     await archive.close()
     const db = new Database(path, { readonly: true })
     const started = performance.now()
-    db.prepare('SELECT outcome, code, provider, type, state, COUNT(*) FROM hookguard_archive GROUP BY 1, 2, 3, 4, 5').all()
+    db.prepare(
+      'SELECT outcome, code, provider, type, state, COUNT(*) FROM hookguard_archive GROUP BY 1, 2, 3, 4, 5',
+    ).all()
     const groupByMs = performance.now() - started
     db.close()
     return { rows, insertMs, stats, groupByMs, total, size: sqliteSize(path, rows) }
@@ -157,7 +167,11 @@ export function pgStats(pool: pg.Pool, rows: number, bodyBytes: number): Promise
   return withPgTable(pool, 'stats', async (table) => {
     const archive = postgresArchive({ pool, table })
     const end = Date.now()
-    const insertMs = await fill(archive, { count: rows, start: end - 30 * DAY, spanMs: 30 * DAY, bodyBytes, batchSize: 2000 }, 3)
+    const insertMs = await fill(
+      archive,
+      { count: rows, start: end - 30 * DAY, spanMs: 30 * DAY, bodyBytes, batchSize: 2000 },
+      3,
+    )
     const size = await pgSize(pool, table, rows)
     const { stats, total } = await timeStats(archive, end)
     const started = performance.now()

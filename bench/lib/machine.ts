@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { arch, cpus, freemem, loadavg, platform, release, totalmem } from 'node:os'
+import { arch, cpus, freemem, loadavg, platform, release, setPriority, totalmem } from 'node:os'
 import { DIST } from './dist.js'
 
 export interface Machine {
@@ -62,6 +62,21 @@ export function describeMachine(): Machine {
   }
 }
 
+/**
+ * BENCH_NICE=-10 runs the benchmark's processes (this one and each server
+ * child) at that priority, above other work on a shared machine. Opt-in: it
+ * takes CPU from everyone else for the length of the run. Needs root for < 0.
+ */
+export function applyNice(pid = 0): void {
+  const nice = process.env.BENCH_NICE
+  if (nice === undefined || nice === '') return
+  try {
+    setPriority(pid, Number(nice))
+  } catch (error) {
+    console.warn(`BENCH_NICE=${nice} not applied: ${(error as Error).message}`)
+  }
+}
+
 /** The load average now, for the end of a run: a busy machine makes wall-clock rates noisy. */
 export function loadNow(): string {
   return `load average at the end ${loadavg()
@@ -73,7 +88,8 @@ export function loadNow(): string {
 export function machineHeader(machine: Machine): string {
   return [
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB (${machine.freeGiB} free), ${machine.os}`,
-    `node ${machine.node} (V8 ${machine.v8}), load average ${machine.loadavg.join(' / ')}, ` +
+    `node ${machine.node} (V8 ${machine.v8}), load average ${machine.loadavg.join(' / ')}` +
+      `${process.env.BENCH_NICE ? ` (benchmark at nice ${process.env.BENCH_NICE})` : ''}, ` +
       `hookguard ${machine.commit ?? '(no git)'} from ${machine.dist}`,
   ].join('\n')
 }

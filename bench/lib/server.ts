@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { build } from 'esbuild'
 import { DIST } from './dist.js'
+import { applyNice } from './machine.js'
 import { TMP } from './report.js'
 import type { ServerName, ServerOptions } from './servers/index.js'
 
@@ -51,7 +52,7 @@ export interface ServerHandle {
 }
 
 export interface StartOptions {
-  /** Extra node flags for the child, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  /** Node flags for the child, e.g. ["--cpu-prof", "--cpu-prof-dir=…"]. */
   execArgv?: string[]
   env?: NodeJS.ProcessEnv
 }
@@ -97,6 +98,7 @@ export async function startServer(spec: ServerSpec, options: StartOptions = {}):
     env: { ...(options.env ?? process.env), HOOKGUARD_DIST: DIST },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  applyNice(child.pid)
   const failed = once(child, 'exit').then(([code]) => {
     throw new Error(`bench server ${spec.server} exited early (code ${String(code)})`)
   })

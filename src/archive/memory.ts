@@ -24,6 +24,7 @@ import {
   resolveRange,
   type Position,
   type ResolvedQuery,
+  type ResolvedRange,
 } from './internal/query.js'
 import { checkBatch, checkProgress } from './internal/record.js'
 import { countColumns, toStats, type CountRow } from './internal/stats.js'
@@ -113,6 +114,36 @@ function matches(record: DeliveryRecord, query: ResolvedQuery): boolean {
   return true
 }
 
+/** A page of `list()`: walks back from the cursor (or `until`) to `since`. */
+function listPage(sorted: SortedRecords, query: ResolvedQuery): ArchivePage {
+  let index =
+    query.until === Infinity ? sorted.length : sorted.bound({ receivedAt: query.until, deliveryId: '' }, false)
+  if (query.before) index = Math.min(index, sorted.bound(query.before, false))
+  const items: DeliveryRecord[] = []
+  let more = false
+  for (let i = index - 1; i >= 0; i--) {
+    const record = sorted.at(i)
+    if (record.receivedAt < query.since) break
+    if (!matches(record, query)) continue
+    if (items.length === query.limit) {
+      more = true
+      break
+    }
+    items.push(record)
+  }
+  const last = items.at(-1)
+  return { items: items.map(summary), ...(more && last ? { cursor: encodeCursor(last) } : {}) }
+}
+
+/** stats() by counting the records of the range: the ring is small enough to count. */
+function countRange(sorted: SortedRecords, { since, until }: ResolvedRange): ArchiveStats {
+  const start = sorted.bound({ receivedAt: since, deliveryId: '' }, false)
+  const end = until === Infinity ? sorted.length : sorted.bound({ receivedAt: until, deliveryId: '' }, false)
+  const rows: CountRow[] = []
+  for (let i = start; i < end; i++) rows.push({ ...countColumns(sorted.at(i)), n: 1 })
+  return toStats(rows)
+}
+
 /**
  * An in-memory delivery archive holding the newest `max` records.
  *
@@ -126,35 +157,18 @@ function matches(record: DeliveryRecord, query: ResolvedQuery): boolean {
  * ```
  */
 export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive {
-  if (!options || typeof options !== 'object') throw configError(`${WHERE} takes an options object: memoryArchive({ max })`)
+  if (!options || typeof options !== 'object')
+    throw configError(`${WHERE} takes an options object: memoryArchive({ max })`)
   const { policy, now } = resolvePolicy(WHERE, options)
   const max = options.max ?? 10_000
-  if (!Number.isSafeInteger(max) || max < 1) throw configError(`${WHERE}: max must be a positive integer (got ${String(max)})`)
+  if (!Number.isSafeInteger(max) || max < 1)
+    throw configError(`${WHERE}: max must be a positive integer (got ${String(max)})`)
   const byId = new Map<string, DeliveryRecord>()
   const sorted = new SortedRecords()
 
   function evict(): void {
     const oldest = sorted.shift()
     if (oldest) byId.delete(oldest.deliveryId)
-  }
-
-  function list(query: ResolvedQuery): ArchivePage {
-    let index = query.until === Infinity ? sorted.length : sorted.bound({ receivedAt: query.until, deliveryId: '' }, false)
-    if (query.before) index = Math.min(index, sorted.bound(query.before, false))
-    const items: DeliveryRecord[] = []
-    let more = false
-    for (let i = index - 1; i >= 0; i--) {
-      const record = sorted.at(i)
-      if (record.receivedAt < query.since) break
-      if (!matches(record, query)) continue
-      if (items.length === query.limit) {
-        more = true
-        break
-      }
-      items.push(record)
-    }
-    const last = items.at(-1)
-    return { items: items.map(summary), ...(more && last ? { cursor: encodeCursor(last) } : {}) }
   }
 
   return {
@@ -175,19 +189,14 @@ export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive
       for (const update of checked) applyProgress(byId.get(update.deliveryId), update)
     },
     async list(query) {
-      return list(resolveQuery(`${WHERE}.list`, query))
+      return listPage(sorted, resolveQuery(`${WHERE}.list`, query))
     },
     async get(deliveryId) {
       const record = typeof deliveryId === 'string' ? byId.get(deliveryId) : undefined
       return record && copy(record)
     },
     async stats(range): Promise<ArchiveStats> {
-      const { since, until } = resolveRange(`${WHERE}.stats`, range)
-      const start = sorted.bound({ receivedAt: since, deliveryId: '' }, false)
-      const end = until === Infinity ? sorted.length : sorted.bound({ receivedAt: until, deliveryId: '' }, false)
-      const rows: CountRow[] = []
-      for (let i = start; i < end; i++) rows.push({ ...countColumns(sorted.at(i)), n: 1 })
-      return toStats(rows)
+      return countRange(sorted, resolveRange(`${WHERE}.stats`, range))
     },
     async purge() {
       const cutoff = now() - policy.retentionMs

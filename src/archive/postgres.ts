@@ -14,11 +14,18 @@
  */
 import { configError } from '../errors.js'
 import { resolveLogger } from '../internal/log.js'
-import type { ArchivePage, DeliveryArchive, DeliveryRecord, Logger } from '../types/index.js'
+import type { ArchivePage, ArchiveStats, DeliveryArchive, DeliveryRecord, Logger } from '../types/index.js'
 import { ALL_COLUMNS, rowToRecord, rowToSummary, SUMMARY_SELECT, type Row } from './internal/columns.js'
 import { resolvePolicy, shapeBatch, type ArchivePolicyOptions } from './internal/policy.js'
 import { parsePgTable, pgMigrationSql, pgStatements, type PgNames } from './internal/postgres-schema.js'
-import { encodeCursor, FILTER_NAMES, resolveQuery, resolveRange, type ResolvedQuery } from './internal/query.js'
+import {
+  encodeCursor,
+  FILTER_NAMES,
+  resolveQuery,
+  resolveRange,
+  type ResolvedQuery,
+  type ResolvedRange,
+} from './internal/query.js'
 import { checkBatch, checkProgress, lastPerDelivery } from './internal/record.js'
 import { reported } from './internal/reported.js'
 import { splitRange, toStats, type CountRow } from './internal/stats.js'
@@ -183,6 +190,57 @@ function sender(pool: PostgresArchiveQueryable) {
   }
 }
 
+type Query = ReturnType<typeof sender>
+
+/** The reads: list, get and stats. */
+function pgReader(query: Query, table: PgNames, sql: ReturnType<typeof pgStatements>) {
+  return {
+    async list(q: ResolvedQuery): Promise<ArchivePage> {
+      const { sql: text, params } = listSql(table, q)
+      const { rows } = await query(text, params)
+      const items = (rows as Row[]).slice(0, q.limit).map(rowToSummary)
+      const last = items.at(-1)
+      return { items, ...(rows.length > q.limit && last ? { cursor: encodeCursor(last) } : {}) }
+    },
+    async get(deliveryId: string): Promise<DeliveryRecord | undefined> {
+      const { rows } = await query(sql.get, [deliveryId])
+      return rows[0] ? rowToRecord(rows[0] as Row) : undefined
+    },
+    async stats({ since, until }: ResolvedRange): Promise<ArchiveStats> {
+      const { sql: text, params } = statsSql(sql, since, until)
+      const { rows } = await query(text, params)
+      return toStats(rows as CountRow[])
+    },
+  }
+}
+
+/** Applies progress in one statement; UPDATE … FROM takes one input row per record, so the latest update of each. */
+async function applyProgress(query: Query, sql: ReturnType<typeof pgStatements>, updates: unknown): Promise<void> {
+  const checked = checkBatch(`${WHERE}.progress`, updates).map((u) => checkProgress(`${WHERE}.progress`, u))
+  const latest = lastPerDelivery(checked)
+  if (latest.length === 0) return
+  await query(sql.progress, [
+    latest.map((u) => u.deliveryId),
+    latest.map((u) => u.state),
+    latest.map((u) => u.attempts),
+    latest.map((u) => text(u.lastError)),
+    latest.map((u) => u.at),
+  ])
+}
+
+function checkOptions(options: PostgresArchiveOptions) {
+  if (!options || typeof options !== 'object')
+    throw configError(`${WHERE} needs an options object: postgresArchive({ pool })`)
+  const pool = checkPool(WHERE, options.pool)
+  const table = parsePgTable(WHERE, options.table)
+  const { policy, now } = resolvePolicy(WHERE, options)
+  const logger = resolveLogger(WHERE, options.logger)
+  const purgeBatchSize = options.purgeBatchSize ?? 5000
+  if (!Number.isSafeInteger(purgeBatchSize) || purgeBatchSize < 1)
+    throw configError(`${WHERE}: purgeBatchSize must be a positive integer (got ${String(purgeBatchSize)})`)
+  return { pool, table, policy, now, logger, purgeBatchSize }
+}
+
 /**
  * A delivery archive on PostgreSQL. Run {@link migratePostgresArchive} (or
  * `archive.migrate()`) once first.
@@ -200,27 +258,11 @@ function sender(pool: PostgresArchiveQueryable) {
  * ```
  */
 export function postgresArchive(options: PostgresArchiveOptions): PostgresArchive {
-  if (!options || typeof options !== 'object')
-    throw configError(`${WHERE} needs an options object: postgresArchive({ pool })`)
-  const pool = checkPool(WHERE, options.pool)
-  const table = parsePgTable(WHERE, options.table)
-  const { policy, now } = resolvePolicy(WHERE, options)
-  const logger = resolveLogger(WHERE, options.logger)
-  const purgeBatchSize = options.purgeBatchSize ?? 5000
-  if (!Number.isSafeInteger(purgeBatchSize) || purgeBatchSize < 1)
-    throw configError(`${WHERE}: purgeBatchSize must be a positive integer (got ${String(purgeBatchSize)})`)
+  const { pool, table, policy, now, logger, purgeBatchSize } = checkOptions(options)
   const sql = pgStatements(table, ALL_COLUMNS)
   const send = sender(pool)
   const query = missingTableReporter(send, table, logger)
-
-  async function list(q: ResolvedQuery): Promise<ArchivePage> {
-    const { sql: text, params } = listSql(table, q)
-    const { rows } = await query(text, params)
-    const items = (rows as Row[]).slice(0, q.limit).map(rowToSummary)
-    const last = items.at(-1)
-    return { items, ...(rows.length > q.limit && last ? { cursor: encodeCursor(last) } : {}) }
-  }
-
+  const reader = pgReader(query, table, sql)
   return {
     policy,
     table: table.name,
@@ -228,39 +270,18 @@ export function postgresArchive(options: PostgresArchiveOptions): PostgresArchiv
       const shaped = shapeBatch(`${WHERE}.write`, policy, records, 'view')
       if (shaped.length > 0) await query(sql.insert, columnArrays(shaped))
     },
-    async progress(updates) {
-      const checked = checkBatch(`${WHERE}.progress`, updates).map((u) => checkProgress(`${WHERE}.progress`, u))
-      // One UPDATE … FROM applies one input row per record: keep the latest update of each.
-      const latest = lastPerDelivery(checked)
-      if (latest.length === 0) return
-      await query(sql.progress, [
-        latest.map((u) => u.deliveryId),
-        latest.map((u) => u.state),
-        latest.map((u) => u.attempts),
-        latest.map((u) => text(u.lastError)),
-        latest.map((u) => u.at),
-      ])
-    },
-    list: async (q) => list(resolveQuery(`${WHERE}.list`, q)),
-    async get(deliveryId) {
-      if (typeof deliveryId !== 'string') return undefined
-      const { rows } = await query(sql.get, [deliveryId])
-      return rows[0] ? rowToRecord(rows[0] as Row) : undefined
-    },
-    async stats(range) {
-      const { since, until } = resolveRange(`${WHERE}.stats`, range)
-      const { sql: text, params } = statsSql(sql, since, until)
-      const { rows } = await query(text, params)
-      return toStats(rows as CountRow[])
-    },
+    progress: (updates) => applyProgress(query, sql, updates),
+    list: async (q) => reader.list(resolveQuery(`${WHERE}.list`, q)),
+    get: async (deliveryId) => (typeof deliveryId === 'string' ? reader.get(deliveryId) : undefined),
+    stats: async (range) => reader.stats(resolveRange(`${WHERE}.stats`, range)),
     async purge() {
       const cutoff = now() - policy.retentionMs
       let total = 0
-      for (;;) {
-        const { rowCount } = await query(sql.purge, [cutoff, purgeBatchSize])
-        total += rowCount ?? 0
-        if ((rowCount ?? 0) < purgeBatchSize) break
-      }
+      let deleted: number
+      do {
+        deleted = (await query(sql.purge, [cutoff, purgeBatchSize])).rowCount ?? 0
+        total += deleted
+      } while (deleted === purgeBatchSize)
       await query(sql.dropZero, [])
       return total
     },
@@ -275,11 +296,7 @@ export function postgresArchive(options: PostgresArchiveOptions): PostgresArchiv
  * again) with the migration to run, and rejects with an error marked as
  * already logged, so the recorder counts it without a second line.
  */
-function missingTableReporter(
-  send: ReturnType<typeof sender>,
-  table: PgNames,
-  logger: Logger,
-): ReturnType<typeof sender> {
+function missingTableReporter(send: Query, table: PgNames, logger: Logger): Query {
   let warned = false
   const migration = `migratePostgresArchive(pool, { table: '${table.name}' })`
   return async (text, values) => {

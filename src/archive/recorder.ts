@@ -69,7 +69,10 @@ function option(name: string, value: unknown, fallback: number, min: number): nu
 }
 
 /** Logs a kind of trouble at most once per interval, with the count since the last line. */
-function rateLimited(log: (fields: Record<string, unknown>) => void): { note(n: number, fields?: Record<string, unknown>): void; tail(): void } {
+function rateLimited(log: (fields: Record<string, unknown>) => void): {
+  note(n: number, fields?: Record<string, unknown>): void
+  tail(): void
+} {
   let lastAt = -Infinity
   let unlogged = 0
   let lastFields: Record<string, unknown> = {}
@@ -96,9 +99,16 @@ const later: (fn: () => void) => void =
 function checkArchive(archive: unknown): DeliveryArchive {
   const a = archive as Partial<DeliveryArchive> | null
   if (!a || typeof a.write !== 'function' || typeof a.progress !== 'function')
-    throw configError(`${WHERE}: archive must be a DeliveryArchive (memoryArchive(), sqliteArchive(), postgresArchive() …)`)
+    throw configError(
+      `${WHERE}: archive must be a DeliveryArchive (memoryArchive(), sqliteArchive(), postgresArchive() …)`,
+    )
   const policy = a.policy
-  if (!policy || !Number.isSafeInteger(policy.maxBodyBytes) || policy.maxBodyBytes < 0 || typeof policy.rejectedBodies !== 'boolean')
+  if (
+    !policy ||
+    !Number.isSafeInteger(policy.maxBodyBytes) ||
+    policy.maxBodyBytes < 0 ||
+    typeof policy.rejectedBodies !== 'boolean'
+  )
     throw configError(`${WHERE}: archive.policy must hold maxBodyBytes (integer >= 0) and rejectedBodies (boolean)`)
   return a as DeliveryArchive
 }
@@ -125,8 +135,12 @@ export function createArchiveRecorder(archive: DeliveryArchive, options: Archive
     closeTimeoutMs: option('closeTimeoutMs', options.closeTimeoutMs, 5000, 0),
   }
   const log = {
-    failed: rateLimited((fields) => logger.error(fields, 'delivery archive write failed; these items are not archived')),
-    full: rateLimited((fields) => logger.warn(fields, 'delivery archive is falling behind; items dropped (maxPending reached)')),
+    failed: rateLimited((fields) =>
+      logger.error(fields, 'delivery archive write failed; these items are not archived'),
+    ),
+    full: rateLimited((fields) =>
+      logger.warn(fields, 'delivery archive is falling behind; items dropped (maxPending reached)'),
+    ),
     invalid: rateLimited((fields) => logger.error(fields, 'invalid item not archived (a bug in its caller)')),
   }
   const recorder = new Recorder(target, settings, log)
@@ -175,7 +189,9 @@ class Recorder {
   }
 
   record(record: DeliveryRecord): void {
-    this.accept(() => ({ record: markShaped(this.policy, applyPolicy(this.policy, checkRecord(WHERE_ITEM, record), 'compact')) }))
+    this.accept(() => ({
+      record: markShaped(this.policy, applyPolicy(this.policy, checkRecord(WHERE_ITEM, record), 'compact')),
+    }))
   }
 
   progress(update: DeliveryProgress): void {

@@ -18,12 +18,19 @@ import {
   type SqliteConnectionOptions,
   type SqliteDatabase,
 } from '../internal/sqlite.js'
-import type { ArchivePage, ArchivePolicy, DeliveryArchive } from '../types/index.js'
+import type { ArchivePage, ArchivePolicy, ArchiveStats, DeliveryArchive, DeliveryRecord } from '../types/index.js'
 import { ALL_COLUMNS, rowToRecord, rowToSummary, SUMMARY_SELECT, type Row } from './internal/columns.js'
 import { resolvePolicy, shapeBatch, type ArchivePolicyOptions } from './internal/policy.js'
-import { encodeCursor, FILTER_NAMES, resolveQuery, resolveRange, type ResolvedQuery } from './internal/query.js'
+import {
+  encodeCursor,
+  FILTER_NAMES,
+  resolveQuery,
+  resolveRange,
+  type ResolvedQuery,
+  type ResolvedRange,
+} from './internal/query.js'
 import { checkBatch, checkProgress } from './internal/record.js'
-import { COUNT_COLUMNS, sqliteReadSql, sqliteSchema, sqliteWriteSql } from './internal/sqlite-schema.js'
+import { COUNT_COLUMNS, LOG_COLUMNS, sqliteReadSql, sqliteSchema, sqliteWriteSql } from './internal/sqlite-schema.js'
 import { inlineWriter, threadWriter, type SqliteWriter } from './internal/sqlite-writer.js'
 import { splitRange, toStats, type CountRow } from './internal/stats.js'
 
@@ -105,7 +112,9 @@ export function sqliteArchive(options: SqliteArchiveOptions): SqliteArchive {
   const worker = options.worker ?? options.database === undefined
   if (typeof worker !== 'boolean') throw configError(`${WHERE}: worker must be true or false`)
   if (worker && options.database !== undefined)
-    throw configError(`${WHERE}: worker: true needs path (a connection you pass cannot move to a thread); drop worker or pass path`)
+    throw configError(
+      `${WHERE}: worker: true needs path (a connection you pass cannot move to a thread); drop worker or pass path`,
+    )
   // synchronous NORMAL on a connection we open: in WAL mode a commit survives a
   // process crash; only an OS crash or power loss can lose the last batches.
   // An archive row is a record of what happened, not the acknowledgment of an
@@ -116,6 +125,7 @@ export function sqliteArchive(options: SqliteArchiveOptions): SqliteArchive {
   try {
     const schema = sqliteSchema(table)
     ensureTable(WHERE, db, table, schema.records, '', ALL_COLUMNS)
+    ensureTable(WHERE, db, `${table}_count_log`, schema.log, '', LOG_COLUMNS)
     ensureTable(WHERE, db, `${table}_counts`, schema.counts, schema.extras, COUNT_COLUMNS)
     const sql = sqliteWriteSql(table)
     writer = worker ? threadWriter(options.path!, options.busyTimeoutMs ?? 1000, sql) : inlineWriter(db, sql)
@@ -136,36 +146,47 @@ interface Parts {
   writer: SqliteWriter
 }
 
-function buildArchive({ db, owned, table, policy, now, purgeBatchSize, writer }: Parts): SqliteArchive {
+/** The reads, on the archive's own connection. */
+function sqliteReader(db: SqliteDatabase, table: string) {
   const read = sqliteReadSql(table)
-  const s = { get: db.prepare(read.get), bucketCounts: db.prepare(read.bucketCounts), rawCounts: db.prepare(read.rawCounts) }
+  const s = {
+    get: db.prepare(read.get),
+    bucketCounts: db.prepare(read.bucketCounts),
+    rawCounts: db.prepare(read.rawCounts),
+  }
   const listCache = new Map<string, Statement<unknown[]>>()
-  let closed = false
+  return {
+    list(query: ResolvedQuery): ArchivePage {
+      const { sql, params } = listSql(table, query)
+      let statement = listCache.get(sql)
+      if (!statement) listCache.set(sql, (statement = db.prepare<unknown[]>(sql)))
+      const rows = statement.all(...params) as Row[]
+      const items = rows.slice(0, query.limit).map(rowToSummary)
+      const last = items.at(-1)
+      return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(last) } : {}) }
+    },
+    get(deliveryId: string): DeliveryRecord | undefined {
+      const row = s.get.get(deliveryId) as Row | undefined
+      return row && rowToRecord(row)
+    },
+    stats({ since, until }: ResolvedRange): ArchiveStats {
+      const rows: CountRow[] = []
+      for (const segment of splitRange({ since, until })) {
+        const to = segment.to === Infinity ? Number.MAX_SAFE_INTEGER : segment.to
+        if (segment.grain === 0) rows.push(...(s.rawCounts.all(segment.from, to) as CountRow[]))
+        else rows.push(...(s.bucketCounts.all(segment.grain, segment.from, to) as CountRow[]))
+      }
+      return toStats(rows)
+    },
+  }
+}
 
+function buildArchive({ db, owned, table, policy, now, purgeBatchSize, writer }: Parts): SqliteArchive {
+  const reader = sqliteReader(db, table)
+  let closed = false
   function checkOpen(): void {
     if (closed) throw new Error(`hookguard: ${WHERE} is closed`)
   }
-
-  function list(query: ResolvedQuery): ArchivePage {
-    const { sql, params } = listSql(table, query)
-    let statement = listCache.get(sql)
-    if (!statement) listCache.set(sql, (statement = db.prepare<unknown[]>(sql)))
-    const rows = statement.all(...params) as Row[]
-    const items = rows.slice(0, query.limit).map(rowToSummary)
-    const last = items.at(-1)
-    return { items, ...(rows.length > query.limit && last ? { cursor: encodeCursor(last) } : {}) }
-  }
-
-  function stats(since: number, until: number) {
-    const rows: CountRow[] = []
-    for (const segment of splitRange({ since, until })) {
-      const to = segment.to === Infinity ? Number.MAX_SAFE_INTEGER : segment.to
-      if (segment.grain === 0) rows.push(...(s.rawCounts.all(segment.from, to) as CountRow[]))
-      else rows.push(...(s.bucketCounts.all(segment.grain, segment.from, to) as CountRow[]))
-    }
-    return toStats(rows)
-  }
-
   return {
     policy,
     table,
@@ -182,28 +203,25 @@ function buildArchive({ db, owned, table, policy, now, purgeBatchSize, writer }:
     },
     async list(query) {
       checkOpen()
-      return list(resolveQuery(`${WHERE}.list`, query))
+      return reader.list(resolveQuery(`${WHERE}.list`, query))
     },
     async get(deliveryId) {
       checkOpen()
-      if (typeof deliveryId !== 'string') return undefined
-      const row = s.get.get(deliveryId) as Row | undefined
-      return row && rowToRecord(row)
+      return typeof deliveryId === 'string' ? reader.get(deliveryId) : undefined
     },
     async stats(range) {
       checkOpen()
-      const { since, until } = resolveRange(`${WHERE}.stats`, range)
-      return stats(since, until)
+      return reader.stats(resolveRange(`${WHERE}.stats`, range))
     },
     async purge() {
       checkOpen()
       const cutoff = now() - policy.retentionMs
       let total = 0
-      for (;;) {
-        const deleted = await writer.purge(cutoff, purgeBatchSize)
+      let deleted: number
+      do {
+        deleted = await writer.purge(cutoff, purgeBatchSize)
         total += deleted
-        if (deleted < purgeBatchSize) break
-      }
+      } while (deleted === purgeBatchSize)
       await writer.dropZeroCounts()
       return total
     },

@@ -47,34 +47,41 @@ function defaultEnv(global: Globals): (name: string) => string | undefined {
   }
 }
 
-const RULES: Array<[ServerlessRuntime, (env: (name: string) => string | undefined, global: Globals) => string | undefined]> =
+const RULES: Array<
+  [ServerlessRuntime, (env: (name: string) => string | undefined, global: Globals) => string | undefined]
+> = [
+  // Vercel first: its Node functions run on AWS Lambda and set Lambda's variables too.
   [
-    // Vercel first: its Node functions run on AWS Lambda and set Lambda's variables too.
-    ['vercel', (env, g) => (env('VERCEL') === '1' ? 'VERCEL=1' : g.EdgeRuntime !== undefined ? 'EdgeRuntime' : undefined)],
-    // Netlify Functions also run on Lambda; the Netlify global exists in v2 functions and edge functions.
-    [
-      'netlify',
-      (env, g) =>
-        typeof g.Netlify === 'object' && g.Netlify !== null
-          ? 'Netlify global'
-          : env('NETLIFY') === 'true'
-            ? 'NETLIFY=true'
-            : env('SITE_ID') && env('SITE_NAME') && env('AWS_LAMBDA_FUNCTION_NAME')
-              ? 'SITE_ID with AWS_LAMBDA_FUNCTION_NAME'
-              : undefined,
-    ],
-    [
-      'aws-lambda',
-      (env) =>
-        env('AWS_LAMBDA_FUNCTION_NAME')
-          ? 'AWS_LAMBDA_FUNCTION_NAME'
-          : env('AWS_EXECUTION_ENV')?.startsWith('AWS_Lambda_')
-            ? 'AWS_EXECUTION_ENV'
+    'vercel',
+    (env, g) => (env('VERCEL') === '1' ? 'VERCEL=1' : g.EdgeRuntime !== undefined ? 'EdgeRuntime' : undefined),
+  ],
+  // Netlify Functions also run on Lambda; the Netlify global exists in v2 functions and edge functions.
+  [
+    'netlify',
+    (env, g) =>
+      typeof g.Netlify === 'object' && g.Netlify !== null
+        ? 'Netlify global'
+        : env('NETLIFY') === 'true'
+          ? 'NETLIFY=true'
+          : env('SITE_ID') && env('SITE_NAME') && env('AWS_LAMBDA_FUNCTION_NAME')
+            ? 'SITE_ID with AWS_LAMBDA_FUNCTION_NAME'
             : undefined,
-    ],
-    ['cloudflare-workers', (_env, g) => (g.navigator?.userAgent === 'Cloudflare-Workers' ? 'navigator.userAgent' : undefined)],
-    ['deno-deploy', (env) => (env('DENO_DEPLOYMENT_ID') ? 'DENO_DEPLOYMENT_ID' : undefined)],
-  ]
+  ],
+  [
+    'aws-lambda',
+    (env) =>
+      env('AWS_LAMBDA_FUNCTION_NAME')
+        ? 'AWS_LAMBDA_FUNCTION_NAME'
+        : env('AWS_EXECUTION_ENV')?.startsWith('AWS_Lambda_')
+          ? 'AWS_EXECUTION_ENV'
+          : undefined,
+  ],
+  [
+    'cloudflare-workers',
+    (_env, g) => (g.navigator?.userAgent === 'Cloudflare-Workers' ? 'navigator.userAgent' : undefined),
+  ],
+  ['deno-deploy', (env) => (env('DENO_DEPLOYMENT_ID') ? 'DENO_DEPLOYMENT_ID' : undefined)],
+]
 
 /** The serverless platform this process runs on, or undefined for a long-lived server (or an unknown platform). */
 export function detectServerless(probe: ServerlessProbe = {}): ServerlessRuntimeInfo | undefined {

@@ -30,9 +30,15 @@ export async function run(
 ): Promise<HandleResult> {
   read(config, delivery, request)
   delivery.trace?.enter('verify')
-  let verification = verify(config, delivery)
-  // Steps answer synchronously where they can (node:crypto, JSON): no await, no extra turn of the event loop.
-  if (verification instanceof Promise) verification = await verification
+  let verification
+  try {
+    verification = verify(config, delivery)
+    // Steps answer synchronously where they can (node:crypto, JSON): no await, no extra turn of the event loop.
+    if (verification instanceof Promise) verification = await verification
+  } catch (error) {
+    delivery.trace?.leave('verify', error)
+    throw error
+  }
   delivery.trace?.leave('verify')
   delivery.verification = verification
   let described = describe(config, delivery, verification)

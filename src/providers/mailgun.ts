@@ -3,8 +3,10 @@
  * `signature: { timestamp, token, signature }`, where `signature` is the hex
  * HMAC-SHA256 of `timestamp + token` keyed by the HTTP webhook signing key.
  * Legacy form-encoded webhooks carry the same three fields at the top level.
- * They are found with one scan of the body (no full parse before the
- * signature is checked, so a forged body costs one pass).
+ * The JSON signature object is found with a native byte search (no parse
+ * of the unsigned body before the signature is checked, so a forged body
+ * costs microseconds, not a parse); once the body is parsed, its top-level
+ * `signature` must be the object that was verified, else 400.
  *
  * Mailgun's signature covers the timestamp and the token only, NOT the event
  * data. What stops a captured delivery from being replayed with other data
@@ -24,7 +26,7 @@ import { bodyText, formPairs, parseForm, parseJson, record, stringField } from '
 import { malformedSignature } from './kit/fail.js'
 import { isForm } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
-import { topLevelMember } from './kit/json-scan.js'
+import { firstObjectMember } from './kit/json-scan.js'
 import { withKeys } from './kit/keys.js'
 import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
 import { signBodyText, signingTimestamp } from './kit/sign.js'
@@ -50,7 +52,7 @@ function formFields(request: ProviderRequest): Record<string, unknown> {
 
 /** `{ timestamp, token, signature }` as found in the body, strictly checked. */
 function signatureFields(request: ProviderRequest) {
-  const fields = isForm(request) ? formFields(request) : record(topLevelMember(request.body, 'signature'))
+  const fields = isForm(request) ? formFields(request) : firstObjectMember(request.body, 'signature')
   if (fields === undefined) throw new HookguardError('signature.missing', { reason: 'body has no signature object' })
   const { timestamp: timestampText, token, signature: signatureText } = fields
   if (signatureText === undefined || signatureText === '')
@@ -64,7 +66,21 @@ function signatureFields(request: ProviderRequest) {
   const timestamp = parseTimestamp(timestampText, 'signature.timestamp')
   if (typeof token !== 'string' || !TOKEN_RE.test(token))
     throw malformedSignature('signature.token is missing or not visible ASCII')
-  return { timestampText: timestampText!, timestamp, token, signature }
+  return { timestampText: timestampText!, timestamp, token, signature, signatureText }
+}
+
+/** After parsing: a JSON body's top-level `signature` must be the object that was verified. */
+function checkVerifiedMember(
+  payload: unknown,
+  verified: { timestampText: string; token: string; signatureText: string },
+) {
+  const member = record(record(payload)?.signature)
+  if (
+    member?.timestamp !== verified.timestampText ||
+    member.token !== verified.token ||
+    member.signature !== verified.signatureText
+  )
+    throw new HookguardError('body.malformed', { reason: 'the top-level signature is not the one that was verified' })
 }
 
 /**
@@ -80,18 +96,27 @@ export function mailgun(options: MailgunOptions): Provider {
   const opened = openProvider(name, options)
   const { tolerance, keys } = opened
   const scheme = hmacScheme(opened, 'sha256', false)
+  const verifiedFields = new WeakMap<ProviderRequest, ReturnType<typeof signatureFields>>()
 
   return {
     name,
     tolerance,
     sensitiveHeaders: [],
     verify(request) {
-      const { timestampText, timestamp, token, signature } = signatureFields(request)
+      const fields = signatureFields(request)
+      const { timestampText, timestamp, token, signature } = fields
       checkTimestamp(timestamp, request.now, tolerance)
+      verifiedFields.set(request, fields)
       const verification = { timestamp, id: token }
       return withKeys(keys, request, (k) => verifyHmac(scheme, k, [timestampText, token], [signature], verification))
     },
-    parse: (request) => (isForm(request) ? parseForm(request.body) : parseJson(request.body)),
+    parse(request) {
+      if (isForm(request)) return parseForm(request.body)
+      const payload = parseJson(request.body)
+      const verified = verifiedFields.get(request)
+      if (verified) checkVerifiedMember(payload, verified)
+      return payload
+    },
     describe(payload, _request, verification) {
       const data = record(record(payload)?.['event-data'])
       return { id: verification.id, type: stringField(data, 'event') ?? stringField(payload, 'event') }

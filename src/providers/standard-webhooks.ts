@@ -109,41 +109,35 @@ function resolveSeed(name: string, options: StandardWebhooksOptions, publicKeys:
   return secretKey.subarray(0, 32)
 }
 
-interface Entries {
-  v1: Uint8Array[]
-  v1a: Uint8Array[]
-}
-
-/** The decoded entries of the schemes this receiver has keys for; unknown versions are skipped, never guessed at. */
-function parseEntries(header: string, wantV1: boolean, wantV1a: boolean): Entries {
+/**
+ * Decodes the entries of the schemes this receiver has keys for into `v1`
+ * and `v1a`; unknown versions are skipped, never guessed at. Allocation-free
+ * for the common single-entry header (it runs on every request).
+ */
+function parseEntries(header: string, v1: Uint8Array[] | undefined, v1a: Uint8Array[] | undefined): void {
   // One entry is the common case: skip the split.
   const entries = header.indexOf(' ') === -1 ? [header] : header.split(' ').filter((entry) => entry !== '')
   if (entries.length > MAX_SIGNATURE_ENTRIES) throw malformedSignature('too many signatures')
-  const found: Entries = { v1: [], v1a: [] }
   let versioned = 0
   for (const entry of entries) {
     const comma = entry.indexOf(',')
     if (comma <= 0) continue
     versioned++
-    const version = entry.slice(0, comma)
-    if (version === 'v1' ? !wantV1 : version !== 'v1a' || !wantV1a) continue
+    const isV1 = comma === 2 && entry.startsWith('v1')
+    const list = isV1 ? v1 : comma === 3 && entry.startsWith('v1a') ? v1a : undefined
+    if (list === undefined) continue
     const bytes = decodeBase64(entry.slice(comma + 1))
-    if (version === 'v1' && bytes && bytes.length > 0) found.v1.push(bytes)
-    if (version === 'v1a' && bytes && bytes.length === 64) found.v1a.push(bytes)
+    if (bytes && (isV1 ? bytes.length > 0 : bytes.length === 64)) list.push(bytes)
   }
   if (versioned === 0) throw malformedSignature('webhook-signature has no version,signature entries')
-  return found
 }
 
-/** id and timestamp headers, checked; the signed prefix `id.timestamp.`. */
-function readMessage(request: ProviderRequest, tolerance: number | undefined) {
+/** The id header, checked. */
+function readId(request: ProviderRequest): string {
   const id = eitherHeader(request, 'webhook-id', 'svix-id')
   if (id === undefined || id === '') throw new HookguardError('id.missing', { reason: 'webhook-id is missing' })
   if (id.length > MAX_ID_LENGTH) throw new HookguardError('header.malformed', { reason: 'webhook-id is too long' })
-  const timestampText = eitherHeader(request, 'webhook-timestamp', 'svix-timestamp')
-  const timestamp = parseTimestamp(timestampText, 'webhook-timestamp')
-  checkTimestamp(timestamp, request.now, tolerance)
-  return { id, timestamp, signedPrefix: `${id}.${timestampText}.` }
+  return id
 }
 
 async function verifyV1a<T>(
@@ -172,21 +166,32 @@ function verifier(
     const header = eitherHeader(request, 'webhook-signature', 'svix-signature')
     if (header === undefined || header.trim() === '')
       throw new HookguardError('signature.missing', { reason: 'webhook-signature is missing' })
-    const { id, timestamp, signedPrefix } = readMessage(request, tolerance)
-    const { v1, v1a } = parseEntries(header, keys !== undefined, publicKeys.length > 0)
+    const id = readId(request)
+    const timestampText = eitherHeader(request, 'webhook-timestamp', 'svix-timestamp')
+    const timestamp = parseTimestamp(timestampText, 'webhook-timestamp')
+    checkTimestamp(timestamp, request.now, tolerance)
+    const v1: Uint8Array[] = []
+    const v1a: Uint8Array[] | undefined = publicKeys.length > 0 ? [] : undefined
+    parseEntries(header, keys && v1, v1a)
+    const signedPrefix = `${id}.${timestampText}.`
     const verification = { id, timestamp }
+    if (v1.length === 0 && !v1a?.length)
+      throw invalidSignature('no signature of a configured scheme (v1 needs secret, v1a needs publicKey)')
     const fallback = (): Promise<Verification> => {
-      if (v1a.length === 0) throw invalidSignature()
+      if (!v1a?.length) throw invalidSignature()
       const message = concatBytes([signedPrefix, request.body])
       return verifyV1a(scheme.backend, publicKeys, message, v1a, verification)
     }
-    if (v1.length === 0 && v1a.length === 0)
-      throw invalidSignature('no signature of a configured scheme (v1 needs secret, v1a needs publicKey)')
     if (v1.length === 0) return fallback()
+    const settle = (match: number) => (match === -1 ? fallback() : verification)
+    const pieces = [signedPrefix, request.body]
+    if (keys!.fixed) {
+      const match = hmacMatch(scheme, keys!.fixed, pieces, v1)
+      return typeof match === 'number' ? settle(match) : match.then(settle)
+    }
     return withKeys(keys!, request, (k) => {
-      const match = hmacMatch(scheme, k, [signedPrefix, request.body], v1)
-      if (typeof match === 'number') return match === -1 ? fallback() : verification
-      return match.then((found) => (found === -1 ? fallback() : verification))
+      const match = hmacMatch(scheme, k, pieces, v1)
+      return typeof match === 'number' ? settle(match) : match.then(settle)
     })
   }
 }

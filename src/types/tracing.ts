@@ -38,5 +38,12 @@ export interface WebhookTracing {
   /** Start the span of one delivery; undefined skips tracing it. */
   startReceive(request: { method: string; url?: string; provider: string; receiver: string }): ReceiveTrace | undefined
   /** Start the span of one handler run (`event.meta` carries the request's context). */
-  startHandle(event: WebhookEvent): { end(error?: unknown): void } | undefined
+  startHandle(event: WebhookEvent): HandleSpan | undefined
+}
+
+/** The span of one handler run. */
+export interface HandleSpan {
+  end(error?: unknown): void
+  /** Run `fn` with this span active, so spans the handler starts (database, HTTP) nest under it. */
+  run?<R>(fn: () => R): R
 }

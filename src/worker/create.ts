@@ -67,6 +67,7 @@ const NAMES = [
   'store',
   'archive',
   'metrics',
+  'tracing',
   'ordering',
   'orderingRetentionMs',
   'logger',

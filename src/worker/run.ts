@@ -20,6 +20,7 @@ import type {
   WebhookQueue,
   WebhookTracing,
   WorkerHooks,
+  HandleSpan,
 } from '../types/index.js'
 import type { OrderingGuard } from './ordering.js'
 import type { Routes } from './routes.js'
@@ -67,7 +68,7 @@ function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandl
     if (!handler) return void skipped.set(event.key, 'ignored')
     parts.metrics?.queueLag(event, Math.max(0, parts.now() - event.receivedAt) / 1000)
     if (parts.guard && !(await parts.guard.admit(event))) return void skipped.set(event.key, 'stale')
-    let span: { end(error?: unknown): void } | undefined
+    let span: HandleSpan | undefined
     try {
       span = parts.tracer?.startHandle(event)
     } catch {
@@ -75,7 +76,7 @@ function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandl
     }
     const started = performance.now()
     try {
-      await handler(event)
+      await (span?.run ? span.run(() => handler(event)) : handler(event))
       span?.end()
     } catch (error) {
       span?.end(error)

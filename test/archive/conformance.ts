@@ -8,7 +8,13 @@
  * ```
  */
 import { describe, expect, it } from 'vitest'
-import type { ArchiveQuery, ArchiveStats, DeliveryArchive, DeliveryRecord, DeliverySummary } from '../../src/types/index.js'
+import type {
+  ArchiveQuery,
+  ArchiveStats,
+  DeliveryArchive,
+  DeliveryRecord,
+  DeliverySummary,
+} from '../../src/types/index.js'
 import { deliveryIdGenerator } from '../../src/internal/delivery-id.js'
 
 /** Policy options and clock every archive factory takes. */
@@ -63,7 +69,14 @@ export function sampleRecord(extra: Partial<DeliveryRecord> = {}): DeliveryRecor
 /** A rejected record (no event id, type or state). */
 export function rejectedRecord(extra: Partial<DeliveryRecord> = {}): DeliveryRecord {
   const { eventId: _e, key: _k, type: _t, state: _s, attempts: _a, ...base } = sampleRecord()
-  return { ...base, status: 401, outcome: 'rejected', code: 'signature.invalid', reason: 'no signature matched', ...extra }
+  return {
+    ...base,
+    status: 401,
+    outcome: 'rejected',
+    code: 'signature.invalid',
+    reason: 'no signature matched',
+    ...extra,
+  }
 }
 
 /** What list() returns of a record: no body, no sealed signature headers. */
@@ -149,7 +162,12 @@ function describeRoundTrip(withArchive: WithArchive): void {
       const record = sampleRecord({
         body,
         bodySize: body.length,
-        headers: { 'content-type': 'application/octet-stream', 'x-naïve': 'ünïcode ✓', empty: '', 'stripe-signature': '[redacted]' },
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-naïve': 'ünïcode ✓',
+          empty: '',
+          'stripe-signature': '[redacted]',
+        },
         sealedHeaders: { 'stripe-signature': 't=1700000000,v1=abc"def\\' },
         replayOf: newId(T0 - 1),
         verified: false,
@@ -272,7 +290,13 @@ function describePolicy(withArchive: WithArchive): void {
     withArchive(async (archive) => {
       const body = new TextEncoder().encode('{"attacker":"bytes"}')
       const rejected = rejectedRecord({ body, bodySize: body.length })
-      const unavailable = sampleRecord({ body, bodySize: body.length, outcome: 'unavailable', status: 503, code: 'store.unavailable' })
+      const unavailable = sampleRecord({
+        body,
+        bodySize: body.length,
+        outcome: 'unavailable',
+        status: 503,
+        code: 'store.unavailable',
+      })
       const duplicate = sampleRecord({ body, bodySize: body.length, outcome: 'duplicate' })
       await archive.write([rejected, unavailable, duplicate])
       for (const r of [rejected, unavailable]) {
@@ -304,8 +328,12 @@ function listDataset(): DeliveryRecord[] {
     const receivedAt = T0 + Math.floor(i / 4) * 3_600_000 + (i % 2) // pairs share a ms
     const provider = i % 3 === 0 ? 'github' : 'stripe'
     const pick = Math.floor(next() * 5)
-    if (pick === 0) records.push(rejectedRecord({ receivedAt, provider, code: i % 2 ? 'signature.invalid' : 'timestamp.out_of_range' }))
-    else if (pick === 1) records.push(sampleRecord({ receivedAt, provider, outcome: 'duplicate', state: undefined, attempts: undefined }))
+    if (pick === 0)
+      records.push(
+        rejectedRecord({ receivedAt, provider, code: i % 2 ? 'signature.invalid' : 'timestamp.out_of_range' }),
+      )
+    else if (pick === 1)
+      records.push(sampleRecord({ receivedAt, provider, outcome: 'duplicate', state: undefined, attempts: undefined }))
     else records.push(sampleRecord({ receivedAt, provider, type: pick === 2 ? 'push' : 'invoice.paid' }))
   }
   return records
@@ -458,7 +486,17 @@ function statsDataset(): DeliveryRecord[] {
     const provider = next() < 0.3 ? 'github' : 'stripe'
     const roll = next()
     if (roll < 0.2) records.push(rejectedRecord({ receivedAt, provider, code: codes[i % 3]! }))
-    else if (roll < 0.3) records.push(sampleRecord({ receivedAt, provider, outcome: 'duplicate', state: undefined, attempts: undefined, type: types[i % 3]! }))
+    else if (roll < 0.3)
+      records.push(
+        sampleRecord({
+          receivedAt,
+          provider,
+          outcome: 'duplicate',
+          state: undefined,
+          attempts: undefined,
+          type: types[i % 3]!,
+        }),
+      )
     else records.push(sampleRecord({ receivedAt, provider, type: types[i % 3]!, state: states[i % 4]! }))
   }
   return records
@@ -489,13 +527,22 @@ function describeStats(withArchive: WithArchive): void {
         ranges.push({ since: Math.min(a, b), until: Math.max(a, b) })
       }
       for (const range of ranges) {
-        expect(await archive.stats(range), JSON.stringify(range)).toEqual(expectedStats(records, range.since, range.until))
+        expect(await archive.stats(range), JSON.stringify(range)).toEqual(
+          expectedStats(records, range.since, range.until),
+        )
       }
     }))
 
   it('is all zeros on an empty archive', () =>
     withArchive(async (archive) => {
-      expect(await archive.stats()).toEqual({ total: 0, byOutcome: {}, byCode: {}, byProvider: {}, byType: {}, byState: {} })
+      expect(await archive.stats()).toEqual({
+        total: 0,
+        byOutcome: {},
+        byCode: {},
+        byProvider: {},
+        byType: {},
+        byState: {},
+      })
     }))
 }
 
@@ -513,14 +560,26 @@ function describeProgress(withArchive: WithArchive): void {
         { deliveryId: b.deliveryId, state: 'dead', attempts: 5, lastError: 'Error: nope', at: T0 + 30 },
         { deliveryId: newId(T0), state: 'handled', attempts: 1, at: T0 + 40 }, // unknown: ignored
       ])
-      expect(await archive.get(a.deliveryId)).toMatchObject({ state: 'handled', attempts: 2, lastError: 'Error: db down', updatedAt: T0 + 20 })
-      expect(await archive.get(b.deliveryId)).toMatchObject({ state: 'dead', attempts: 5, lastError: 'Error: nope', updatedAt: T0 + 30 })
+      expect(await archive.get(a.deliveryId)).toMatchObject({
+        state: 'handled',
+        attempts: 2,
+        lastError: 'Error: db down',
+        updatedAt: T0 + 20,
+      })
+      expect(await archive.get(b.deliveryId)).toMatchObject({
+        state: 'dead',
+        attempts: 5,
+        lastError: 'Error: nope',
+        updatedAt: T0 + 30,
+      })
       const listed = (await archive.list()).items.find((i) => i.deliveryId === b.deliveryId)
       expect(listed).toMatchObject({ state: 'dead', attempts: 5 })
       const stats = await archive.stats()
       expect(stats.byState).toEqual({ handled: 1, dead: 1 })
       expect(stats.total).toBe(3)
-      expect(await archive.stats({ since: a.receivedAt, until: a.receivedAt + 1 })).toMatchObject({ byState: { handled: 1 } })
+      expect(await archive.stats({ since: a.receivedAt, until: a.receivedAt + 1 })).toMatchObject({
+        byState: { handled: 1 },
+      })
     }))
 
   it('ignores an update older than the last one applied, in a later call', () =>
@@ -528,7 +587,9 @@ function describeProgress(withArchive: WithArchive): void {
       const a = sampleRecord()
       await archive.write([a])
       await archive.progress([{ deliveryId: a.deliveryId, state: 'handled', attempts: 1, at: T0 + 50 }])
-      await archive.progress([{ deliveryId: a.deliveryId, state: 'retrying', attempts: 1, lastError: 'late', at: T0 + 40 }])
+      await archive.progress([
+        { deliveryId: a.deliveryId, state: 'retrying', attempts: 1, lastError: 'late', at: T0 + 40 },
+      ])
       expect(await archive.get(a.deliveryId)).toMatchObject({ state: 'handled', updatedAt: T0 + 50 })
       expect((await archive.get(a.deliveryId))!.lastError).toBeUndefined()
       expect((await archive.stats()).byState).toEqual({ handled: 1 })
@@ -540,8 +601,12 @@ function describeProgress(withArchive: WithArchive): void {
       await archive.write([dup])
       await archive.progress([{ deliveryId: dup.deliveryId, state: 'ignored', attempts: 0, at: T0 }])
       expect((await archive.stats()).byState).toEqual({ ignored: 1 })
-      await expect(archive.progress([{ deliveryId: dup.deliveryId, state: 'done' as never, attempts: 0, at: T0 }])).rejects.toThrow(TypeError)
-      await expect(archive.progress([{ deliveryId: dup.deliveryId, state: 'handled', attempts: -1, at: T0 }])).rejects.toThrow(TypeError)
+      await expect(
+        archive.progress([{ deliveryId: dup.deliveryId, state: 'done' as never, attempts: 0, at: T0 }]),
+      ).rejects.toThrow(TypeError)
+      await expect(
+        archive.progress([{ deliveryId: dup.deliveryId, state: 'handled', attempts: -1, at: T0 }]),
+      ).rejects.toThrow(TypeError)
       await archive.progress([])
     }))
 }

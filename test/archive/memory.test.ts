@@ -39,7 +39,8 @@ describe('memoryArchive', () => {
 
   it('defaults to 10 000 records', async () => {
     const archive = memoryArchive()
-    for (let i = 0; i < 11; i++) await archive.write(Array.from({ length: 1000 }, () => sampleRecord({ body: undefined, bodySize: 0 })))
+    for (let i = 0; i < 11; i++)
+      await archive.write(Array.from({ length: 1000 }, () => sampleRecord({ body: undefined, bodySize: 0 })))
     expect(archive.size()).toBe(10_000)
   })
 })

@@ -91,16 +91,27 @@ function describePostgresSpecifics(admin: pg.Pool, pool: pg.Pool): void {
       const other = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
       const a = postgresArchive({ pool, table })
       const b = postgresArchive({ pool: other, table })
-      const records = Array.from({ length: 400 }, (_, i) => sampleRecord({ receivedAt: 1_750_000_000_000 + (i % 40) * 1000 }))
+      const records = Array.from({ length: 400 }, (_, i) =>
+        sampleRecord({ receivedAt: 1_750_000_000_000 + (i % 40) * 1000 }),
+      )
       const batches = Array.from({ length: 20 }, (_, i) => records.slice(i * 20, i * 20 + 20))
       await Promise.all(batches.map((batch, i) => (i % 2 ? a : b).write(batch)))
       await Promise.all(
         batches.map((batch, i) =>
-          (i % 2 ? b : a).progress(batch.map((r) => ({ deliveryId: r.deliveryId, state: 'handled' as const, attempts: 1, at: r.receivedAt + 1 }))),
+          (i % 2 ? b : a).progress(
+            batch.map((r) => ({
+              deliveryId: r.deliveryId,
+              state: 'handled' as const,
+              attempts: 1,
+              at: r.receivedAt + 1,
+            })),
+          ),
         ),
       )
       expect(await a.stats()).toMatchObject({ total: 400, byState: { handled: 400 } })
-      await admin.query(`DELETE FROM "${table}" WHERE delivery_id = ANY($1)`, [records.slice(0, 7).map((r) => r.deliveryId)])
+      await admin.query(`DELETE FROM "${table}" WHERE delivery_id = ANY($1)`, [
+        records.slice(0, 7).map((r) => r.deliveryId),
+      ])
       expect(await b.stats()).toMatchObject({ total: 393, byState: { handled: 393 } })
       await other.end()
     })
@@ -115,7 +126,12 @@ function describePostgresSpecifics(admin: pg.Pool, pool: pg.Pool): void {
         await archive.migrate()
         expect(archive.table).toBe(table)
         const records = Array.from({ length: 10 }, () => sampleRecord())
-        await Promise.all([archive.write(records.slice(0, 5)), archive.write(records.slice(5)), archive.list(), archive.stats()])
+        await Promise.all([
+          archive.write(records.slice(0, 5)),
+          archive.write(records.slice(5)),
+          archive.list(),
+          archive.stats(),
+        ])
         expect((await archive.list()).items).toHaveLength(10)
       } finally {
         await client.end()

@@ -142,7 +142,9 @@ describe('createArchiveRecorder', () => {
   })
 
   it('keeps accepting records while a slow archive writes, one batch at a time', async () => {
-    const { archive, inner, maxInFlight } = controlled({ write: () => new Promise((resolve) => setTimeout(resolve, 30)) })
+    const { archive, inner, maxInFlight } = controlled({
+      write: () => new Promise((resolve) => setTimeout(resolve, 30)),
+    })
     const recorder = createArchiveRecorder(archive, { batchSize: 10, logger: false })
     for (let i = 0; i < 10; i++) recorder.record(sampleRecord())
     await tick()

@@ -45,7 +45,11 @@ describe('sqliteArchive', () => {
     await first.close()
     const second = sqliteArchive({ path })
     expect(Array.from((await second.get(record.deliveryId))!.body!)).toEqual([0, 255, 10, 13])
-    expect(await second.stats()).toMatchObject({ total: 2, byOutcome: { accepted: 1, rejected: 1 }, byState: { handled: 1 } })
+    expect(await second.stats()).toMatchObject({
+      total: 2,
+      byOutcome: { accepted: 1, rejected: 1 },
+      byState: { handled: 1 },
+    })
     await second.close()
   })
 
@@ -94,7 +98,12 @@ describe('sqliteArchive', () => {
 
   it('purges in bounded batches and still deletes everything old in one call', async () => {
     const now = Date.UTC(2025, 0, 31)
-    const archive: SqliteArchive = sqliteArchive({ path: tmp.file('purge'), purgeBatchSize: 7, retentionMs: 1000, now: () => now })
+    const archive: SqliteArchive = sqliteArchive({
+      path: tmp.file('purge'),
+      purgeBatchSize: 7,
+      retentionMs: 1000,
+      now: () => now,
+    })
     await archive.write(Array.from({ length: 30 }, (_, i) => sampleRecord({ receivedAt: now - 5000 - i })))
     await archive.write([sampleRecord({ receivedAt: now })])
     expect(await archive.purge()).toBe(30)
@@ -108,7 +117,9 @@ describe('sqliteArchive', () => {
   ])('lets the process end by itself after awaited writes, %s', async (_title, args, expected) => {
     const path = tmp.file('exit')
     const script = new URL('./fixtures/write-and-exit.ts', import.meta.url).pathname
-    const child = spawn(process.execPath, ['--import', 'tsx', script, path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', script, path, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     child.stdout.on('data', (chunk) => (out += chunk))
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
@@ -142,6 +153,19 @@ describe('sqliteArchive', () => {
     const record = sampleRecord()
     await archive.write([record])
     expect(await archive.get(record.deliveryId)).toBeDefined()
+    await archive.close()
+  })
+
+  it('keeps counts right after rows are deleted by hand, from the next archive write on', async () => {
+    const path = tmp.file('manual')
+    const archive = sqliteArchive({ path })
+    const records = Array.from({ length: 10 }, () => sampleRecord())
+    await archive.write(records)
+    const other = new Database(path)
+    other.prepare('DELETE FROM hookguard_archive WHERE delivery_id IN (?, ?, ?)').run(...records.slice(0, 3).map((r) => r.deliveryId))
+    other.close()
+    await archive.write([sampleRecord()])
+    expect(await archive.stats()).toMatchObject({ total: 8, byOutcome: { accepted: 8 } })
     await archive.close()
   })
 

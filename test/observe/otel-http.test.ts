@@ -70,4 +70,7 @@ it('the receive span is an INTERNAL child of the HTTP SERVER span, in the same t
   const handle = finished.find((span) => span.name === 'hookguard.handle')!
   expect(handle.links[0]!.context.spanId).toBe(receives[0]!.spanContext().spanId)
   expect(handle.links[0]!.context.traceId).toBe(httpSpans[0]!.spanContext().traceId)
+  // The in-process queue ran it in the request's async context; it is still a trace of its own.
+  expect(handle.parentSpanContext).toBeUndefined()
+  expect(handle.spanContext().traceId).not.toBe(httpSpans[0]!.spanContext().traceId)
 })

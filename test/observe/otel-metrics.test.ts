@@ -50,6 +50,18 @@ function values(data: MetricData): Record<string, number> {
   return out
 }
 
+/** The attribute sets of a metric's points, as `k=v,k=v` sorted. */
+function series(data: MetricData): string[] {
+  return data.dataPoints
+    .map((point) =>
+      Object.entries(point.attributes)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .sort()
+        .join(','),
+    )
+    .sort()
+}
+
 function histogramCount(data: MetricData): number {
   expect(data.dataPointType).toBe(DataPointType.HISTOGRAM)
   return (data.dataPoints as DataPoint<Histogram>[]).reduce((n, point) => n + point.value.count, 0)
@@ -117,6 +129,10 @@ describe('otelMetrics', () => {
       'hookguard.result=dead': 1,
     })
     expect(histogramCount(metric(all, 'hookguard.receive.duration'))).toBe(5)
+    // Durations are split by outcome only: no error code, so a code adds no histogram series.
+    expect(series(metric(all, 'hookguard.receive.duration'))).toEqual(
+      ['accepted', 'duplicate', 'rejected'].map((o) => `hookguard.outcome=${o},${base}`),
+    )
     expect(histogramCount(metric(all, 'hookguard.handler.duration'))).toBe(5)
     expect(histogramCount(metric(all, 'hookguard.queue.lag'))).toBe(5)
     expect(values(metric(all, 'hookguard.queue.depth'))).toEqual({ [base]: 0 })

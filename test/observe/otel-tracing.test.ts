@@ -24,7 +24,7 @@ import {
 } from '@opentelemetry/sdk-trace-base'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createReceiver, createWorker, memoryQueue, type Receiver, type WebhookEvent } from '../../src/index.js'
-import { otelTracing } from '../../src/otel.js'
+import { otelTracing, type HandleSpan } from '../../src/otel.js'
 import { sqliteQueue } from '../../src/sqlite.js'
 import { signRequest } from '../../src/testing.js'
 import {
@@ -288,6 +288,35 @@ describe('otelTracing: the handle span', () => {
     expect(handle.attributes).toMatchObject({ 'hookguard.event.id': 'evt_sqlite', 'hookguard.attempt': 1 })
     sameContext(handle.links[0]!.context, receive)
     expect(handle.links[0]!.context.traceState?.get('rojo')).toBe('00f067aa0ba902b7')
+  })
+
+  it('run() makes the handle span active, so spans the handler starts are its children', async () => {
+    const event = { id: 'evt_run', key: 'k', provider: 'stripe', receivedAt: 0, payload: {}, headers: {}, attempt: 1 }
+    const span = otelTracing().startHandle(event) as HandleSpan
+    await span.run(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      trace.getTracer('app').startSpan('db.query').end()
+    })
+    span.end()
+    const handle = spans('hookguard.handle')[0]!
+    expect(childrenOf(handle).map((child) => child.name)).toEqual(['db.query'])
+  })
+
+  it("inside the worker's own active span (a job runner's) the handle span nests there, still linked", async () => {
+    const receiver = createReceiver({ provider: provider(), tracing: otelTracing(), logger: false })
+    const signed = await signRequest(provider(), { body: stripeBody('evt_ambient') })
+    let carried: WebhookEvent | undefined
+    await receiver.handle(
+      { method: 'POST', headers: signed.headers, body: signed.body },
+      { deliver: (event) => void (carried = event) },
+    )
+    await receiver.close()
+    const job = trace.getTracer('runner').startSpan('job')
+    context.with(trace.setSpan(context.active(), job), () => otelTracing().startHandle(carried!)!.end())
+    job.end()
+    const handle = spans('hookguard.handle')[0]!
+    expect(handle.parentSpanContext?.spanId).toBe(job.spanContext().spanId)
+    sameContext(handle.links[0]!.context, spans('hookguard.receive')[0]!)
   })
 
   it('without a registered propagator the W3C context is still carried and linked', async () => {

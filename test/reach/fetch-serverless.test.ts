@@ -5,6 +5,7 @@
  * after its response, is serverless-freeze.test.ts.
  */
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
 import { hookguard, type FetchHandler } from '../../adapters/fetch.js'
 import { isKeptAlive } from '../../src/internal/serverless.js'
 import { memoryQueue } from '../../src/queues/memory.js'
@@ -218,11 +219,28 @@ describe('hookguard/fetch options', () => {
     expect(() => hookguard(options, { logger: {} as never })).toThrow(/logger must have warn/)
   })
 
+  it('types the inline handler’s event from the receiver options’ schema', () => {
+    const schema = z.object({ id: z.string(), type: z.literal('invoice.paid') })
+    hookguard(
+      { provider, schema, logger: false },
+      {
+        inline: (event, request) => {
+          expectTypeOf(event.payload.type).toEqualTypeOf<'invoice.paid'>()
+          expectTypeOf(request).toEqualTypeOf<Request>()
+        },
+      },
+    )
+  })
+
   it('fits a Next.js route export and a Workers fetch handler', () => {
     const handler = hookguard(options)
     expectTypeOf(handler).toEqualTypeOf<FetchHandler>()
     type NextRoute = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>
-    type WorkersFetch = (request: Request, env: { SECRET: string }, ctx: { waitUntil(p: Promise<unknown>): void }) => Promise<Response>
+    type WorkersFetch = (
+      request: Request,
+      env: { SECRET: string },
+      ctx: { waitUntil(p: Promise<unknown>): void },
+    ) => Promise<Response>
     expectTypeOf(handler).toMatchTypeOf<NextRoute>()
     expectTypeOf(handler).toMatchTypeOf<WorkersFetch>()
   })

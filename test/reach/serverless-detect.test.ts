@@ -29,10 +29,34 @@ describe('detectServerless', () => {
       'netlify',
       'SITE_ID with AWS_LAMBDA_FUNCTION_NAME',
     ],
-    ['AWS Lambda', { AWS_LAMBDA_FUNCTION_NAME: 'webhooks', AWS_REGION: 'eu-west-1' }, {}, 'aws-lambda', 'AWS_LAMBDA_FUNCTION_NAME'],
-    ['AWS Lambda (execution env only)', { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x' }, {}, 'aws-lambda', 'AWS_EXECUTION_ENV'],
-    ['Cloudflare Workers', {}, { navigator: { userAgent: 'Cloudflare-Workers' } }, 'cloudflare-workers', 'navigator.userAgent'],
-    ['Deno Deploy', { DENO_DEPLOYMENT_ID: 'abc123', DENO_REGION: 'gcp-europe-west3' }, {}, 'deno-deploy', 'DENO_DEPLOYMENT_ID'],
+    [
+      'AWS Lambda',
+      { AWS_LAMBDA_FUNCTION_NAME: 'webhooks', AWS_REGION: 'eu-west-1' },
+      {},
+      'aws-lambda',
+      'AWS_LAMBDA_FUNCTION_NAME',
+    ],
+    [
+      'AWS Lambda (execution env only)',
+      { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x' },
+      {},
+      'aws-lambda',
+      'AWS_EXECUTION_ENV',
+    ],
+    [
+      'Cloudflare Workers',
+      {},
+      { navigator: { userAgent: 'Cloudflare-Workers' } },
+      'cloudflare-workers',
+      'navigator.userAgent',
+    ],
+    [
+      'Deno Deploy',
+      { DENO_DEPLOYMENT_ID: 'abc123', DENO_REGION: 'gcp-europe-west3' },
+      {},
+      'deno-deploy',
+      'DENO_DEPLOYMENT_ID',
+    ],
   ] as Array<[string, Record<string, string>, object, string, string]>)(
     '%s',
     (_name, vars, global, runtime, evidence) => {

@@ -153,7 +153,10 @@ describe('a function instance frozen right after its response', () => {
   it('inline mode: a failing handler is a 500, the key is released, and the provider’s retry delivers it', async () => {
     const instance = await start('inline', { failFirst: true })
     const first = await deliver(instance, 'evt_retried')
-    expect(first).toEqual({ status: 500, body: { ok: false, error: { code: 'handler.failed', message: 'Internal error' } } })
+    expect(first).toEqual({
+      status: 500,
+      body: { ok: false, error: { code: 'handler.failed', message: 'Internal error' } },
+    })
     expect(handled(instance)).toEqual([])
     await frozen(instance)
     // The retry thaws the same instance (it could as well reach a fresh one).
@@ -167,12 +170,15 @@ describe('a function instance frozen right after its response', () => {
     ['workers-ctx', "Workers' (request, env, ctx) with ctx.waitUntil"],
     ['wait-until-option', 'the waitUntil option'],
     ['next-request-context', 'the request context Next.js after() uses on Vercel and Netlify'],
-  ] as Array<[Mode, string]>)('memory queue kept alive through %s (%s): the handler finishes before the freeze', async (mode) => {
-    const instance = await start(mode)
-    const answer = await deliver(instance, `evt_${mode}`)
-    expect(answer.status).toBe(200)
-    await frozen(instance)
-    await kill(instance)
-    expect(handled(instance)).toEqual([`evt_${mode}`])
-  })
+  ] as Array<[Mode, string]>)(
+    'memory queue kept alive through %s (%s): the handler finishes before the freeze',
+    async (mode) => {
+      const instance = await start(mode)
+      const answer = await deliver(instance, `evt_${mode}`)
+      expect(answer.status).toBe(200)
+      await frozen(instance)
+      await kill(instance)
+      expect(handled(instance)).toEqual([`evt_${mode}`])
+    },
+  )
 })

@@ -42,7 +42,10 @@ export const DEFAULT_ARCHIVE_RETENTION_MS = 30 * 24 * 3600 * 1000
 const REJECTED_OUTCOMES: ReadonlySet<string> = new Set(['rejected', 'unavailable'])
 
 /** The validated policy (frozen) and clock of an archive factory's options. */
-export function resolvePolicy(where: string, options: ArchivePolicyOptions): { policy: ArchivePolicy; now: () => number } {
+export function resolvePolicy(
+  where: string,
+  options: ArchivePolicyOptions,
+): { policy: ArchivePolicy; now: () => number } {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0)
     throw configError(`${where}: maxBodyBytes must be an integer >= 0 (bytes; got ${String(maxBodyBytes)})`)

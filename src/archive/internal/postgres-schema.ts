@@ -110,10 +110,11 @@ CREATE TRIGGER "${p}_count_delete" AFTER DELETE ON ${t.records}
 }
 
 /** Column types of the insert, in ALL_COLUMNS order (see columns.ts). */
+// prettier-ignore
 const INSERT_TYPES = [
   'text', 'bigint', 'text', 'text', 'text', 'text', 'json', 'bigint', 'boolean', 'smallint', 'text', 'text', 'text',
   'float8', 'text', 'text', 'text', 'text', 'boolean', 'text', 'integer', 'text', 'bigint', 'json', 'bytea',
-] // prettier-ignore
+]
 
 export function pgStatements(t: PgNames, columns: readonly string[]) {
   const arrays = INSERT_TYPES.map((type, i) => `$${i + 1}::${type === 'json' ? 'text' : type}[]`).join(', ')

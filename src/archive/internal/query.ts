@@ -51,7 +51,9 @@ const BASE64URL = /^[A-Za-z0-9_-]{4,400}$/
 function checkKeys(where: string, value: object, allowed: ReadonlySet<string>): void {
   for (const key of Object.keys(value)) {
     if (!allowed.has(key))
-      throw new TypeError(`hookguard: ${where}: unknown option ${JSON.stringify(key)} (allowed: ${[...allowed].join(', ')})`)
+      throw new TypeError(
+        `hookguard: ${where}: unknown option ${JSON.stringify(key)} (allowed: ${[...allowed].join(', ')})`,
+      )
   }
 }
 

@@ -33,7 +33,8 @@ function isMs(value: unknown): value is number {
 }
 
 function checkHeaders(where: string, headers: unknown, field = 'headers'): Record<string, string> {
-  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) fail(where, `record.${field} must be an object`)
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers))
+    fail(where, `record.${field} must be an object`)
   for (const name in headers) {
     if (typeof (headers as Record<string, unknown>)[name] !== 'string')
       fail(where, `record.${field}[${JSON.stringify(name)}] must be a string`)
@@ -49,7 +50,8 @@ function checkRequired(where: string, r: Partial<DeliveryRecord>): void {
     if (typeof r[name] !== 'string') fail(where, `record.${name} must be a string`)
   if (typeof r.outcome !== 'string' || !OUTCOME.test(r.outcome))
     fail(where, 'record.outcome must be an outcome kind such as accepted or rejected')
-  if (!Number.isInteger(r.status) || r.status! < 100 || r.status! > 599) fail(where, 'record.status must be an HTTP status')
+  if (!Number.isInteger(r.status) || r.status! < 100 || r.status! > 599)
+    fail(where, 'record.status must be an HTTP status')
   if (!Number.isSafeInteger(r.bodySize) || r.bodySize! < 0) fail(where, 'record.bodySize must be an integer >= 0')
   if (typeof r.truncated !== 'boolean') fail(where, 'record.truncated must be a boolean')
   if (!isMs(r.durationMs)) fail(where, 'record.durationMs must be a number >= 0')
@@ -62,11 +64,14 @@ function checkRequired(where: string, r: Partial<DeliveryRecord>): void {
 function checkOptional(where: string, r: Partial<DeliveryRecord>): void {
   for (const name of STRING_FIELDS)
     if (r[name] !== undefined && typeof r[name] !== 'string') fail(where, `record.${name} must be a string or absent`)
-  if (r.verified !== undefined && typeof r.verified !== 'boolean') fail(where, 'record.verified must be a boolean or absent')
-  if (r.state !== undefined && !DELIVERY_STATES.has(r.state)) fail(where, `record.state must be one of ${[...DELIVERY_STATES].join(', ')}`)
+  if (r.verified !== undefined && typeof r.verified !== 'boolean')
+    fail(where, 'record.verified must be a boolean or absent')
+  if (r.state !== undefined && !DELIVERY_STATES.has(r.state))
+    fail(where, `record.state must be one of ${[...DELIVERY_STATES].join(', ')}`)
   if (r.attempts !== undefined && (!Number.isSafeInteger(r.attempts) || r.attempts < 0))
     fail(where, 'record.attempts must be an integer >= 0 or absent')
-  if (r.updatedAt !== undefined && !isMs(r.updatedAt)) fail(where, 'record.updatedAt must be ms since the epoch or absent')
+  if (r.updatedAt !== undefined && !isMs(r.updatedAt))
+    fail(where, 'record.updatedAt must be ms since the epoch or absent')
 }
 
 /**
@@ -108,13 +113,20 @@ export function checkRecord(where: string, value: unknown): DeliveryRecord {
 export function checkProgress(where: string, value: unknown): DeliveryProgress {
   if (!value || typeof value !== 'object') fail(where, 'a progress update must be an object')
   const u = value as Partial<DeliveryProgress>
-  if (typeof u.deliveryId !== 'string' || u.deliveryId === '') fail(where, 'update.deliveryId must be a non-empty string')
+  if (typeof u.deliveryId !== 'string' || u.deliveryId === '')
+    fail(where, 'update.deliveryId must be a non-empty string')
   if (u.state === undefined || !DELIVERY_STATES.has(u.state))
     fail(where, `update.state must be one of ${[...DELIVERY_STATES].join(', ')}`)
   if (!Number.isSafeInteger(u.attempts) || u.attempts! < 0) fail(where, 'update.attempts must be an integer >= 0')
-  if (u.lastError !== undefined && typeof u.lastError !== 'string') fail(where, 'update.lastError must be a string or absent')
+  if (u.lastError !== undefined && typeof u.lastError !== 'string')
+    fail(where, 'update.lastError must be a string or absent')
   if (!isMs(u.at)) fail(where, 'update.at must be ms since the epoch')
-  const update: DeliveryProgress = { deliveryId: u.deliveryId, state: u.state, attempts: u.attempts!, at: Math.floor(u.at) }
+  const update: DeliveryProgress = {
+    deliveryId: u.deliveryId,
+    state: u.state,
+    attempts: u.attempts!,
+    at: Math.floor(u.at),
+  }
   if (u.lastError !== undefined) update.lastError = u.lastError
   return update
 }

@@ -1,8 +1,12 @@
 /**
  * Internal: the SQLite archive's tables, indexes, triggers and statements.
- * The counts table (see stats.ts) is kept by triggers, so it stays right
- * whoever writes — the archive's worker thread, another process, or a person
- * deleting rows by hand.
+ * The counts table (see stats.ts) is kept by triggers, so it follows every
+ * change of the records whoever makes it — the archive's worker thread,
+ * another process, a person deleting rows by hand. A trigger only appends
+ * one row per change to a count log; every archive transaction then folds
+ * the log into the counts with one grouped upsert. Measured, that costs a
+ * third of upserting three buckets per row from the trigger itself. (Changes
+ * made outside the archive are folded by its next write.)
  *
  * @module
  */
@@ -10,19 +14,19 @@ import { ALL_COLUMNS, RECORD_SELECT } from './columns.js'
 import { GRAINS } from './stats.js'
 
 export const COUNT_COLUMNS = ['grain', 'bucket', 'outcome', 'code', 'provider', 'type', 'state', 'n'] as const
+export const LOG_COLUMNS = ['received_at', 'outcome', 'code', 'provider', 'type', 'state', 'n'] as const
 
 /** `SELECT <grain>` rows, one per bucket size. */
 const GRAIN_ROWS = GRAINS.map((grain, i) => (i === 0 ? `SELECT ${grain} AS g` : `SELECT ${grain}`)).join(' UNION ALL ')
 
-function countChange(table: string, row: 'new' | 'old', state: string, n: number): string {
-  return `INSERT INTO ${table}_counts (grain, bucket, outcome, code, provider, type, state, n)
-    SELECT g, ${row}.received_at - ${row}.received_at % g, ${row}.outcome, COALESCE(${row}.code, ''), ${row}.provider,
-      COALESCE(${row}.type, ''), COALESCE(${state}, ''), ${n}
-    FROM (${GRAIN_ROWS}) WHERE true
-    ON CONFLICT (grain, bucket, outcome, code, provider, type, state) DO UPDATE SET n = n + (${n});`
+/** Appends one change to the count log (cheap); the writer folds the log into the counts per transaction. */
+function logChange(table: string, row: 'new' | 'old', n: number): string {
+  return `INSERT INTO ${table}_count_log (received_at, outcome, code, provider, type, state, n)
+    VALUES (${row}.received_at, ${row}.outcome, COALESCE(${row}.code, ''), ${row}.provider,
+      COALESCE(${row}.type, ''), COALESCE(${row}.state, ''), ${n});`
 }
 
-export function sqliteSchema(table: string): { records: string; counts: string; extras: string } {
+export function sqliteSchema(table: string): { records: string; counts: string; log: string; extras: string } {
   return {
     records: `CREATE TABLE IF NOT EXISTS ${table} (
       delivery_id TEXT PRIMARY KEY NOT NULL, received_at INTEGER NOT NULL,
@@ -37,6 +41,10 @@ export function sqliteSchema(table: string): { records: string; counts: string; 
       provider TEXT NOT NULL, type TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
       PRIMARY KEY (grain, bucket, outcome, code, provider, type, state)
     ) WITHOUT ROWID`,
+    log: `CREATE TABLE IF NOT EXISTS ${table}_count_log (
+      received_at INTEGER NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL, provider TEXT NOT NULL,
+      type TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL
+    )`,
     // Indexes end in the list order, so a filtered page is a range scan. Each
     // index costs every write, so: failures (outcome other than accepted, and
     // code) are indexed apart from the many accepted rows, which a plain
@@ -49,21 +57,21 @@ export function sqliteSchema(table: string): { records: string; counts: string; 
       CREATE INDEX IF NOT EXISTS ${table}_type ON ${table} (type, received_at, delivery_id) WHERE type IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${table}_event ON ${table} (event_id) WHERE event_id IS NOT NULL;
       CREATE TRIGGER IF NOT EXISTS ${table}_count_insert AFTER INSERT ON ${table} BEGIN
-        ${countChange(table, 'new', 'new.state', 1)}
+        ${logChange(table, 'new', 1)}
       END;
-      CREATE TRIGGER IF NOT EXISTS ${table}_count_state AFTER UPDATE OF state ON ${table}
-      WHEN old.state IS NOT new.state BEGIN
-        ${countChange(table, 'old', 'old.state', -1)}
-        ${countChange(table, 'new', 'new.state', 1)}
+      CREATE TRIGGER IF NOT EXISTS ${table}_count_update AFTER UPDATE OF received_at, outcome, code, provider, type, state
+      ON ${table} BEGIN
+        ${logChange(table, 'old', -1)}
+        ${logChange(table, 'new', 1)}
       END;
       CREATE TRIGGER IF NOT EXISTS ${table}_count_delete AFTER DELETE ON ${table} BEGIN
-        ${countChange(table, 'old', 'old.state', -1)}
+        ${logChange(table, 'old', -1)}
       END;`,
   }
 }
 
 /** The write statements, as text: the worker thread prepares them on its own connection. */
-export function sqliteWriteSql(table: string): { insert: string; progress: string; purge: string; dropZero: string } {
+export function sqliteWriteSql(table: string) {
   return {
     insert: `INSERT INTO ${table} (${ALL_COLUMNS.join(', ')}) VALUES (${ALL_COLUMNS.map(() => '?').join(', ')})
       ON CONFLICT (delivery_id) DO NOTHING`,
@@ -73,6 +81,13 @@ export function sqliteWriteSql(table: string): { insert: string; progress: strin
     purge: `DELETE FROM ${table} WHERE rowid IN (
       SELECT rowid FROM ${table} WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
     dropZero: `DELETE FROM ${table}_counts WHERE n = 0`,
+    // "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+    fold: `INSERT INTO ${table}_counts (grain, bucket, outcome, code, provider, type, state, n)
+      SELECT g, received_at - received_at % g, outcome, code, provider, type, state, SUM(n)
+      FROM ${table}_count_log CROSS JOIN (${GRAIN_ROWS}) WHERE true
+      GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING SUM(n) <> 0
+      ON CONFLICT (grain, bucket, outcome, code, provider, type, state) DO UPDATE SET n = n + excluded.n`,
+    clearLog: `DELETE FROM ${table}_count_log`,
   }
 }
 

@@ -100,16 +100,25 @@ export function inlineWriter(db: SqliteDatabase, sql: WriteSql): SqliteWriter {
   const progress = db.prepare(sql.progress)
   const purge = db.prepare(sql.purge)
   const dropZero = db.prepare(sql.dropZero)
-  const writeTx = db.transaction((records: readonly DeliveryRecord[]) => {
+  const fold = db.prepare(sql.fold)
+  const clearLog = db.prepare(sql.clearLog)
+  const folded = <A extends unknown[], R>(work: (...args: A) => R) =>
+    db.transaction((...args: A): R => {
+      const result = work(...args)
+      fold.run()
+      clearLog.run()
+      return result
+    })
+  const writeTx = folded((records: readonly DeliveryRecord[]) => {
     for (const r of records) {
       const sealed = r.sealedHeaders === undefined ? null : JSON.stringify(r.sealedHeaders)
       insert.run(insertRow(r, JSON.stringify(r.headers), sealed, blob(r.body)))
     }
   })
-  const progressTx = db.transaction((rows: SqlRow[]) => {
+  const progressTx = folded((rows: SqlRow[]) => {
     for (const row of rows) progress.run(row)
   })
-  const purgeTx = db.transaction((cutoff: number, limit: number) => purge.run(cutoff, limit).changes)
+  const purgeTx = folded((cutoff: number, limit: number) => purge.run(cutoff, limit).changes)
   return {
     write: async (records) => void writeTx.immediate(records),
     progress: async (rows) => void progressTx.immediate(rows),
@@ -136,7 +145,15 @@ const insert = db.prepare(sql.insert)
 const progress = db.prepare(sql.progress)
 const purge = db.prepare(sql.purge)
 const dropZero = db.prepare(sql.dropZero)
-const write = db.transaction((json, bodies) => {
+const fold = db.prepare(sql.fold)
+const clearLog = db.prepare(sql.clearLog)
+const folded = (work) => db.transaction((...args) => {
+  const result = work(...args)
+  fold.run()
+  clearLog.run()
+  return result
+})
+const write = folded((json, bodies) => {
   let offset = 0
   for (const row of JSON.parse(json)) {
     const length = row[row.length - 1]
@@ -147,8 +164,8 @@ const write = db.transaction((json, bodies) => {
     insert.run(row)
   }
 })
-const advance = db.transaction((rows) => { for (const row of rows) progress.run(row) })
-const remove = db.transaction((cutoff, limit) => purge.run(cutoff, limit).changes)
+const advance = folded((rows) => { for (const row of rows) progress.run(row) })
+const remove = folded((cutoff, limit) => purge.run(cutoff, limit).changes)
 const ops = {
   write: (json, bodies) => write.immediate(json, bodies),
   progress: (rows) => advance.immediate(rows),

@@ -73,7 +73,13 @@ export function toStats(rows: Iterable<CountRow>): ArchiveStats {
     if (seen) seen.n += Number(row.n)
     else groups.set(key, { ...row, n: Number(row.n) })
   }
-  const tally = { outcome: new Map<string, number>(), code: new Map(), provider: new Map(), type: new Map(), state: new Map() }
+  const tally = {
+    outcome: new Map<string, number>(),
+    code: new Map(),
+    provider: new Map(),
+    type: new Map(),
+    state: new Map(),
+  }
   let total = 0
   for (const row of groups.values()) {
     if (row.n === 0) continue

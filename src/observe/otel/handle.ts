@@ -2,12 +2,22 @@
  * Internal: the `hookguard.handle` span of one handler run, a CONSUMER span
  * linked (not parented) to the request's span through the context carried
  * in `event.meta`: the run happens later, maybe in another process and
- * after retries, so it starts a trace of its own (or joins the worker's
- * active one) and points back.
+ * after retries, so it starts a trace of its own (or nests in the worker's
+ * own active span, say a job runner's) and points back.
  *
  * @module
  */
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Link, type Tracer } from '@opentelemetry/api'
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type SpanContext,
+  type Tracer,
+} from '@opentelemetry/api'
 import { errorText } from '../../internal/log.js'
 import type { WebhookEvent } from '../../types/index.js'
 import { extract } from './carrier.js'
@@ -31,10 +41,21 @@ function attributesOf(event: WebhookEvent): Attributes {
   return attributes
 }
 
+/**
+ * The worker's own active context, without the request's span: an in-process
+ * queue can run the handler in the async context of the `enqueue` call, and
+ * the run must be linked to the request, not nested in a span that already ended.
+ */
+function ambient(carried: SpanContext | undefined): Context {
+  const active = context.active()
+  if (carried && trace.getSpanContext(active)?.traceId === carried.traceId) return trace.deleteSpan(active)
+  return active
+}
+
 export function startHandleSpan(tracer: Tracer, event: WebhookEvent): HandleSpan | undefined {
   const carried = extract(event.meta)
   const links: Link[] = carried ? [{ context: carried }] : []
-  const parent = context.active()
+  const parent = ambient(carried)
   const span = tracer.startSpan(
     SPAN.handle,
     { kind: SpanKind.CONSUMER, attributes: attributesOf(event), links },

@@ -119,9 +119,12 @@ export function otelMetrics(options: OtelMetricsOptions = {}): WebhookMetrics {
         [ATTR.receiver]: labels.receiver,
         [ATTR.outcome]: labels.outcome,
       }
+      // The SDK may keep the object it was given as a series key: each instrument gets its own.
       instruments.receiveDuration.record(durationSeconds, attributes)
-      if (labels.code !== '') attributes[ATTR.code] = labels.code
-      instruments.deliveries.add(1, attributes)
+      instruments.deliveries.add(
+        1,
+        labels.code === '' ? { ...attributes } : { ...attributes, [ATTR.code]: labels.code },
+      )
     },
     handlerRun(_event, result) {
       current()?.runs.add(1, { [ATTR.result]: result })

@@ -24,7 +24,11 @@ export interface PrometheusMetricsOptions {
    * @default 'hookguard_'
    */
   prefix?: string
-  /** Histogram buckets, seconds. @default see {@link BucketOptions} */
+  /**
+   * Histogram buckets, seconds. On a registry that already holds hookguard's
+   * histograms (another receiver made them) those are reused as they are.
+   * @default see {@link BucketOptions}
+   */
   buckets?: BucketOptions
   /**
    * Distinct `receiver` label values kept; past it new names are reported as

@@ -5,16 +5,15 @@
  *
  * Routes: POST /stripe (Web Crypto backend, memory queue), POST /stripe-default
  * (the runtime's default backend), POST /github (Web Crypto), POST /inline
- * (inline mode), GET /state (what ran, which backend and runtime were found).
+ * (inline mode), GET /state (what ran, which backend, runtime and keep-alive were found).
  */
 import { hookguard, type FetchHandler } from '../../../adapters/fetch.js'
 import { defaultCrypto, webCryptoBackend } from '../../../src/crypto.js'
-import { detectServerless } from '../../../src/internal/serverless.js'
+import { detectServerless, isKeptAlive } from '../../../src/internal/serverless.js'
 import { github, stripe } from '../../../src/providers/index.js'
+import { createReceiver, type Receiver } from '../../../src/receiver/index.js'
 import type { WebhookEvent } from '../../../src/types/index.js'
-
-export const STRIPE_SECRET = 'whsec_reach_runtimes_0123456789abcdef'
-export const GITHUB_SECRET = 'reach-runtimes-github-secret'
+import { GITHUB_SECRET, STRIPE_SECRET } from './secrets.js'
 
 const handled: string[] = []
 const record = async (event: WebhookEvent): Promise<void> => {
@@ -24,21 +23,34 @@ const record = async (event: WebhookEvent): Promise<void> => {
 }
 const web = webCryptoBackend()
 const logger = false as const
+let routes: Record<string, FetchHandler> | undefined
+let queued: Receiver | undefined
 
-const routes: Record<string, FetchHandler> = {
-  '/stripe': hookguard({ provider: stripe({ secret: STRIPE_SECRET, crypto: web }), handler: record, logger }),
-  '/stripe-default': hookguard({ provider: stripe({ secret: STRIPE_SECRET }), handler: record, logger }),
-  '/github': hookguard({ provider: github({ secret: GITHUB_SECRET, crypto: web }), handler: record, logger }),
-  '/inline': hookguard({ provider: stripe({ secret: STRIPE_SECRET, crypto: web }), logger }, { inline: record }),
+/** Built on the first request: Workers forbid random values (store tokens) in global scope. */
+function build(): Record<string, FetchHandler> {
+  queued = createReceiver({ provider: stripe({ secret: STRIPE_SECRET, crypto: web }), handler: record, logger })
+  return {
+    '/stripe': hookguard(queued),
+    '/stripe-default': hookguard({ provider: stripe({ secret: STRIPE_SECRET }), handler: record, logger }),
+    '/github': hookguard({ provider: github({ secret: GITHUB_SECRET, crypto: web }), handler: record, logger }),
+    '/inline': hookguard({ provider: stripe({ secret: STRIPE_SECRET, crypto: web }), logger }, { inline: record }),
+  }
 }
 
 export default {
   async fetch(request: Request, env?: unknown, ctx?: unknown): Promise<Response> {
     const path = new URL(request.url).pathname
     if (path === '/state') {
-      const state = { handled, backend: defaultCrypto().kind, serverless: detectServerless()?.runtime ?? null }
+      const state = {
+        handled,
+        backend: defaultCrypto().kind,
+        serverless: detectServerless()?.runtime ?? null,
+        // Whether a waitUntil (Workers' ctx) was found to keep the memory queue's worker alive.
+        keptAlive: queued ? isKeptAlive(queued.queue) : false,
+      }
       return Response.json(state)
     }
+    routes ??= build()
     const route = routes[path]
     return route ? route(request, env, ctx) : new Response('not found', { status: 404 })
   },

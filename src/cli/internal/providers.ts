@@ -1,0 +1,201 @@
+/**
+ * Internal: a provider built from command-line flags. Each provider takes
+ * its keys the way its factory does (`--secret`, `--public-key`, PayPal's
+ * `--webhook-id`); `--option name=value` passes any other factory option
+ * (`signatureHeader` for `hmac`, `dedupeBy` for `shopify` …). The factory
+ * validates everything; its TypeError becomes a usage error (exit 2).
+ *
+ * @module
+ */
+import * as factories from '../../providers/index.js'
+import type { Provider } from '../../types/index.js'
+import { closest } from '../../internal/suggest.js'
+import { listValue, stringValue, type OptionSpecs, type Values } from './args.js'
+import { UsageError } from './errors.js'
+import type { CliIo } from './io.js'
+import { readSecret, type SecretValue } from './secrets.js'
+
+/** How a provider takes its keys. */
+type KeyKind = 'secret' | 'public-key' | 'paypal' | 'standard'
+
+interface Entry {
+  create: (options: any) => Provider
+  keys: KeyKind
+  /** Signs the public URL (`--public-url`). */
+  url?: boolean
+}
+
+const PROVIDERS: Record<string, Entry> = {
+  stripe: { create: factories.stripe, keys: 'secret' },
+  github: { create: factories.github, keys: 'secret' },
+  gitlab: { create: factories.gitlab, keys: 'secret' },
+  slack: { create: factories.slack, keys: 'secret' },
+  shopify: { create: factories.shopify, keys: 'secret' },
+  twilio: { create: factories.twilio, keys: 'secret', url: true },
+  square: { create: factories.square, keys: 'secret', url: true },
+  paddle: { create: factories.paddle, keys: 'secret' },
+  linear: { create: factories.linear, keys: 'secret' },
+  twitch: { create: factories.twitch, keys: 'secret' },
+  zoom: { create: factories.zoom, keys: 'secret' },
+  intercom: { create: factories.intercom, keys: 'secret' },
+  mailgun: { create: factories.mailgun, keys: 'secret' },
+  hmac: { create: factories.hmac, keys: 'secret' },
+  'standard-webhooks': { create: factories.standardWebhooks, keys: 'standard' },
+  discord: { create: factories.discord, keys: 'public-key' },
+  sendgrid: { create: factories.sendgrid, keys: 'public-key' },
+  paypal: { create: factories.paypal, keys: 'paypal' },
+}
+
+export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS)
+
+/** The flags that build a provider. */
+export const PROVIDER_OPTIONS: OptionSpecs = {
+  provider: { type: 'string', short: 'p' },
+  secret: { type: 'string', short: 's' },
+  'public-key': { type: 'string' },
+  'private-key': { type: 'string' },
+  'webhook-id': { type: 'string' },
+  'cert-url': { type: 'string' },
+  'public-url': { type: 'string' },
+  tolerance: { type: 'string' },
+  option: { type: 'string', multiple: true },
+}
+
+export const PROVIDER_HELP = `Provider:
+  -p, --provider NAME      ${PROVIDER_NAMES.join(', ')}
+  -s, --secret VALUE       signing secret: env:NAME (recommended), file:PATH or the value itself
+      --public-key VALUE   discord, sendgrid, standard-webhooks (whpk_…); same forms as --secret
+      --private-key VALUE  to sign for discord, sendgrid, standard-webhooks (whsk_…), paypal (PKCS#8 PEM)
+      --webhook-id ID      paypal: the webhook id
+      --cert-url URL       paypal (signing): the certificate URL sent in PAYPAL-CERT-URL
+      --public-url URL     twilio, square: the public URL the sender signs
+      --tolerance SECONDS  timestamp tolerance, for schemes that sign one
+      --option NAME=VALUE  any other factory option (repeatable; VALUE is JSON when it parses, else text),
+                           e.g. --option signatureHeader=x-signature for hmac`
+
+export interface BuiltProvider {
+  provider: Provider
+  /** Every secret and private key read, so printed output can be checked against them. */
+  secrets: SecretValue[]
+}
+
+function requireProviderName(values: Values, fallback: string | undefined): { name: string; entry: Entry } {
+  const name = stringValue(values, 'provider') ?? fallback
+  if (name === undefined) throw new UsageError(`--provider is required (${PROVIDER_NAMES.join(', ')})`)
+  const entry = PROVIDERS[name]
+  if (!entry) {
+    const guess = closest(name, PROVIDER_NAMES)
+    throw new UsageError(`unknown provider ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}`)
+  }
+  return { name, entry }
+}
+
+function extraOptions(values: Values): Record<string, unknown> {
+  const options: Record<string, unknown> = {}
+  for (const item of listValue(values, 'option')) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--option takes NAME=VALUE (got ${JSON.stringify(item)})`)
+    const text = item.slice(eq + 1)
+    let value: unknown = text
+    try {
+      value = JSON.parse(text)
+    } catch {
+      // Not JSON: the text itself (a header name, a prefix such as sha256=).
+    }
+    options[item.slice(0, eq)] = value
+  }
+  return options
+}
+
+/** Refuses key flags the provider does not take, so a mix-up is an error rather than ignored. */
+function refuseFlags(name: string, values: Values, flags: readonly string[], instead: string): void {
+  for (const flag of flags)
+    if (values[flag] !== undefined) throw new UsageError(`--provider ${name} does not take --${flag}; it takes ${instead}`)
+}
+
+interface KeyContext {
+  name: string
+  values: Values
+  io: CliIo
+  signing: boolean
+  secrets: SecretValue[]
+}
+
+function key(context: KeyContext, flag: string, required: string | undefined): string | undefined {
+  const given = stringValue(context.values, flag)
+  if (given === undefined) {
+    if (required !== undefined) throw new UsageError(`--provider ${context.name} needs --${flag} (${required})`)
+    return undefined
+  }
+  const secret = readSecret(flag, given, context.io.env, context.io.cwd)
+  if (flag !== 'public-key') context.secrets.push(secret)
+  return secret.value
+}
+
+const KEY_FORMS = 'env:NAME, file:PATH or the value'
+
+function keyOptions(entry: Entry, context: KeyContext): Record<string, unknown> {
+  const { name, values, signing } = context
+  const options: Record<string, unknown> = {}
+  const set = (option: string, value: unknown): void => {
+    if (value !== undefined) options[option] = value
+  }
+  if (entry.keys === 'secret') {
+    refuseFlags(name, values, ['public-key', 'private-key', 'webhook-id', 'cert-url'], '--secret')
+    set('secret', key(context, 'secret', KEY_FORMS))
+  } else if (entry.keys === 'public-key') {
+    refuseFlags(name, values, ['secret', 'webhook-id', 'cert-url'], '--public-key')
+    set('publicKey', key(context, 'public-key', KEY_FORMS))
+    set('privateKey', key(context, 'private-key', signing ? `to sign: ${KEY_FORMS}` : undefined))
+  } else if (entry.keys === 'paypal') {
+    refuseFlags(name, values, ['secret', 'public-key'], '--webhook-id')
+    const webhookId = stringValue(values, 'webhook-id')
+    if (webhookId === undefined) throw new UsageError(`--provider ${name} needs --webhook-id (the webhook id)`)
+    options.webhookId = webhookId
+    const privateKey = key(context, 'private-key', signing ? `to sign: a PKCS#8 PEM, ${KEY_FORMS}` : undefined)
+    const certUrl = stringValue(values, 'cert-url')
+    if (privateKey !== undefined) {
+      if (certUrl === undefined) throw new UsageError('--provider paypal needs --cert-url with --private-key')
+      options.signing = { privateKey, certUrl }
+    }
+  } else {
+    refuseFlags(name, values, ['webhook-id', 'cert-url'], '--secret or --public-key')
+    set('secret', key(context, 'secret', undefined))
+    set('publicKey', key(context, 'public-key', undefined))
+    set('privateKey', key(context, 'private-key', undefined))
+    if (options.secret === undefined && options.publicKey === undefined)
+      throw new UsageError(`--provider ${name} needs --secret (whsec_…) or --public-key (whpk_…)`)
+  }
+  return options
+}
+
+/**
+ * Builds the provider the flags describe. `defaults` are factory options a
+ * fixture brings (its `hmac` scheme); flags override them.
+ */
+export function buildProvider(
+  values: Values,
+  io: CliIo,
+  purpose: { signing: boolean; fallbackName?: string; defaults?: Record<string, unknown> },
+): BuiltProvider {
+  const { name, entry } = requireProviderName(values, purpose.fallbackName)
+  const secrets: SecretValue[] = []
+  const options: Record<string, unknown> = { ...purpose.defaults, ...extraOptions(values) }
+  Object.assign(options, keyOptions(entry, { name, values, io, signing: purpose.signing, secrets }))
+  const publicUrl = stringValue(values, 'public-url')
+  if (publicUrl !== undefined) {
+    if (!entry.url) throw new UsageError(`--public-url is only for providers that sign the URL (twilio, square)`)
+    options.publicUrl = publicUrl
+  }
+  const tolerance = stringValue(values, 'tolerance')
+  if (tolerance !== undefined) {
+    if (!/^\d+$/.test(tolerance)) throw new UsageError(`--tolerance must be whole seconds (got ${JSON.stringify(tolerance)})`)
+    options.tolerance = Number(tolerance)
+  }
+  try {
+    return { provider: entry.create(options), secrets }
+  } catch (error) {
+    if (error instanceof TypeError) throw new UsageError(error.message.replace(/^hookguard: /, ''))
+    throw error
+  }
+}
