@@ -18,6 +18,8 @@ export default defineConfig({
     postgres: 'src/postgres.ts',
     otel: 'src/otel.ts',
     prometheus: 'src/prometheus.ts',
+    inspector: 'src/inspector/index.ts',
+    cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -123,8 +123,10 @@ export function hookguard<T = unknown>(
     receive(receiver, { method: req.method, url, headers, body: rawBody(req) }, { timeoutMs, deliver })
       .then(({ result, delivered, unread }) => {
         if (delivered) return
-        if (errors === 'next' && (result.status < 200 || result.status >= 300))
+        if (errors === 'next' && (result.status < 200 || result.status >= 300)) {
+          if (unread) lingerOnClose(req)
           return next(resultToError(result, unread))
+        }
         writeNodeResponse(res, result, unread, req)
       })
       .catch(next)

@@ -31,6 +31,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import {
   bodyTimeout,
   isNodeStreamConsumed,
+  lingerOnClose,
   nodeHeaders,
   oneOf,
   receive,
@@ -121,7 +122,11 @@ async function runInline(
 }
 
 function send(reply: FastifyReply, result: HandleResult, unread: boolean): FastifyReply {
-  if (unread) reply.header('connection', 'close')
+  if (unread) {
+    // Close after the answer, lingering so a sender still writing can read it.
+    reply.header('connection', 'close')
+    lingerOnClose(reply.request.raw)
+  }
   // Bytes, not a string: Fastify would append a charset to a JSON content type the provider chose (Discord).
   return reply
     .code(result.status)
@@ -160,7 +165,10 @@ export function hookguard<T = unknown>(
     const input = { method: request.method, url, headers, body }
     const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (delivered) return reply
-    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) throw resultToError(result, unread)
+    if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
+      if (unread) lingerOnClose(request.raw)
+      throw resultToError(result, unread)
+    }
     return send(reply, result, unread)
   }
 

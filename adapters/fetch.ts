@@ -22,12 +22,18 @@
  *
  * @module
  */
-import { bodyTimeout, receive, toReceiver, type BaseAdapterOptions } from '../src/adapter-kit/index.js'
+import {
+  bodyTimeout,
+  errorText,
+  lingerOnClose,
+  markKeptAlive,
+  receive,
+  resolveLogger,
+  toReceiver,
+  type BaseAdapterOptions,
+  type LingeringRequest,
+} from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
-// eslint-disable-next-line no-restricted-imports -- until src/adapter-kit re-exports these two helpers
-import { errorText, resolveLogger } from '../src/internal/log.js'
-// eslint-disable-next-line no-restricted-imports -- likewise: the kit should re-export markKeptAlive
-import { markKeptAlive } from '../src/internal/serverless.js'
 import { isReceiver, type Receiver, type ReceiverOptions } from '../src/receiver/index.js'
 import type { HandleResult, Logger, WebhookEvent } from '../src/types/index.js'
 
@@ -152,6 +158,17 @@ function inlineDeliver<T>(handler: FetchInlineHandler<T>, request: Request, logg
 }
 
 /**
+ * Served by @hono/node-server, the second argument carries the Node request:
+ * close after an early answer, lingering so a sender still writing can read it.
+ */
+function lingerOnNode(env: unknown, result: HandleResult): void {
+  const incoming = (env as { incoming?: LingeringRequest } | undefined)?.incoming
+  if (!incoming || typeof incoming.resume !== 'function' || !incoming.socket) return
+  result.headers.connection = 'close'
+  lingerOnClose(incoming)
+}
+
+/**
  * A Fetch handler that reads `request.body` under `maxBodyBytes` and
  * `bodyTimeoutMs`, for `export const POST = hookguard(...)` or
  * `export default { fetch: hookguard(...) }`.
@@ -160,9 +177,9 @@ export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: FetchAdapterOptions<T> = {},
 ): FetchHandler {
-  const receiver = toReceiver(WHERE, receiverOrOptions)
   const timeoutMs = bodyTimeout(WHERE, options)
   checkOptions(options)
+  const receiver = toReceiver(WHERE, receiverOrOptions)
   const { inline } = options
   const logger = loggerFor(receiverOrOptions, options.logger)
   const idle = inline ? undefined : idleOf(receiver)
@@ -176,8 +193,9 @@ export function hookguard<T = unknown>(
       : ({ kind: 'web', stream: request.body } as const)
     const input = { method: request.method, url: request.url, headers: request.headers, body }
     const deliver = inline ? inlineDeliver(inline, request, logger) : undefined
-    const { result } = await receive(receiver, input, { timeoutMs, deliver })
+    const { result, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (keepAlive && idle) keepAlive(idle())
+    if (unread) lingerOnNode(rest[0], result)
     return toResponse(result)
   }
 }

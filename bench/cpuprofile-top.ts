@@ -21,5 +21,6 @@ if (!file) {
 const topAt = process.argv.indexOf('--top')
 const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 15
 const metaFile = file.replace(/\.cpuprofile$/, '.meta.json')
-const meta = existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as Partial<SummaryOptions>) : {}
-printSummary(file, summariseProfile(readProfile(file), { distDir: DIST, ...meta, top }))
+type Meta = Partial<SummaryOptions> & { requests?: number }
+const { requests, ...meta } = existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as Meta) : {}
+printSummary(file, summariseProfile(readProfile(file), { distDir: DIST, ...meta, top }), requests)

@@ -7,6 +7,7 @@
  *   sqlite         sqliteStore + sqliteQueue, one WAL file, defaults (queue: synchronous=FULL, group commit)
  *   sqlite-intake  the same without the worker in the process: the intake alone
  *   redis          redisStore + bullmqQueue (when REDIS_URL is set)
+ *   postgres       postgresStore + postgresQueue on one Pool, atomic intake (when DATABASE_URL is set)
  *
  * Each runs in a fresh server process (node:http adapter, a no-op handler in
  * the same process except for sqlite-intake, so the worker's cost counts), driven by autocannon with
@@ -43,6 +44,7 @@ const CONFIG = {
   floorMs: QUICK ? 700 : 1500,
   bodyBytes: 300,
   redisUrl: process.env.REDIS_URL,
+  databaseUrl: process.env.DATABASE_URL,
   only: process.env.BENCH_ONLY?.split(',').map((name) => name.trim()),
 }
 const TARGET = 5000
@@ -70,6 +72,12 @@ const RUNS: RunSpec[] = [
     note: 'the same without a worker in the process (workers elsewhere): what the intake alone sustains',
   },
   { name: 'redis', setup: 'redis', worker: true, note: 'redisStore + bullmqQueue, worker in process' },
+  {
+    name: 'postgres',
+    setup: 'postgres',
+    worker: true,
+    note: 'postgresStore + postgresQueue (pg-boss) on one Pool: reserve, enqueue, complete in one transaction; worker in process',
+  },
 ]
 
 interface Row {
@@ -215,9 +223,13 @@ async function main(): Promise<void> {
       `${CONFIG.measureMs} ms measured, distinct Stripe-signed ~${CONFIG.bodyBytes} B events`,
   )
   const runs = RUNS.filter(
-    (run) => (run.setup !== 'redis' || CONFIG.redisUrl) && (!CONFIG.only || CONFIG.only.includes(run.name)),
+    (run) =>
+      (run.setup !== 'redis' || CONFIG.redisUrl) &&
+      (run.setup !== 'postgres' || CONFIG.databaseUrl) &&
+      (!CONFIG.only || CONFIG.only.includes(run.name)),
   )
   if (!CONFIG.redisUrl) console.log('redis: skipped (set REDIS_URL=redis://127.0.0.1:6379/0 to run it)')
+  if (!CONFIG.databaseUrl) console.log('postgres: skipped (set DATABASE_URL=postgres://… to run it)')
   mkdirSync(TMP, { recursive: true })
   const dir = mkdtempSync(resolve(TMP, 'bench-e2e-'))
   try {
@@ -235,8 +247,14 @@ async function main(): Promise<void> {
         redisUrl: CONFIG.redisUrl,
         prefix,
         maxKeys: pool.length * 2,
+        databaseUrl: CONFIG.databaseUrl,
+        pgSchema: `hookguard_bench_${process.pid}`,
       }
-      rows.push(await runSetup(run.name, options, pool))
+      try {
+        rows.push(await runSetup(run.name, options, pool))
+      } finally {
+        if (run.setup === 'postgres') await dropSchema(CONFIG.databaseUrl!, options.pgSchema!)
+      }
       if (run.setup === 'redis') await deleteKeys(CONFIG.redisUrl!, prefix)
     }
     console.log('')
@@ -246,7 +264,7 @@ async function main(): Promise<void> {
     const floor = floors(dir, sqlite?.rowsPerCommit, sample.body, JSON.stringify(sample.headers))
     printFloors(floor, sqlite)
     console.log(
-      `\n${loadNow()}; results in ${writeResults('e2e', machine, { config: { ...CONFIG, redisUrl: undefined }, target: TARGET, rows, floor })}`,
+      `\n${loadNow()}; results in ${writeResults('e2e', machine, { config: { ...CONFIG, redisUrl: undefined, databaseUrl: undefined }, target: TARGET, rows, floor })}`,
     )
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -265,6 +283,18 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
     if (keys.length > 0) await client.del(...keys)
   } while (cursor !== '0')
   client.disconnect()
+}
+
+/** Removes the postgres setup's schema (its dedupe table and pg-boss's tables) after its run. */
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  } finally {
+    await client.end()
+  }
 }
 
 await main()

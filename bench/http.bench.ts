@@ -1,5 +1,6 @@
 /**
- * HTTP benchmark of the whole receive path, per framework: a 1 KiB GitHub
+ * HTTP benchmark of the whole receive path, per framework (node:http, Express,
+ * Koa, Hono on @hono/node-server, Fastify): a 1 KiB GitHub
  * `push` POSTed over loopback by 32 keep-alive connections (autocannon),
  * every request with its own delivery id, against three servers:
  *
@@ -33,8 +34,8 @@ import { startServer, type ServerHandle, type ServerUsage } from './lib/server.j
 const QUICK = process.env.BENCH_QUICK === '1'
 const CONFIG = {
   rounds: Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)),
-  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? (QUICK ? 500 : 800)),
-  measureMs: Number(process.env.BENCH_MEASURE_MS ?? (QUICK ? 600 : 1000)),
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? (QUICK ? 400 : 700)),
+  measureMs: Number(process.env.BENCH_MEASURE_MS ?? (QUICK ? 500 : 800)),
   /** Warm-up of the duplicate and forged phases, whose code path is new to the warmed-up process. */
   phaseWarmupMs: QUICK ? 150 : 250,
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),

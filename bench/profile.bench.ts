@@ -50,6 +50,8 @@ interface Profiled {
   window: [number, number]
   rps: number
   cpuUsPerRequest: number
+  /** Requests served in the window. */
+  requests: number
 }
 
 /** Runs one server under load with --cpu-prof; resolves once the child has exited and written its profile. */
@@ -65,12 +67,21 @@ async function profile(framework: FrameworkName, kind: ServerKind, pool: Buffer[
     await server.mark()
     const load = await runLoad({ ...base, durationMs: CONFIG.profileMs })
     const usage = await server.report()
-    process.stderr.write(`profiled ${framework} ${kind}: ${Math.round(load.rps)} req/s, ${load.reused} ids resent\n`)
+    const statuses = Object.entries(load.statuses).map(([code, n]) => `${code}×${n}`)
+    process.stderr.write(`profiled ${framework} ${kind}: ${Math.round(load.rps)} req/s, ${statuses.join(' ')}\n`)
+    if (Object.keys(load.statuses).some((code) => code !== '200'))
+      console.log(
+        `\nWARNING: ${framework} ${kind} answered ${statuses.join(' ')}: this profile is not of the valid path`,
+      )
     await server.stop()
     const file = mainThreadProfile(dir, server.pid, resolve(DIR, `${framework}-${kind}.cpuprofile`))
     // For bench/cpuprofile-top.ts: which build ran, and which part of the profile is the measured load.
-    writeFileSync(file.replace(/\.cpuprofile$/, '.meta.json'), JSON.stringify({ distDir: DIST, window: usage.window }))
-    return { file, window: usage.window, rps: load.rps, cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served) }
+    writeFileSync(
+      file.replace(/\.cpuprofile$/, '.meta.json'),
+      JSON.stringify({ distDir: DIST, window: usage.window, requests: usage.served }),
+    )
+    const cpuUsPerRequest = usage.cpuUs / Math.max(1, usage.served)
+    return { file, window: usage.window, rps: load.rps, cpuUsPerRequest, requests: usage.served }
   } finally {
     await server.stop()
   }
@@ -94,7 +105,7 @@ async function main(): Promise<void> {
       const profiled = await profile(framework, kind, pool)
       const summary = summariseProfile(readProfile(profiled.file), { distDir: DIST, window: profiled.window })
       const title = `${frameworkLabel(framework)}, ${kind} server, ${rate(profiled.rps)} req/s, ${fixed(profiled.cpuUsPerRequest)} µs CPU/req`
-      printSummary(`${title} (${profiled.file})`, summary)
+      printSummary(`${title} (${profiled.file})`, summary, profiled.requests)
       results.push({ ...profiled, framework, kind, summary })
     }
   }

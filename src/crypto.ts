@@ -443,7 +443,7 @@ export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'b
  * `r || s` form Web Crypto takes. Strict: minimal lengths and integers, no
  * trailing bytes, 0 < r, s < 2^(8·size). Returns undefined when malformed.
  */
-export function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | undefined {
+function ecdsaDerToRaw(der: Uint8Array, size: number): Uint8Array | undefined {
   // Short-form lengths only: for P-256/P-384 the whole signature is under 128 bytes.
   if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2 || der[1]! > 0x7f) return undefined
   const out = new Uint8Array(size * 2)

@@ -1,6 +1,9 @@
 /**
  * `hookguard/postgres`: a dedupe store in one PostgreSQL table, shared by
  * every instance that uses the same database. Bring your own `pg` Pool.
+ * With the optional peer `pg-boss`, `postgresQueue` is a durable queue on the
+ * same database; given the same Pool as the store, each delivery is deduped
+ * and enqueued in one transaction.
  *
  * @example
  * ```ts

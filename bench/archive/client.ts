@@ -51,12 +51,12 @@ async function run(input: ClientInput): Promise<ClientOutput> {
   const agent = new Agent({ keepAlive: true, maxSockets: input.concurrency })
   const output: ClientOutput = { ok: 0, other: {}, measuredMs: input.end - input.measureFrom }
   let next = 0
-  const started = now()
+  const firstSlot = now()
   async function user(): Promise<void> {
     while (now() < input.end) {
       const n = next++
       // Open loop: request n goes out at its slot, so every setup gets the same load.
-      const slot = input.rate ? started + (n * 1000) / input.rate : 0
+      const slot = input.rate ? firstSlot + (n * 1000) / input.rate : 0
       if (slot > now()) await new Promise((resolve) => setTimeout(resolve, slot - now()))
       const body = JSON.stringify({
         id: `evt_${input.tag}_${n}`,

@@ -102,7 +102,8 @@ export function areaOf(frame: CallFrame, distDir: string): string {
   if (file.startsWith(distDir)) return HOOKGUARD
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)
   if (pkg) return pkg[1]!
-  if (file.startsWith(resolve(ROOT, 'bench'))) return 'bench harness'
+  if (file.startsWith(resolve(ROOT, 'bench')) || file.startsWith(resolve(ROOT, '.tmp/bench-build')))
+    return 'bench harness'
   return shortPath(file)
 }
 
@@ -213,22 +214,30 @@ export function readProfile(file: string): CpuProfile {
   return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
 }
 
-/** The top functions by self time, hookguard's functions with what they call, and the areas, as Markdown tables. */
-export function printSummary(title: string, summary: ProfileSummary): void {
+/**
+ * The top functions by self time, hookguard's functions with what they call,
+ * and the areas, as Markdown tables; with `requests` (served in the window)
+ * every row also shows µs per request.
+ */
+export function printSummary(title: string, summary: ProfileSummary, requests?: number): void {
   const pct = (share: number): string => `${fixed(share * 100)} %`
+  const perRequest = (ms: number): string[] => (requests ? [fixed((ms * 1000) / requests, 1)] : [])
+  const usColumn = requests ? ['µs/req'] : []
   const functions = (rows: FunctionTime[], withArea: boolean): string =>
     table(
-      ['#', 'ms', '%', 'function', 'location', ...(withArea ? ['area'] : [])],
+      ['#', 'ms', ...usColumn, '%', 'function', 'location', ...(withArea ? ['area'] : [])],
       rows.map((r, i) => [
         String(i + 1),
         fixed(r.selfMs),
+        ...perRequest(r.selfMs),
         pct(r.share),
         r.name,
         r.location,
         ...(withArea ? [r.area] : []),
       ]),
     )
-  console.log(`\n${title}: ${fixed(summary.busyMs, 0)} ms busy of ${fixed(summary.totalMs, 0)} ms sampled\n`)
+  const busy = `${fixed(summary.busyMs, 0)} ms busy of ${fixed(summary.totalMs, 0)} ms sampled`
+  console.log(`\n${title}: ${busy}${requests ? `, ${requests} requests` : ''}\n`)
   console.log('Top functions by self time:\n')
   console.log(functions(summary.top, true))
   console.log("\nhookguard's functions, each with the non-hookguard code it calls (crypto, JSON, buffers …):\n")
@@ -236,8 +245,8 @@ export function printSummary(title: string, summary: ProfileSummary): void {
   console.log('\nSelf time by area:\n')
   console.log(
     table(
-      ['area', 'self ms', 'self %'],
-      summary.areas.slice(0, 10).map((a) => [a.area, fixed(a.selfMs), pct(a.share)]),
+      ['area', 'self ms', ...usColumn, 'self %'],
+      summary.areas.slice(0, 10).map((a) => [a.area, fixed(a.selfMs), ...perRequest(a.selfMs), pct(a.share)]),
     ),
   )
 }

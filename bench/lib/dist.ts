@@ -18,9 +18,11 @@ export interface Entries {
   express: typeof import('../../adapters/express.js')
   koa: typeof import('../../adapters/koa.js')
   hono: typeof import('../../adapters/hono.js')
+  fastify: typeof import('../../adapters/fastify.js')
   sqlite: typeof import('../../src/sqlite.js')
   redis: typeof import('../../src/redis.js')
   bullmq: typeof import('../../src/bullmq.js')
+  postgres: typeof import('../../src/postgres.js')
 }
 
 /** One entry of the build, e.g. `await load('index')`. */

@@ -21,3 +21,5 @@ export {
 export { resultToError } from './errors.js'
 export type { BodyLimits } from './limits.js'
 export { checkBeforeReading } from '../pipeline/read.js'
+export { errorText, resolveLogger } from '../internal/log.js'
+export { markKeptAlive } from '../internal/serverless.js'

@@ -9,6 +9,12 @@
  * most once per minute (with how many since the last line), so a flood of
  * failing batches is one line, not thousands.
  *
+ * Order: an archive ignores progress on a record it does not hold yet, and
+ * a handler can finish before the receiver records its request (or run in
+ * another process, with its own recorder). So records always go before
+ * progress, and a progress update waits `progressDelayMs` and until every
+ * record recorded by then is written; `flush()` and `close()` skip the wait.
+ *
  * @module
  */
 import { configError } from '../errors.js'
@@ -29,6 +35,13 @@ export interface ArchiveRecorderOptions {
   batchSize?: number
   /** How long `close()` keeps flushing before it drops (and counts) what is left, ms. @default 5000 */
   closeTimeoutMs?: number
+  /**
+   * How long a progress update waits before it is written, ms, so the record
+   * it is about (recorded later, or by another process's recorder) is written
+   * first. Keep it above the receivers' `flushIntervalMs`.
+   * @default 2000
+   */
+  progressDelayMs?: number
 }
 
 /** Counts of items — a record or a progress update is one item. */
@@ -54,8 +67,6 @@ export interface ArchiveRecorder {
   close(): Promise<void>
   stats(): ArchiveRecorderStats
 }
-
-type Item = { record: DeliveryRecord; update?: undefined } | { update: DeliveryProgress; record?: undefined }
 
 const WHERE = 'createArchiveRecorder'
 const WHERE_ITEM = 'archive recorder'
@@ -133,6 +144,7 @@ export function createArchiveRecorder(archive: DeliveryArchive, options: Archive
     flushIntervalMs: option('flushIntervalMs', options.flushIntervalMs, 1000, 1),
     batchSize: option('batchSize', options.batchSize, 500, 1),
     closeTimeoutMs: option('closeTimeoutMs', options.closeTimeoutMs, 5000, 0),
+    progressDelayMs: option('progressDelayMs', options.progressDelayMs, 2000, 0),
   }
   const log = {
     failed: rateLimited((fields) =>
@@ -158,21 +170,34 @@ interface Settings {
   flushIntervalMs: number
   batchSize: number
   closeTimeoutMs: number
+  progressDelayMs: number
 }
 
 type Logs = Record<'failed' | 'full' | 'invalid', ReturnType<typeof rateLimited>>
+
+/** Items of one kind on their way to the archive, with running counts (items ever accepted, taken, settled). */
+class Lane<T> {
+  /** `at`: when the item may be written (records: when recorded; progress: after the delay). */
+  readonly items: Array<{ item: T; at: number }> = []
+  enqueued = 0
+  taken = 0
+  settled = 0
+  /** Items before this sequence number are due now (flush, timer). */
+  due = 0
+
+  take(n: number): T[] {
+    this.taken += n
+    return this.items.splice(0, n).map((entry) => entry.item)
+  }
+}
 
 /** The recorder's state and steps; createArchiveRecorder exposes its public methods. */
 class Recorder {
   readonly counts = { written: 0, dropped: 0, failed: 0 }
   private readonly policy: ArchivePolicy
-  private readonly buffer: Item[] = []
-  private readonly waiters: Array<{ target: number; resolve(): void }> = []
-  /** Items ever buffered / taken out of the buffer / done with (written, failed, or dropped after buffering). */
-  private enqueued = 0
-  private taken = 0
-  private settled = 0
-  private flushTarget = 0
+  private readonly records = new Lane<DeliveryRecord>()
+  private readonly updates = new Lane<DeliveryProgress>()
+  private readonly waiters: Array<{ records: number; updates: number; resolve(): void }> = []
   private inFlight = 0
   private running = false
   private scheduled = false
@@ -189,25 +214,26 @@ class Recorder {
   }
 
   record(record: DeliveryRecord): void {
-    this.accept(() => ({
-      record: markShaped(this.policy, applyPolicy(this.policy, checkRecord(WHERE_ITEM, record), 'compact')),
-    }))
+    this.accept(this.records, 0, () =>
+      markShaped(this.policy, applyPolicy(this.policy, checkRecord(WHERE_ITEM, record), 'compact')),
+    )
   }
 
   progress(update: DeliveryProgress): void {
-    this.accept(() => ({ update: checkProgress(WHERE_ITEM, update) }))
+    this.accept(this.updates, this.settings.progressDelayMs, () => checkProgress(WHERE_ITEM, update))
   }
 
   stats(): ArchiveRecorderStats {
-    return { ...this.counts, pending: this.buffer.length + this.inFlight }
+    return { ...this.counts, pending: this.pending() }
   }
 
   flush(): Promise<void> {
-    const wanted = this.enqueued
-    if (this.settled >= wanted) return Promise.resolve()
-    this.flushTarget = Math.max(this.flushTarget, wanted)
+    const wanted = { records: this.records.enqueued, updates: this.updates.enqueued }
+    if (this.records.settled >= wanted.records && this.updates.settled >= wanted.updates) return Promise.resolve()
+    this.records.due = Math.max(this.records.due, wanted.records)
+    this.updates.due = Math.max(this.updates.due, wanted.updates)
     return new Promise<void>((resolve) => {
-      this.waiters.push({ target: wanted, resolve })
+      this.waiters.push({ ...wanted, resolve })
       this.kick()
     })
   }
@@ -216,25 +242,29 @@ class Recorder {
     return (this.closing ??= this.shutDown())
   }
 
-  private accept(make: () => Item): void {
+  private pending(): number {
+    return this.records.items.length + this.updates.items.length + this.inFlight
+  }
+
+  private accept<T>(lane: Lane<T>, delay: number, make: () => T): void {
     if (this.closed) {
       this.counts.dropped++
       return
     }
-    if (this.buffer.length + this.inFlight >= this.settings.maxPending) {
+    if (this.pending() >= this.settings.maxPending) {
       this.counts.dropped++
       this.log.full.note(1, { maxPending: this.settings.maxPending })
       return
     }
     try {
-      this.buffer.push(make())
+      lane.items.push({ item: make(), at: Date.now() + delay })
     } catch (error) {
       this.counts.dropped++
       this.log.invalid.note(1, { error: errorText(error) })
       return
     }
-    this.enqueued++
-    if (this.buffer.length >= this.settings.batchSize) this.kick()
+    lane.enqueued++
+    if (lane === (this.records as Lane<unknown>) && lane.items.length >= this.settings.batchSize) this.kick()
     else this.arm()
   }
 
@@ -242,7 +272,8 @@ class Recorder {
     if (this.timer || this.closed) return
     this.timer = setTimeout(() => {
       this.timer = undefined
-      this.flushTarget = this.enqueued
+      this.records.due = this.records.enqueued
+      this.updates.due = Math.max(this.updates.due, this.updates.taken + this.readyUpdates(this.updates.items.length))
       this.kick()
     }, this.settings.flushIntervalMs)
     ;(this.timer as { unref?: () => void }).unref?.()
@@ -258,51 +289,69 @@ class Recorder {
     })
   }
 
+  /**
+   * How many leading progress updates may be written now: past their delay,
+   * and not ahead of any record still waiting that was recorded before they
+   * became ready (at most `limit`).
+   */
+  private readyUpdates(limit: number): number {
+    const now = Date.now()
+    const oldestRecord = this.records.items[0]?.at ?? Infinity
+    let n = 0
+    while (n < limit && n < this.updates.items.length) {
+      const at = this.updates.items[n]!.at
+      if (at > now || at >= oldestRecord) break
+      n++
+    }
+    return n
+  }
+
+  /** The next batch: records first; then progress that is due (flush) or ready. */
+  private next(): { records?: DeliveryRecord[]; updates?: DeliveryProgress[] } | undefined {
+    const { batchSize } = this.settings
+    const r = this.records
+    if (r.items.length >= batchSize || (r.items.length > 0 && r.taken < r.due)) return { records: r.take(batchSize) }
+    const u = this.updates
+    const due = Math.min(Math.max(0, u.due - u.taken), u.items.length, batchSize)
+    if (due > 0 && r.taken >= r.due) return { updates: u.take(due) }
+    const ready = this.readyUpdates(batchSize)
+    if (ready === batchSize) return { updates: u.take(ready) }
+    return undefined
+  }
+
   private async drain(): Promise<void> {
     this.running = true
     try {
-      const { batchSize } = this.settings
-      while (this.buffer.length >= batchSize || (this.buffer.length > 0 && this.taken < this.flushTarget)) {
-        const batch = this.buffer.splice(0, batchSize)
-        this.taken += batch.length
-        this.inFlight = batch.length
-        await this.send(batch)
-        this.inFlight = 0
-        this.settle(batch.length)
+      for (let batch = this.next(); batch; batch = this.next()) {
+        if (batch.records) await this.send(this.records, batch.records, () => this.archive.write(batch.records!))
+        else await this.send(this.updates, batch.updates!, () => this.archive.progress(batch.updates!))
       }
     } finally {
       this.running = false
-      if (this.buffer.length > 0) this.arm()
+      if (this.pending() > 0) this.arm()
     }
   }
 
-  private async send(batch: Item[]): Promise<void> {
-    const records: DeliveryRecord[] = []
-    const updates: DeliveryProgress[] = []
-    for (const item of batch) {
-      if (item.record) records.push(item.record)
-      else updates.push(item.update!)
-    }
-    // Records first: a progress update in this batch may be about a record in it.
-    if (records.length > 0) await this.call(() => this.archive.write(records), records.length)
-    if (updates.length > 0) await this.call(() => this.archive.progress(updates), updates.length)
-  }
-
-  private async call(write: () => Promise<void>, n: number): Promise<void> {
+  private async send<T>(lane: Lane<T>, items: T[], write: () => Promise<void>): Promise<void> {
+    this.inFlight = items.length
     try {
       await write()
-      this.counts.written += n
+      this.counts.written += items.length
     } catch (error) {
-      this.counts.failed += n
-      if (!isReported(error)) this.log.failed.note(n, { error: errorText(error) })
+      this.counts.failed += items.length
+      if (!isReported(error)) this.log.failed.note(items.length, { error: errorText(error) })
+    } finally {
+      this.inFlight = 0
+      lane.settled += items.length
+      this.settle()
     }
   }
 
-  private settle(n: number): void {
-    this.settled += n
+  private settle(): void {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.waiters[i]!.target > this.settled) continue
-      this.waiters[i]!.resolve()
+      const waiter = this.waiters[i]!
+      if (this.records.settled < waiter.records || this.updates.settled < waiter.updates) continue
+      waiter.resolve()
       this.waiters.splice(i, 1)
     }
   }
@@ -318,10 +367,12 @@ class Recorder {
     const gaveUp = await Promise.race([this.flush().then(() => false), timedOut])
     clearTimeout(deadline)
     if (gaveUp) {
-      const left = this.buffer.splice(0)
-      this.taken += left.length
-      this.counts.dropped += left.length
-      this.settle(left.length)
+      for (const lane of [this.records, this.updates] as Array<Lane<unknown>>) {
+        const left = lane.take(lane.items.length).length
+        this.counts.dropped += left
+        lane.settled += left
+      }
+      this.settle()
     }
     this.log.failed.tail()
     this.log.full.tail()

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { concatBytes } from '../crypto.js'
+import { concatBytes, toArrayBuffer } from '../crypto.js'
 import { isHookguardError } from '../errors.js'
 import { errorText } from '../internal/log.js'
 import type { DeliveryRecord } from '../types/index.js'
@@ -118,7 +118,7 @@ async function rawBody(state: State, id: string): Promise<Response> {
   const record = await state.config.archive.get(id)
   if (!record?.body) return textResponse(404, 'No archived body for this id.')
   const name = record.deliveryId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64)
-  return new Response(record.body, {
+  return new Response(toArrayBuffer(record.body), {
     status: 200,
     headers: {
       'content-type': 'application/octet-stream',

@@ -25,6 +25,9 @@ export type GitHubOptions = UntimedProviderOptions
 /** The payload type of {@link github}: octokit's webhook event union (types from the optional `@octokit/webhooks-types`). */
 export type GitHubEvent = OctokitWebhookEvent
 
+/** What {@link github} returns: named, so inferred types that mention it stay portable in declarations. */
+export type GitHubProvider = Provider<GitHubEvent>
+
 const PREFIX = 'sha256='
 
 /**
@@ -35,7 +38,7 @@ const PREFIX = 'sha256='
  * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET! })
  * ```
  */
-export function github(options: GitHubOptions): Provider<GitHubEvent> {
+export function github(options: GitHubOptions): GitHubProvider {
   const name = 'github'
   // GitHub lets users pick any secret (its SDK's own tests use 8 bytes); below that is refused as weak.
   const opened = openProvider(name, options, { untimed: 'GitHub', secret: { minBytes: 8 } })

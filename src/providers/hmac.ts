@@ -10,7 +10,7 @@ import { SIGN, type Provider, type ProviderRequest, type SignOptions, type Verif
 import { bodyHashId, parseJson, record } from './kit/body.js'
 import { malformedSignature, MAX_SIGNATURE_ENTRIES } from './kit/fail.js'
 import { readHeader, requireSignatureHeader } from './kit/headers.js'
-import { verifyHmac } from './kit/hmac.js'
+import { verifyHmac, type HmacScheme } from './kit/hmac.js'
 import { keySource, withKeys } from './kit/keys.js'
 import { checkProviderName } from './kit/name.js'
 import { requireOptions, resolveBackend, type ProviderOptions } from './kit/setup.js'
@@ -189,30 +189,19 @@ function describeFrom(options: HmacOptions, payload: unknown): { id?: string; ty
   }
 }
 
-/**
- * Generic HMAC receiver: every part of the scheme is fixed by you at construction.
- *
- * @example
- * ```ts
- * const provider = hmac({ secret: process.env.HOOK_SECRET!, signatureHeader: 'X-Signature', prefix: 'sha256=' })
- * ```
- */
-export function hmac(options: HmacOptions): Provider {
+/** Everything `hmac()` fixes at construction, validated together. */
+function resolveSettings(options: HmacOptions) {
   requireOptions('hmac', options, '{ secret, signatureHeader }')
   const name = checkProviderName(options.name ?? 'hmac')
-  const algorithm = oneOf(
-    name,
-    'algorithm',
-    options.algorithm ?? 'sha256',
-    ['sha1', 'sha256', 'sha512'],
-    "'sha256', 'sha512' or 'sha1'",
-  )
+  const algorithms: HmacAlgorithm[] = ['sha1', 'sha256', 'sha512']
+  const algorithm = oneOf(name, 'algorithm', options.algorithm ?? 'sha256', algorithms, "'sha256', 'sha512' or 'sha1'")
   const encoding = oneOf(name, 'encoding', options.encoding ?? 'hex', ['hex', 'base64'], "'hex' or 'base64'")
+  const secretEncodings = ['utf8', 'hex', 'base64'] as const
   const secretEncoding = oneOf(
     name,
     'secretEncoding',
     options.secretEncoding ?? 'utf8',
-    ['utf8', 'hex', 'base64'],
+    [...secretEncodings],
     "'utf8', 'hex' or 'base64'",
   )
   const keys = keySource(name, options.secret, { decode: secretDecoder(secretEncoding) }, options)
@@ -224,14 +213,18 @@ export function hmac(options: HmacOptions): Provider {
   if (!layout.timestampHeader && options.tolerance !== undefined)
     throw configError(`${name}: tolerance needs a timestampHeader`)
   const tolerance = layout.timestampHeader ? resolveTolerance(name, options) : undefined
-  const backend = resolveBackend(options.crypto)
   const unsignedId = layout.idHeader !== undefined && !layout.slots.includes('id')
   const fingerprint = options.fingerprint ?? (unsignedId && !layout.slots.includes('timestamp'))
   if (typeof fingerprint !== 'boolean') throw configError(`${name}: fingerprint must be a boolean`)
-  const scheme = { backend, algorithm, fingerprint }
-  const decode = encoding === 'hex' ? (text: string) => decodeHex(text) : (text: string) => decodeBase64(text)
+  const scheme: HmacScheme = { backend: resolveBackend(options.crypto), algorithm, fingerprint }
+  return { name, encoding, keys, layout, tolerance, scheme }
+}
 
-  function verify(request: ProviderRequest): Verification | Promise<Verification> {
+type Settings = ReturnType<typeof resolveSettings>
+
+function verifier({ encoding, keys, layout, tolerance, scheme }: Settings) {
+  const decode = encoding === 'hex' ? (text: string) => decodeHex(text) : (text: string) => decodeBase64(text)
+  return function verify(request: ProviderRequest): Verification | Promise<Verification> {
     const received = receivedSignatures(layout, requireSignatureHeader(request, layout.signatureHeader), decode)
     let timestampText: string | undefined
     let timestamp: number | undefined
@@ -246,14 +239,45 @@ export function hmac(options: HmacOptions): Provider {
     const type = (layout.typeHeader && readHeader(request, layout.typeHeader)) || undefined
     const verification: Verification = { timestamp, id: id || undefined, type }
     const pieces = piecesOf(layout, request.body, timestampText, id)
+    if (keys.fixed) return verifyHmac(scheme, keys.fixed, pieces, received, verification)
     return withKeys(keys, request, (k) => verifyHmac(scheme, k, pieces, received, verification))
   }
+}
 
+function signer({ encoding, keys, layout, scheme }: Settings) {
+  return async function signHmac(sign: SignOptions) {
+    const timestamp = layout.timestampHeader ? String(signingTimestamp(sign)) : undefined
+    const id = sign.id ?? (layout.idHeader ? crypto.randomUUID() : undefined)
+    const [key] = await keys.forSigning(sign)
+    const mac = await scheme.backend.hmac(scheme.algorithm, key!, piecesOf(layout, sign.body, timestamp, id))
+    const encoded = encoding === 'hex' ? encodeHex(mac) : encodeBase64(mac)
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...sign.headers,
+      [layout.signatureHeader]: layout.prefix + encoded,
+    }
+    if (layout.timestampHeader) headers[layout.timestampHeader] = timestamp!
+    if (layout.idHeader && id) headers[layout.idHeader] = id
+    return { headers, body: sign.body }
+  }
+}
+
+/**
+ * Generic HMAC receiver: every part of the scheme is fixed by you at construction.
+ *
+ * @example
+ * ```ts
+ * const provider = hmac({ secret: process.env.HOOK_SECRET!, signatureHeader: 'X-Signature', prefix: 'sha256=' })
+ * ```
+ */
+export function hmac(options: HmacOptions): Provider {
+  const settings = resolveSettings(options)
+  const { layout, scheme } = settings
   return {
-    name,
-    tolerance,
+    name: settings.name,
+    tolerance: settings.tolerance,
     sensitiveHeaders: [layout.signatureHeader],
-    verify,
+    verify: verifier(settings),
     parse: (request) => parseJson(request.body),
     async describe(payload, request, verification) {
       const fields = describeFrom(options, payload)
@@ -261,23 +285,9 @@ export function hmac(options: HmacOptions): Provider {
       if (id === undefined && (layout.idHeader || options.idField))
         throw new HookguardError('id.missing', { reason: 'event id not found' })
       // Without a configured id, the body hash is the id: exact resends dedupe, edited ones do not.
-      id ??= await bodyHashId(backend, request.body)
+      id ??= await bodyHashId(scheme.backend, request.body)
       return { id, type: verification.type ?? fields.type }
     },
-    async [SIGN](sign: SignOptions) {
-      const timestamp = layout.timestampHeader ? String(signingTimestamp(sign)) : undefined
-      const id = sign.id ?? (layout.idHeader ? crypto.randomUUID() : undefined)
-      const [key] = await keys.forSigning(sign)
-      const mac = await backend.hmac(algorithm, key!, piecesOf(layout, sign.body, timestamp, id))
-      const encoded = encoding === 'hex' ? encodeHex(mac) : encodeBase64(mac)
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        ...sign.headers,
-        [layout.signatureHeader]: layout.prefix + encoded,
-      }
-      if (layout.timestampHeader) headers[layout.timestampHeader] = timestamp!
-      if (layout.idHeader && id) headers[layout.idHeader] = id
-      return { headers, body: sign.body }
-    },
+    [SIGN]: signer(settings),
   }
 }

@@ -49,6 +49,9 @@ export interface SlackEventCallback {
  */
 export type SlackPayload = SlackEventCallback | (Record<string, unknown> & { type?: string })
 
+/** What {@link slack} returns: named, so inferred types that mention it stay portable in declarations. */
+export type SlackProvider = Provider<SlackPayload>
+
 const PREFIX = 'v0='
 
 function describeSlack(payload: unknown): EventDescription | undefined {
@@ -89,7 +92,7 @@ function parseSlack(request: ProviderRequest): unknown {
  * const receiver = createReceiver({ provider: slack({ secret: process.env.SLACK_SIGNING_SECRET! }) })
  * ```
  */
-export function slack(options: SlackOptions): Provider<SlackPayload> {
+export function slack(options: SlackOptions): SlackProvider {
   const name = 'slack'
   const opened = openProvider(name, options)
   const { backend, tolerance, keys } = opened

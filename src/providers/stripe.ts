@@ -23,6 +23,9 @@ export type StripeOptions = ProviderOptions
 /** The payload type of {@link stripe}: Stripe's own event union (types from the optional `stripe` package). */
 export type StripeEvent = Stripe.Event
 
+/** What {@link stripe} returns: named, so inferred types that mention it stay portable in declarations. */
+export type StripeProvider = Provider<StripeEvent>
+
 const KEY_RE = /^[a-z0-9]+$/
 
 const malformedPairs = (): Error => malformedSignature('stripe-signature is not a list of key=value pairs')
@@ -68,7 +71,7 @@ function parseHeader(header: string, received: Uint8Array[]): string {
  * // per tenant: stripe({ secret: async ({ headers }) => secrets.get(headers['x-tenant'] as string) })
  * ```
  */
-export function stripe(options: StripeOptions): Provider<StripeEvent> {
+export function stripe(options: StripeOptions): StripeProvider {
   const name = 'stripe'
   const opened = openProvider(name, options)
   const { tolerance, keys } = opened

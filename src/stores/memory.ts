@@ -122,6 +122,8 @@ function keyMethods(s: State): Pick<MemoryStore, 'reserve' | 'complete' | 'relea
       const slot = live(s, key)
       if (slot >= 0 && !s.tokens.has(slot)) return { status: 'duplicate' }
       if (slot >= 0) return { status: 'in_flight', retryAfterMs: s.keys.expiresAt(slot) - s.now() }
+      // The prefix is drawn on first use: Workers forbid random values at module scope, where stores are built.
+      s.tokenPrefix ||= `${randomToken(6)}.`
       const token = s.tokenPrefix + (++s.tokenSeq).toString(36)
       s.tokens.set(s.keys.insert(flat(key), s.now() + leaseMs), token)
       return { status: 'reserved', token }
@@ -183,7 +185,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       evictions.evicted(expiresAt)
     }),
     versions: new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evictions.evicted(expiresAt), true),
-    tokenPrefix: `${randomToken(6)}.`,
+    tokenPrefix: '',
     tokenSeq: 0,
   }
   const store: MemoryStore & { [IN_PROCESS]: true } = {

@@ -8,7 +8,9 @@
  *
  * @module
  */
+import { isInProcess } from '../internal/in-process.js'
 import { callHook, errorText } from '../internal/log.js'
+import { warnServerlessQueueOnce } from '../internal/serverless.js'
 import type {
   DedupeStore,
   DeliveryProgress,
@@ -63,9 +65,12 @@ function progressOf(
 
 /** The function the queue runs for each event. */
 function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandler {
+  const inProcess = isInProcess(parts.queue)
   return async function runWebhookHandler(event) {
     const handler = parts.routes ? parts.routes.find(event.type) : parts.handler
     if (!handler) return void skipped.set(event.key, 'ignored')
+    // Work left running after the response is frozen or killed on serverless platforms: say so, once.
+    if (inProcess) warnServerlessQueueOnce(parts.logger, parts.queue)
     parts.metrics?.queueLag(event, Math.max(0, parts.now() - event.receivedAt) / 1000)
     if (parts.guard && !(await parts.guard.admit(event))) return void skipped.set(event.key, 'stale')
     let span: HandleSpan | undefined

@@ -128,8 +128,9 @@ export const ADAPTERS: AdapterUnderTest[] = [
     preParse: false,
     start(receiver, options = {}) {
       const handler = fetchHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs })
-      const fetch = (request: Request): Promise<Response> | Response =>
-        new URL(request.url).pathname === PATH ? handler(request) : new Response(null, { status: 404 })
+      // @hono/node-server passes { incoming, outgoing } as the second argument, as a Fetch handler's env.
+      const fetch = (request: Request, env: unknown): Promise<Response> | Response =>
+        new URL(request.url).pathname === PATH ? handler(request, env) : new Response(null, { status: 404 })
       return listen(createAdaptorServer({ fetch }) as Server)
     },
   },

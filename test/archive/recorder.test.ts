@@ -102,6 +102,61 @@ describe('createArchiveRecorder', () => {
     expect(recorder.stats()).toMatchObject({ written: 2, pending: 0 })
   })
 
+  it('writes progress after its record even when the handler finished before the request was recorded', async () => {
+    const inner = memoryArchive()
+    const recorder = createArchiveRecorder(inner, {
+      logger: false,
+      batchSize: 2,
+      flushIntervalMs: 10,
+      progressDelayMs: 30,
+    })
+    const a = sampleRecord()
+    recorder.progress({ deliveryId: a.deliveryId, state: 'handled', attempts: 1, at: a.receivedAt + 1 })
+    recorder.record(sampleRecord())
+    recorder.record(sampleRecord()) // a full batch goes out before a is recorded
+    await tick()
+    recorder.record(a)
+    await waitFor(() => recorder.stats().pending === 0, 'the recorder to drain')
+    expect(await inner.get(a.deliveryId)).toMatchObject({ state: 'handled', attempts: 1 })
+    await recorder.close()
+  })
+
+  it("holds progress from another process's recorder for progressDelayMs, so the record lands first", async () => {
+    const inner = memoryArchive()
+    const receiverSide = createArchiveRecorder(inner, { logger: false, flushIntervalMs: 20 })
+    const workerSide = createArchiveRecorder(inner, { logger: false, flushIntervalMs: 5, progressDelayMs: 200 })
+    const a = sampleRecord()
+    workerSide.progress({
+      deliveryId: a.deliveryId,
+      state: 'dead',
+      attempts: 3,
+      lastError: 'Error: x',
+      at: a.receivedAt + 9,
+    })
+    receiverSide.record(a)
+    await waitFor(
+      () => workerSide.stats().pending === 0 && receiverSide.stats().pending === 0,
+      'both recorders to drain',
+    )
+    expect(await inner.get(a.deliveryId)).toMatchObject({ state: 'dead', attempts: 3, lastError: 'Error: x' })
+    await Promise.all([receiverSide.close(), workerSide.close()])
+  })
+
+  it('keeps progress back until progressDelayMs has passed, and flush() sends it at once', async () => {
+    const inner = memoryArchive()
+    const recorder = createArchiveRecorder(inner, { logger: false, flushIntervalMs: 5, progressDelayMs: 60_000 })
+    const a = sampleRecord()
+    recorder.record(a)
+    recorder.progress({ deliveryId: a.deliveryId, state: 'handled', attempts: 1, at: a.receivedAt + 1 })
+    await waitFor(() => inner.size() === 1, 'the record')
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10)) // several timer turns
+    expect(recorder.stats()).toMatchObject({ written: 1, pending: 1 })
+    expect((await inner.get(a.deliveryId))!.state).toBe('pending')
+    await recorder.flush()
+    expect((await inner.get(a.deliveryId))!.state).toBe('handled')
+    expect(recorder.stats()).toMatchObject({ written: 2, pending: 0 })
+  })
+
   it('holds at most maxPending items while the archive hangs, dropping and counting the rest, with one log line', async () => {
     const { archive, calls } = controlled({ write: () => new Promise(() => {}) })
     const logger = silent()
@@ -190,5 +245,6 @@ describe('createArchiveRecorder', () => {
     expect(() => createArchiveRecorder(archive, { maxPending: 1.5 })).toThrow(/maxPending/)
     expect(() => createArchiveRecorder(archive, { flushIntervalMs: -1 })).toThrow(/flushIntervalMs/)
     expect(() => createArchiveRecorder(archive, { logger: {} as never })).toThrow(/logger/)
+    expect(() => createArchiveRecorder(archive, { progressDelayMs: -1 })).toThrow(/progressDelayMs/)
   })
 })

@@ -162,7 +162,9 @@ describe('sqliteArchive', () => {
     const records = Array.from({ length: 10 }, () => sampleRecord())
     await archive.write(records)
     const other = new Database(path)
-    other.prepare('DELETE FROM hookguard_archive WHERE delivery_id IN (?, ?, ?)').run(...records.slice(0, 3).map((r) => r.deliveryId))
+    other
+      .prepare('DELETE FROM hookguard_archive WHERE delivery_id IN (?, ?, ?)')
+      .run(...records.slice(0, 3).map((r) => r.deliveryId))
     other.close()
     await archive.write([sampleRecord()])
     expect(await archive.stats()).toMatchObject({ total: 8, byOutcome: { accepted: 8 } })

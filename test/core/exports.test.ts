@@ -42,6 +42,17 @@ describe('public exports', () => {
         'twitch',
         'webCryptoBackend',
         'zoom',
+        // Batch B: payments, commerce and business apps.
+        'adyen',
+        'braintree',
+        'calendly',
+        'coinbaseCommerce',
+        'hubspot',
+        'lemonSqueezy',
+        'razorpay',
+        'typeform',
+        'wooCommerce',
+        'zendesk',
       ],
     ],
     ['hookguard/testing', testing, ['fixedClock', 'signRequest']],
@@ -72,6 +83,15 @@ describe('public exports', () => {
       'twilio',
       'twitch',
       'zoom',
+      'adyen',
+      'calendly',
+      'coinbaseCommerce',
+      'hubspot',
+      'lemonSqueezy',
+      'razorpay',
+      'typeform',
+      'wooCommerce',
+      'zendesk',
     ] as const
     for (const name of factories) {
       const factory = core[name] as (options: unknown) => unknown

@@ -39,6 +39,26 @@ describe.each(BACKENDS)('mailgun with %s', (_n, crypto) => {
     expect(r.enqueued[0]).toMatchObject({ id: TOKEN, type: 'delivered', timestamp: NOW_S, provider: 'mailgun' })
   })
 
+  it('finds the signature object without parsing the body: last as well as first, spaces around the colon', async () => {
+    const signed = JSON.parse(body()) as { signature: unknown }
+    const last = JSON.stringify({ 'event-data': EVENT_DATA, signature: signed.signature })
+    const spaced = last.replace('"signature":', '"signature" :  ')
+    for (const text of [last, spaced]) {
+      const r = await runOne(provider(), { headers: JSON_HEADERS, body: text })
+      expect([r.result.status, r.enqueued[0]?.id]).toEqual([200, TOKEN])
+    }
+  })
+
+  it('a verified signature object that is not the body’s top-level one is a 400 after verification', async () => {
+    const signed = JSON.parse(body()) as { signature: Record<string, string> }
+    const decoy = { ...signed.signature, token: 'other-token-0123456789' }
+    // The valid object sits first, nested in event-data; the top-level member is another one.
+    const nested = JSON.stringify({ 'event-data': { ...EVENT_DATA, signature: signed.signature }, signature: decoy })
+    const r = await runOne(provider(), { headers: JSON_HEADERS, body: nested })
+    expect([r.result.status, r.code]).toEqual([400, 'body.malformed'])
+    expect(r.enqueued).toHaveLength(0)
+  })
+
   it('accepts a legacy form-encoded webhook with the fields at the top level', async () => {
     const sig = createHmac('sha256', KEY)
       .update(String(NOW_S) + TOKEN)

@@ -92,6 +92,22 @@ describe('twilio: interop with the twilio SDK', () => {
 describe.each(BACKENDS)('twilio with %s', (_n, crypto) => {
   const provider = (extra = {}) => twilio({ secret: TOKEN, crypto, ...extra })
 
+  it('a captured delivery resent with a fresh idempotency token or reordered parameters is a duplicate (fingerprint)', async () => {
+    const reordered = new URLSearchParams(Object.entries(PARAMS).reverse()).toString()
+    const runs = await run(provider(), [
+      { url: URL_, headers: { ...sdkSigned(), 'i-twilio-idempotency-token': 'tok-1' }, body: FORM },
+      { url: URL_, headers: { ...sdkSigned(), 'i-twilio-idempotency-token': 'tok-2' }, body: FORM },
+      { url: URL_, headers: sdkSigned(), body: reordered },
+    ])
+    expect(runs.map((r) => r.code)).toEqual(['accepted', 'duplicate', 'duplicate'])
+    expect(runs[2]!.enqueued).toHaveLength(1)
+  })
+
+  it('refuses a form of more than 1000 parameters before any decoding (400)', async () => {
+    const r = await runOne(provider(), { url: URL_, headers: sdkSigned(), body: 'a=b&'.repeat(1001) + 'c=d' })
+    expect([r.result.status, r.code]).toEqual([400, 'body.malformed'])
+  })
+
   it('behind a proxy: publicUrl (string or function) replaces the internal request URL', async () => {
     const internal = 'http://10.0.0.7:3000/myapp.php?foo=1&bar=2'
     expect((await runOne(provider(), { url: internal, headers: sdkSigned(), body: FORM })).code).toBe(

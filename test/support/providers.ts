@@ -10,6 +10,8 @@ import { github, hmac, standardWebhooks, stripe, type Provider } from '../../src
 import { intercom, linear, paddle, shopify, slack, square, twilio, twitch, zoom } from '../../src/index.js'
 import { discord, paypal, sendgrid } from '../../src/index.js'
 import { gitlab, mailgun } from '../../src/index.js'
+import { adyen, braintree, calendly, coinbaseCommerce, hubspot, lemonSqueezy } from '../../src/index.js'
+import { razorpay, typeform, wooCommerce, zendesk } from '../../src/index.js'
 import { PAYPAL_TEST, servingFetcher } from '../fixtures/paypal/index.js'
 
 export interface ProviderFixture {
@@ -243,6 +245,164 @@ export const FIXTURES: ProviderFixture[] = [
     make: (o = {}) => mailgun({ secret: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0', ...o }),
     body: (id) => JSON.stringify({ 'event-data': { event: 'delivered', id, recipient: 'alice@example.com' } }),
     timestamped: true,
+    bodySigned: false,
+    signatureInBody: true,
+  },
+  // Batch B: payments, commerce and business apps.
+  {
+    // The id is sha256:<hex of the body>; the body carries `id` so different ids differ.
+    name: 'lemonSqueezy',
+    signatureEncoding: 'hex',
+    make: (o = {}) => lemonSqueezy({ secret: 'ls_whsec_8fK2mQ9xT4vB7nR1', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        meta: { event_name: 'order_created', custom_data: { ref: id } },
+        data: { type: 'orders', id: '1', attributes: { identifier: id, status: 'paid' } },
+      }),
+    timestamped: false,
+  },
+  {
+    // The id comes from x-razorpay-event-id, which signRequest sets from `id`; the MAC is the dedupe key.
+    name: 'razorpay',
+    signatureEncoding: 'hex',
+    make: (o = {}) => razorpay({ secret: 'rzp_whsec_5tG8kL2pQ7wE', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        entity: 'event',
+        account_id: 'acc_BFQ7uQEaa7j2z7',
+        event: 'payment.captured',
+        contains: ['payment'],
+        payload: { payment: { entity: { id: `pay_${id}`, amount: 5000, currency: 'INR' } } },
+        created_at: 1700000000,
+      }),
+    timestamped: false,
+  },
+  {
+    name: 'coinbaseCommerce',
+    signatureEncoding: 'hex',
+    make: (o = {}) => coinbaseCommerce({ secret: '2c7b4f0e-8d1a-4e3b-9f6c-5a0d7e2b1c48', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        id: 1,
+        scheduled_for: '2023-11-14T22:13:20Z',
+        attempt_number: 1,
+        event: { id, resource: 'event', type: 'charge:confirmed', api_version: '2018-03-22', data: { code: 'C1' } },
+      }),
+    timestamped: false,
+  },
+  {
+    // The id comes from X-WC-Webhook-Delivery-ID, which signRequest sets from `id`; the MAC is the dedupe key.
+    name: 'wooCommerce',
+    signatureEncoding: 'base64',
+    make: (o = {}) => wooCommerce({ secret: 'wc_sec_Jq3vN8xR2mT6', ...o }),
+    body: (id) => JSON.stringify({ id: 42, status: 'processing', order_key: `wc_order_${id}` }),
+    timestamped: false,
+  },
+  {
+    // The signature sits in the body and covers 8 fields of the item only, not the body's other bytes.
+    name: 'adyen',
+    signatureEncoding: 'base64',
+    make: (o = {}) => adyen({ secret: '44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        live: 'false',
+        notificationItems: [
+          {
+            NotificationRequestItem: {
+              pspReference: id,
+              merchantAccountCode: 'TestMerchant',
+              merchantReference: 'order-1',
+              amount: { value: 1130, currency: 'EUR' },
+              eventCode: 'AUTHORISATION',
+              success: 'true',
+              eventDate: '2023-11-14T22:13:20+01:00',
+            },
+          },
+        ],
+      }),
+    timestamped: false,
+    bodySigned: false,
+    signatureInBody: true,
+  },
+  {
+    // Signs method + URL (with HubSpot's escapes decoded) + body + ms timestamp.
+    name: 'hubspot',
+    signatureEncoding: 'base64',
+    make: (o = {}) => hubspot({ secret: '6d3f0a2e-9b7c-4e1d-8a5f-3c2b1e0d9f7a', ...o }),
+    body: (id) =>
+      JSON.stringify([
+        {
+          eventId: 100,
+          subscriptionId: 2345,
+          portalId: 62515,
+          appId: 54321,
+          occurredAt: 1700000000000,
+          subscriptionType: 'contact.propertyChange',
+          attemptNumber: 0,
+          objectId: 123,
+          propertyName: 'email',
+          propertyValue: id,
+          changeSource: 'CRM',
+        },
+      ]),
+    timestamped: true,
+    url: 'https://hooks.example.com/hubspot?portalId=62515&userEmail=a%40example.com',
+  },
+  {
+    name: 'typeform',
+    signatureEncoding: 'base64',
+    make: (o = {}) => typeform({ secret: 'tf_secret_Zr7pW2kQ9s', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        event_id: id,
+        event_type: 'form_response',
+        form_response: { form_id: 'lT4Z3j', token: 'a3a12ec67a1365927098a606107fac15', answers: [] },
+      }),
+    timestamped: false,
+  },
+  {
+    // The id is sha256:<hex of the body>; the body carries `id` so different ids differ.
+    name: 'calendly',
+    signatureEncoding: 'hex',
+    make: (o = {}) => calendly({ secret: 'cal_sk_Hn4rV8tY2qW6', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        event: 'invitee.created',
+        created_at: '2023-11-14T22:13:20.000000Z',
+        created_by: 'https://api.calendly.com/users/AAAA',
+        payload: { uri: `https://api.calendly.com/scheduled_events/EV/invitees/${id}`, email: 'a@example.com' },
+      }),
+    timestamped: true,
+  },
+  {
+    // An event-subscription body: its signed `id` is the event id.
+    name: 'zendesk',
+    signatureEncoding: 'base64',
+    make: (o = {}) => zendesk({ secret: 'dGhpc2lzYXplbmRlc2tzZWNyZXQ0Mg', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        type: 'zen:event-type:ticket.created',
+        account_id: 12514403,
+        id,
+        time: '2023-11-14T22:13:20Z',
+        zendesk_event_version: '2022-11-06',
+        subject: 'zen:ticket:35',
+        detail: { id: '35', status: 'NEW' },
+        event: {},
+      }),
+    timestamped: true,
+  },
+  {
+    // The MAC covers the decoded bt_payload, not the body bytes: a percent escape respelt ('%2B' → '%2b') still verifies.
+    name: 'braintree',
+    signatureEncoding: 'hex',
+    make: (o = {}) =>
+      braintree({ publicKey: 'hookguard_public_key', secret: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', ...o }),
+    body: (id) =>
+      '<notification>\n<timestamp type="datetime">2023-11-14T22:13:20Z</timestamp>\n' +
+      `<kind>subscription_went_past_due</kind>\n<subject><subscription><id>${id}</id></subscription></subject>\n` +
+      '</notification>\n',
+    timestamped: false,
     bodySigned: false,
     signatureInBody: true,
   },

@@ -19,11 +19,7 @@ export const FRAMEWORKS = {
   express: { label: 'Express', pkg: 'express', load: () => import('./express.js') },
   koa: { label: 'Koa', pkg: 'koa', load: () => import('./koa.js') },
   hono: { label: 'Hono', pkg: 'hono', via: '@hono/node-server', load: () => import('./hono.js') },
-  // Fastify slot, for when adapters/fastify.ts lands: add apps/fastify.ts whose createApp builds
-  // `fastify({ serverFactory: (handler) => { listener = handler; return createServer(handler) } })`,
-  // registers hookguard (or a raw-body route for bare/inline: addContentTypeParser('application/json',
-  // { parseAs: 'buffer' }, ...)), awaits app.ready() and returns that listener; then uncomment:
-  // fastify: { label: 'Fastify', pkg: 'fastify', load: () => import('./fastify.js') },
+  fastify: { label: 'Fastify', pkg: 'fastify', load: () => import('./fastify.js') },
 } satisfies Record<string, Framework>
 
 export type FrameworkName = keyof typeof FRAMEWORKS

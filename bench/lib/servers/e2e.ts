@@ -9,7 +9,7 @@ import { load } from '../dist.js'
 import type { DedupeStore, WebhookQueue } from '../../../src/index.js'
 import type { BuiltServer } from './index.js'
 
-export type E2eSetupName = 'memory' | 'sqlite' | 'redis'
+export type E2eSetupName = 'memory' | 'sqlite' | 'redis' | 'postgres'
 
 export interface E2eServerOptions {
   setup: E2eSetupName
@@ -23,6 +23,9 @@ export interface E2eServerOptions {
   prefix?: string
   /** memory setup: keys kept, above the run's deliveries so nothing is evicted. */
   maxKeys?: number
+  /** postgres setup: the database, and a schema of its own (the parent drops it afterwards). */
+  databaseUrl?: string
+  pgSchema?: string
 }
 
 interface Pair {
@@ -83,11 +86,14 @@ function timedStore(store: DedupeStore, timing: Timing): DedupeStore {
   }
 }
 
-function timedQueue(queue: WebhookQueue, timing: Timing): WebhookQueue {
+function timedQueue(queue: WebhookQueue, timing: Timing, store?: DedupeStore): WebhookQueue {
+  // postgres: reserve, enqueue and complete in one transaction, all timed as the enqueue.
+  const intake = store && queue.atomicIntake?.(store)
   return {
     enqueue: (event) => timing.time('enqueue', () => queue.enqueue(event)),
     process: (handler, hooks) => queue.process?.(handler, hooks),
     close: () => queue.close?.() ?? Promise.resolve(),
+    ...(intake ? { atomicIntake: () => (event, options) => timing.time('enqueue', () => intake(event, options)) } : {}),
   }
 }
 
@@ -124,10 +130,25 @@ async function redisPair(options: E2eServerOptions): Promise<Pair> {
   }
 }
 
+async function postgresPair(options: E2eServerOptions): Promise<Pair> {
+  const { default: pg } = await import('pg')
+  const { migratePostgresQueue, migratePostgresStore, postgresQueue, postgresStore } = await load('postgres')
+  const pool = new pg.Pool({ connectionString: options.databaseUrl!, max: 16 })
+  const schema = options.pgSchema!
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+  await migratePostgresStore(pool, { table: `${schema}.dedupe` })
+  await migratePostgresQueue(pool, { schema })
+  // One pool for both: the receiver takes the queue's atomic intake.
+  const store = postgresStore({ pool, table: `${schema}.dedupe`, logger: false })
+  const queue = postgresQueue({ pool, schema, concurrency: 8, logger: false })
+  return { store, queue, close: async () => (await queue.close(), await pool.end()) }
+}
+
 const PAIRS: Record<E2eSetupName, (options: E2eServerOptions) => Promise<Pair>> = {
   memory: memoryPair,
   sqlite: sqlitePair,
   redis: redisPair,
+  postgres: postgresPair,
 }
 
 export async function buildE2eServer(options: E2eServerOptions): Promise<BuiltServer> {
@@ -139,7 +160,7 @@ export async function buildE2eServer(options: E2eServerOptions): Promise<BuiltSe
   const listener = hookguard({
     provider: stripe({ secret: STRIPE_SECRET }),
     store: timedStore(pair.store, timing),
-    queue: timedQueue(pair.queue, timing),
+    queue: timedQueue(pair.queue, timing, pair.store),
     handler:
       options.worker === false
         ? undefined

@@ -211,73 +211,75 @@ function remoteError(error: { name?: string; message?: string; code?: string }):
 }
 
 /**
- * Writes from a worker thread with its own connection to `path`. The thread
- * starts on the first write, keeps the process alive only while a call is
- * pending, and is started again after it dies (its pending calls reject).
+ * The worker thread and its calls. It starts on the first call, keeps the
+ * process alive only while a call is pending, and is started again after it
+ * dies (its pending calls reject).
  */
-export function threadWriter(path: string, busyTimeoutMs: number, sql: WriteSql): SqliteWriter {
-  const workerData = { driver: driverPath(), path, busyTimeoutMs, sql }
-  const calls = new Map<number, Call>()
-  let worker: Worker | undefined
-  let nextId = 0
-  let closed = false
+class WriterThread {
+  private readonly calls = new Map<number, Call>()
+  private worker: Worker | undefined
+  private nextId = 0
+  private closed = false
 
-  function failAll(error: Error): void {
-    for (const call of calls.values()) call.reject(error)
-    calls.clear()
-  }
+  constructor(private readonly workerData: Record<string, unknown>) {}
 
-  function start(): Worker {
-    const thread = new Worker(WORKER_SOURCE, { eval: true, workerData })
-    thread.unref()
-    thread.on('message', (message: { id: number; result?: unknown; error?: { message?: string } }) => {
-      const call = calls.get(message.id)
-      calls.delete(message.id)
-      if (calls.size === 0) thread.unref()
-      if (message.error) call?.reject(remoteError(message.error))
-      else call?.resolve(message.result)
-    })
-    thread.on('error', (error) => {
-      if (worker === thread) worker = undefined
-      failAll(remoteError(error))
-    })
-    thread.on('exit', () => {
-      if (worker === thread) worker = undefined
-      failAll(new Error('hookguard: sqliteArchive writer thread exited'))
-    })
-    return thread
-  }
-
-  function call(op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (closed) return Promise.reject(new Error('hookguard: sqliteArchive is closed'))
-    const thread = (worker ??= start())
-    const id = nextId++
+  call(op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('hookguard: sqliteArchive is closed'))
+    const thread = (this.worker ??= this.start())
+    const id = this.nextId++
     return new Promise((resolve, reject) => {
-      calls.set(id, { resolve, reject })
+      this.calls.set(id, { resolve, reject })
       thread.ref()
       thread.postMessage({ id, op, args }, transfer)
     })
   }
 
+  async close(): Promise<void> {
+    if (this.closed) return
+    const thread = this.worker
+    if (thread) {
+      const exited = new Promise((resolve) => thread.once('exit', resolve))
+      await this.call('close', []).catch(() => {})
+      // Held until it is gone: an unreferenced thread would let the process end before 'exit'.
+      thread.ref()
+      await exited
+    }
+    this.closed = true
+  }
+
+  private start(): Worker {
+    const thread = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData })
+    thread.unref()
+    thread.on('message', (message: { id: number; result?: unknown; error?: { message?: string } }) => {
+      const call = this.calls.get(message.id)
+      this.calls.delete(message.id)
+      if (this.calls.size === 0) thread.unref()
+      if (message.error) call?.reject(remoteError(message.error))
+      else call?.resolve(message.result)
+    })
+    thread.on('error', (error) => this.lost(thread, remoteError(error)))
+    thread.on('exit', () => this.lost(thread, new Error('hookguard: sqliteArchive writer thread exited')))
+    return thread
+  }
+
+  private lost(thread: Worker, error: Error): void {
+    if (this.worker === thread) this.worker = undefined
+    for (const call of this.calls.values()) call.reject(error)
+    this.calls.clear()
+  }
+}
+
+/** Writes from a worker thread with its own connection to `path`. */
+export function threadWriter(path: string, busyTimeoutMs: number, sql: WriteSql): SqliteWriter {
+  const thread = new WriterThread({ driver: driverPath(), path, busyTimeoutMs, sql })
   return {
     async write(records) {
       const { json, bodies } = pack(records)
-      await call('write', [json, bodies], [bodies])
+      await thread.call('write', [json, bodies], [bodies])
     },
-    progress: async (rows) => void (await call('progress', [rows])),
-    purge: async (cutoff, limit) => (await call('purge', [cutoff, limit])) as number,
-    dropZeroCounts: async () => void (await call('dropZeroCounts', [])),
-    async close() {
-      if (closed) return
-      const thread = worker
-      if (thread) {
-        const exited = new Promise((resolve) => thread.once('exit', resolve))
-        await call('close', []).catch(() => {})
-        // Held until it is gone: an unreferenced thread would let the process end before 'exit'.
-        thread.ref()
-        await exited
-      }
-      closed = true
-    },
+    progress: async (rows) => void (await thread.call('progress', [rows])),
+    purge: async (cutoff, limit) => (await thread.call('purge', [cutoff, limit])) as number,
+    dropZeroCounts: async () => void (await thread.call('dropZeroCounts', [])),
+    close: () => thread.close(),
   }
 }

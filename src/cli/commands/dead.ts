@@ -12,7 +12,7 @@ import { EXIT, OperationError, UsageError } from '../internal/errors.js'
 import type { Output } from '../internal/output.js'
 import { shown } from '../internal/output.js'
 import { isoTime, table } from '../internal/records.js'
-import { openQueue, QUEUE_HELP, STORAGE_OPTIONS } from '../internal/storage.js'
+import { openQueue, QUEUE_HELP, QUEUE_OPTIONS } from '../internal/storage.js'
 
 const ACTIONS = ['list', 'retry', 'discard']
 
@@ -62,7 +62,7 @@ async function act(queue: WebhookQueue, out: Output, action: string, key: string
 export const dead: Command = {
   name: 'dead',
   summary: 'dead letters: list, retry one or all, discard',
-  options: { ...STORAGE_OPTIONS, all: { type: 'boolean' }, limit: { type: 'string', short: 'n' } },
+  options: { sqlite: { type: 'string' }, postgres: { type: 'string' }, ...QUEUE_OPTIONS, all: { type: 'boolean' }, limit: { type: 'string', short: 'n' } },
   help: `Usage: hookguard dead list [--limit N] QUEUE
        hookguard dead retry KEY QUEUE
        hookguard dead retry --all QUEUE
@@ -74,6 +74,7 @@ for good. Exits 1 when KEY is not a dead letter.
 
 QUEUE is one of:
       --sqlite PATH        the sqliteQueue in this file
+      --postgres URL       postgresQueue on this database (where this hookguard has it)
 ${QUEUE_HELP}
 
 Output:

@@ -8,14 +8,13 @@
  * @module
  */
 import { isHookguardError } from '../../errors.js'
-import { createReceiver } from '../../receiver/index.js'
-import type { ReplayResult } from '../../types/index.js'
+import { createReceiver, type ReplayResult } from '../../receiver/index.js'
 import { positionals } from '../internal/args.js'
 import type { Command } from '../internal/command.js'
 import { EXIT, OperationError, UsageError } from '../internal/errors.js'
 import { shown } from '../internal/output.js'
 import { buildProvider, PROVIDER_HELP, PROVIDER_OPTIONS } from '../internal/providers.js'
-import { QUEUE_HELP, STORAGE_HELP, STORAGE_OPTIONS, stderrLogger, withStorage, type Storage } from '../internal/storage.js'
+import { QUEUE_HELP, QUEUE_OPTIONS, STORAGE_HELP, STORAGE_OPTIONS, stderrLogger, withStorage, type Storage } from '../internal/storage.js'
 import type { CliIo } from '../internal/io.js'
 import type { Values } from '../internal/args.js'
 
@@ -48,7 +47,7 @@ async function replayOne(storage: Storage, io: CliIo, values: Values, deliveryId
 export const replay: Command = {
   name: 'replay',
   summary: 'run an archived delivery again (verified again unless --no-verify)',
-  options: { ...STORAGE_OPTIONS, ...PROVIDER_OPTIONS, 'no-verify': { type: 'boolean' } },
+  options: { ...STORAGE_OPTIONS, ...QUEUE_OPTIONS, ...PROVIDER_OPTIONS, 'no-verify': { type: 'boolean' } },
   help: `Usage: hookguard replay DELIVERY_ID (--sqlite PATH | --postgres URL) --secret env:NAME [options]
 
 Runs an archived delivery again: its archived bytes are verified again with

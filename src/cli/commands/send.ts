@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { toArrayBuffer } from '../../crypto.js'
 import { clip, utf8Text, visible } from '../../internal/display.js'
 import { integerValue, positionals } from '../internal/args.js'
 import type { Command } from '../internal/command.js'
@@ -74,7 +75,7 @@ Examples:
       response = await fetch(delivery.url, {
         method: 'POST',
         headers: delivery.headers,
-        body: delivery.body,
+        body: toArrayBuffer(delivery.body),
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       })
@@ -85,7 +86,8 @@ Examples:
     const ms = Math.round(performance.now() - started)
     const ok = response.status >= 200 && response.status < 300
     if (out.json) {
-      const headers = Object.fromEntries(response.headers)
+      const headers: Record<string, string> = {}
+      response.headers.forEach((value, name) => (headers[name] = value))
       out.value({ status: response.status, ok, headers, ...bodyField(answer), ms, request: { url: delivery.url, headers: printableHeaders(delivery) } })
     } else {
       const what = delivery.fixture ? `fixture ${delivery.fixture.name}` : delivery.built.provider.name

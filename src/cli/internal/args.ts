@@ -45,12 +45,8 @@ export function parseCommandArgs(specs: OptionSpecs, argv: readonly string[]): P
     const message = (error as Error).message
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(unknownOption(message, options))
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      const name = /'(-{1,2}[^'\s,]*)/.exec(message)?.[1]?.replace(/^-\w, /, '') ?? 'an option'
-      throw new UsageError(
-        options[name.replace(/^-+/, '')]?.type === 'boolean'
-          ? `${name} takes no value`
-          : `${name} needs a value`,
-      )
+      const name = /--[a-z][\w-]*/.exec(message)?.[0] ?? 'an option'
+      throw new UsageError(/does not take/.test(message) ? `${name} takes no value` : `${name} needs a value`)
     }
     throw new UsageError(message.split('\n')[0]!)
   }

@@ -14,10 +14,15 @@ import { OperationError, UsageError } from './errors.js'
 import type { CliIo } from './io.js'
 import { readSecret } from './secrets.js'
 
+/** Where the archive is. */
 export const STORAGE_OPTIONS: OptionSpecs = {
   sqlite: { type: 'string' },
   postgres: { type: 'string' },
   table: { type: 'string' },
+}
+
+/** Where the queue is, when it is not the archive's SQLite file. */
+export const QUEUE_OPTIONS: OptionSpecs = {
   'queue-sqlite': { type: 'string' },
   'queue-table': { type: 'string' },
   redis: { type: 'string' },
@@ -99,7 +104,7 @@ async function openSqliteArchive(values: Values, io: CliIo, given: string): Prom
 async function postgresPool(io: CliIo, given: string) {
   const url = readSecret('postgres', given, io.env, io.cwd).value
   const pg = await import('pg').catch((error) => missingPeer(error, 'pg'))
-  const Pool = (pg as { default?: typeof pg }).default?.Pool ?? pg.Pool
+  const Pool = (pg as unknown as { default?: typeof pg }).default?.Pool ?? pg.Pool
   const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, query_timeout: 30_000 })
   // An idle client's error (a server restart) must not crash the CLI.
   pool.on('error', () => {})

@@ -65,7 +65,7 @@ export async function toFetchRequest(req: IncomingMessage, options: BridgeOption
   const body = text !== undefined ? new TextEncoder().encode(text) : consumed ? new Uint8Array() : await readStream(req)
   // An oversized body is sent on as none: the handler then refuses the form.
   if (text !== undefined) headers.delete('content-length')
-  return new Request(url, { method, headers, body: body ?? new Uint8Array() })
+  return new Request(url, { method, headers, body: body ? new Uint8Array(body).buffer : null })
 }
 
 /** Writes a Fetch Response to a Node response. */

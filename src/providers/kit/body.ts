@@ -30,7 +30,7 @@ export function parseJson(body: Uint8Array): unknown {
 }
 
 /** More form parameters than any sender uses is malformed, not slow. */
-export const MAX_FORM_PARAMS = 1000
+const MAX_FORM_PARAMS = 1000
 
 /** One `name` or `value` of a form body: `+` is a space, then percent escapes as URLSearchParams reads them. */
 function decodeFormComponent(raw: string): string {

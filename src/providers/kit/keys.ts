@@ -57,7 +57,7 @@ export interface ResolverSettings {
   secretTimeoutMs?: number
 }
 
-export const DEFAULT_SECRET_TIMEOUT_MS = 1000
+const DEFAULT_SECRET_TIMEOUT_MS = 1000
 
 /** A provider's keys. `fixed` is set for static secrets: then `forRequest` never waits. */
 export interface KeySource {

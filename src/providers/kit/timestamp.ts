@@ -8,7 +8,7 @@ import { configError, HookguardError } from '../../errors.js'
 import type { ProviderRequest } from '../../types/index.js'
 import { readHeader } from './headers.js'
 
-export const DEFAULT_TOLERANCE_SECONDS = 300
+const DEFAULT_TOLERANCE_SECONDS = 300
 
 /** The options of a scheme with a signed timestamp. */
 export interface TimestampOptions {

@@ -22,7 +22,8 @@ async function insert(s: QueueState, event: QueuedEvent, data: string, db: BossD
   try {
     const id = await instance.send(s.name, data as unknown as object, {
       singletonKey: event.key,
-      // Used by pg-boss only for a job whose worker died (expired): hookguard retries handler failures itself.
+      // pg-boss reads these only when a job's worker died (it expired); the claiming worker sets them again
+      // from its own options. hookguard retries handler failures itself.
       retryLimit: s.retry.attempts - 1,
       retryDelay: Math.round(s.retry.backoffMs / 1000),
       retryBackoff: true,

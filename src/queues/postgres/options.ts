@@ -43,6 +43,12 @@ export interface PostgresQueueLocation {
   name?: string
 }
 
+/**
+ * Options of `postgresQueue`. Of the reporting options, `now` only
+ * paces hookguard's own `onError` lines here: due times, claims, retention
+ * and `failedAt` are the database server's clock, so instances with skewed
+ * clocks agree.
+ */
 export interface PostgresQueueOptions extends PostgresQueueLocation, RetryOptions, WorkerHooks, QueueReportingOptions {
   /**
    * Required: a `pg` `Pool`. The queue runs its statements on it, checks out

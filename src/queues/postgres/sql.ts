@@ -49,7 +49,9 @@ WHERE q.name = $1`,
     // A dead key enqueued again: the dead letter becomes a fresh job carrying the new event.
     revive: `UPDATE ${job} SET ${fresh}, data = $3::jsonb, created_on = now(), retry_limit = $4
 WHERE name = $1 AND singleton_key = $2 AND state = 'failed'`,
-    // pg-boss's own fetch, for the standard policy, without its habit of swallowing errors.
+    // pg-boss's own fetch, for the standard policy, without its habit of swallowing errors. The claiming
+    // worker's settings decide what pg-boss's expiry does with the job if this worker dies: when ($3 ms
+    // without a heartbeat), how many attempts in all ($4 = attempts - 1), how long before the retry ($5 s).
     fetch: `
 WITH next AS (
   SELECT id FROM ${job}
@@ -59,7 +61,8 @@ WITH next AS (
   FOR UPDATE SKIP LOCKED
 )
 UPDATE ${job} j SET state = 'active', started_on = now(),
-  retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
+  retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END,
+  expire_in = $3::float8 * interval '1 millisecond', retry_limit = $4, retry_delay = $5, retry_backoff = true
 FROM next WHERE j.name = $1 AND j.id = next.id
 RETURNING j.id, j.singleton_key AS key, j.data, j.retry_count`,
     // pg-boss expires a job `expire_in` after `started_on`: moving it forward is the heartbeat.

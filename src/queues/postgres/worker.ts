@@ -60,7 +60,8 @@ async function tick(s: QueueState): Promise<void> {
     if (room <= 0)
       delay = undefined // full: a finishing job schedules the next pass
     else {
-      const { rows } = await query(s, s.sql.fetch, [s.name, room])
+      const expiry = [s.visibilityTimeoutMs, s.retry.attempts - 1, Math.round(s.retry.backoffMs / 1000)]
+      const { rows } = await query(s, s.sql.fetch, [s.name, room, ...expiry])
       // Claimed rows run even when close() began meanwhile: close() waits for them.
       for (const row of rows as JobRow[]) start(s, row)
       if (rows.length === room) delay = undefined

@@ -1,0 +1,187 @@
+/**
+ * Plaid webhooks: `Plaid-Verification` is a JWT signed with ES256 by the key
+ * its header names (`kid`). Its claims are `iat` and `request_body_sha256`,
+ * the SHA-256 of the raw body. Checked, in order, before any network access:
+ * the JWT's shape and strict base64url; `alg` is exactly ES256 (the
+ * algorithm never comes from the request); `iat` within the tolerance both
+ * ways (Plaid: "no more than 5 minutes old"); the body's SHA-256 equals the
+ * claim (constant time). Then the key is fetched from the pinned
+ * `/webhook_verification_key/get` URL of the configured environment (cached
+ * by kid; concurrent requests share one fetch) and the signature verified.
+ * An unknown or expired kid is a 401; Plaid out of reach is a 503.
+ *
+ * - Id: Plaid sends no event id. The id is `sha256:` + the hex SHA-256 of
+ *   the body (the signed claim), but the dedupe key comes from the signed
+ *   token itself (the verified header and claims, as fingerprint): Plaid
+ *   makes a new token, with a new `iat`, for every attempt. So a replay of a
+ *   captured request is a duplicate, while a retry runs the handler again,
+ *   and so do two genuine notifications with the same body
+ *   (`SYNC_UPDATES_AVAILABLE` for one Item repeats byte for byte), which
+ *   deduping on the body alone would drop. Plaid asks for idempotent
+ *   handlers for this reason.
+ * - Type: `<webhook_type>.<webhook_code>` (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`).
+ *
+ * @module
+ */
+import { constantTimeEqual, decodeBase64, ecdsaRawToDer, encodeBase64, encodeHex, toArrayBuffer } from '../crypto.js'
+import { configError } from '../errors.js'
+import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
+import { bodyHashId, parseJson, stringField } from './kit/body.js'
+import { invalidSignature } from './kit/fail.js'
+import { requireSignatureHeader } from './kit/headers.js'
+import { decodeSecrets } from './kit/secrets.js'
+import { requireOptions, resolveBackend } from './kit/setup.js'
+import { signingTimestamp } from './kit/sign.js'
+import { checkTimestamp, resolveTolerance } from './kit/timestamp.js'
+import type { CryptoBackend } from '../crypto.js'
+import { readPlaidToken } from './plaid/jwt.js'
+import { KEY_URLS, keyCache, plaidApiFetcher, type PlaidKeyFetcher } from './plaid/keys.js'
+
+export type { PlaidJwk, PlaidKeyFetcher } from './plaid/keys.js'
+
+export interface PlaidOptions {
+  /** Which Plaid environment's keys verify deliveries (the key URL is pinned per environment). @default 'production' */
+  environment?: 'production' | 'sandbox'
+  /** Your Plaid API `client_id`, for the default key fetcher. Required unless `fetchKey` is given. @default none */
+  clientId?: string
+  /** Your Plaid API `secret` for that environment, for the default key fetcher; never logged. @default none */
+  secret?: string
+  /**
+   * Fetches the JWK of a key id from the pinned URL it is given. Inject one
+   * to run offline (tests), to add a proxy, or to use the Plaid SDK's
+   * `webhookVerificationKeyGet`. Resolve to `undefined` when Plaid does not
+   * know the key (401); throw when Plaid could not be asked (503).
+   * @default a POST to the environment's `/webhook_verification_key/get` with `clientId` and `secret` (10 s timeout, no redirects)
+   */
+  fetchKey?: PlaidKeyFetcher
+  /** Allowed age (and clock skew ahead) of `iat`, seconds. @default 300 (Plaid's five minutes) */
+  tolerance?: number
+  /** Turn the `iat` check off (unsafe). @default false */
+  skipTimestampCheck?: boolean
+  /** How many key ids to remember. @default 16 */
+  cacheSize?: number
+  /** How long a fetched key is used before it is fetched again (so an expiry Plaid sets takes effect), ms. @default 3600000 (1 hour) */
+  keyTtlMs?: number
+  /**
+   * Test-only: lets `hookguard/testing` sign deliveries. `privateKey` is a
+   * PKCS#8 PEM P-256 key whose public JWK `fetchKey` serves under `kid`.
+   * @default none
+   */
+  signing?: { privateKey: string; kid: string }
+  /** Crypto implementation. @default node:crypto when present, else Web Crypto */
+  crypto?: CryptoBackend
+}
+
+function checkNumber(value: unknown, fallback: number, what: string, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw configError(`plaid: ${what} must be an integer from ${min} to ${max}`)
+  return value
+}
+
+function keyFetcher(options: PlaidOptions): PlaidKeyFetcher {
+  if (options.fetchKey !== undefined) {
+    if (typeof options.fetchKey !== 'function')
+      throw configError('plaid: fetchKey must be a function (kid, url) => Promise<jwk>')
+    if (options.clientId !== undefined || options.secret !== undefined)
+      throw configError('plaid: give either fetchKey or clientId and secret, not both')
+    return options.fetchKey
+  }
+  if (typeof options.clientId !== 'string' || !/^[A-Za-z0-9]{8,64}$/.test(options.clientId))
+    throw configError('plaid: pass clientId and secret (your Plaid API keys), or fetchKey')
+  const [secret] = decodeSecrets('plaid', options.secret)
+  return plaidApiFetcher(options.clientId, new TextDecoder().decode(secret))
+}
+
+function checkOptions(options: PlaidOptions) {
+  requireOptions('plaid', options, '{ clientId, secret } (your Plaid API keys) or { fetchKey }')
+  const environment = options.environment ?? 'production'
+  if (environment !== 'production' && environment !== 'sandbox')
+    throw configError(`plaid: environment must be 'production' or 'sandbox'`)
+  const signing = options.signing
+  if (signing !== undefined) {
+    if (typeof signing?.privateKey !== 'string' || !signing.privateKey.includes('-----BEGIN PRIVATE KEY-----'))
+      throw configError('plaid: signing.privateKey must be a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)')
+    if (typeof signing.kid !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(signing.kid))
+      throw configError('plaid: signing.kid must be the key id its public key is served under')
+  }
+  return {
+    url: KEY_URLS[environment],
+    fetchKey: keyFetcher(options),
+    cacheSize: checkNumber(options.cacheSize, 16, 'cacheSize', 1, 1024),
+    keyTtlMs: checkNumber(options.keyTtlMs, 3_600_000, 'keyTtlMs', 1000, 86_400_000),
+    signing,
+  }
+}
+
+/**
+ * Plaid webhooks, verified with Plaid's published ES256 keys.
+ *
+ * @example
+ * ```ts
+ * const provider = plaid({ clientId: process.env.PLAID_CLIENT_ID!, secret: process.env.PLAID_SECRET! })
+ * ```
+ */
+export function plaid(options: PlaidOptions): Provider {
+  const name = 'plaid'
+  const { url, fetchKey, cacheSize, keyTtlMs, signing } = checkOptions(options)
+  const tolerance = resolveTolerance(name, options)
+  const backend = resolveBackend(options.crypto)
+  const verifyPublicKey = backend.verifyPublicKey?.bind(backend)
+  if (!verifyPublicKey)
+    throw configError(
+      'plaid: the crypto backend has no verifyPublicKey (ECDSA); use nodeCryptoBackend() or webCryptoBackend()',
+    )
+  const keyFor = keyCache({ fetchKey, url, size: cacheSize, ttlMs: keyTtlMs })
+
+  const provider: Provider = {
+    name,
+    tolerance,
+    sensitiveHeaders: ['plaid-verification'],
+    async verify(request: ProviderRequest) {
+      const token = readPlaidToken(requireSignatureHeader(request, 'plaid-verification'))
+      checkTimestamp(token.iat, request.now, tolerance)
+      // The body hash is public data, so checking it before the signature leaks nothing.
+      if (!constantTimeEqual(await backend.digest('sha256', request.body), token.bodySha256))
+        throw invalidSignature('body does not match request_body_sha256')
+      const spki = await keyFor(token.kid, request.now)
+      const signature = ecdsaRawToDer(token.signature, 32)
+      if (!(await verifyPublicKey('ecdsa-p256-sha256', spki, token.signingInput, signature))) throw invalidSignature()
+      return { timestamp: token.iat, fingerprint: token.signingInput }
+    },
+    parse: (request) => parseJson(request.body),
+    async describe(payload, request) {
+      const type = stringField(payload, 'webhook_type')
+      const code = stringField(payload, 'webhook_code')
+      return { id: await bodyHashId(backend, request.body), type: type && code ? `${type}.${code}` : type }
+    },
+  }
+  if (signing) Object.defineProperty(provider, SIGN, { value: signer(backend, signing) })
+  return provider
+}
+
+function signer(backend: CryptoBackend, signing: { privateKey: string; kid: string }) {
+  let key: Promise<CryptoKey> | undefined
+  const part = (value: object) => encodeBase64(new TextEncoder().encode(JSON.stringify(value)), 'base64url')
+  return async function signPlaid(sign: SignOptions) {
+    const subtle = globalThis.crypto?.subtle
+    if (!subtle) throw configError('plaid: signing needs Web Crypto (globalThis.crypto.subtle)')
+    const der = decodeBase64(signing.privateKey.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, ''))
+    if (!der) throw configError('plaid: signing.privateKey is not valid PEM')
+    const params = { name: 'ECDSA', namedCurve: 'P-256' }
+    key ??= subtle.importKey('pkcs8', toArrayBuffer(der), params, false, ['sign'])
+    const body = typeof sign.body === 'string' ? new TextEncoder().encode(sign.body) : sign.body
+    const claims = { iat: signingTimestamp(sign), request_body_sha256: encodeHex(await backend.digest('sha256', body)) }
+    const input = `${part({ alg: 'ES256', kid: signing.kid, typ: 'JWT' })}.${part(claims)}`
+    const raw = await subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      await key,
+      toArrayBuffer(new TextEncoder().encode(input)),
+    )
+    const token = `${input}.${encodeBase64(new Uint8Array(raw), 'base64url')}`
+    return {
+      headers: { 'content-type': 'application/json', ...sign.headers, 'plaid-verification': token },
+      body: sign.body,
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Trello: `X-Trello-Webhook`, base64 HMAC-SHA1 keyed by the application's
+ * secret (trello.com/app-key, not a token) over the raw body followed by the
+ * callback URL exactly as it was given when the webhook was created.
+ *
+ * - The URL must be the registered one, character for character (scheme,
+ *   host, path, query). Behind a proxy the request's own URL is not it:
+ *   pass `callbackUrl`.
+ * - Trello documents that it signs "binary strings": each UTF-16 unit of
+ *   body + URL cut to its low 8 bits, so for non-ASCII bodies the MAC is not
+ *   over the UTF-8 bytes. The raw bytes are tried first, then (only when the
+ *   body holds non-ASCII) that documented form of its strict UTF-8 text.
+ *   The documented form maps distinct characters to one byte (`–` U+2013 and
+ *   `\u0013` both become 0x13), so a captured delivery could be resent with
+ *   such characters swapped; the verified MAC is therefore the fingerprint,
+ *   and such a resend is a duplicate rather than a new event.
+ * - HEAD: Trello checks the callback URL with a HEAD request when the
+ *   webhook is created and expects 200; it is answered without a body.
+ * - Id: the action's `action.id` (in the signed body, kept on retries);
+ *   type: `action.type` (`updateCard` …). No timestamp is signed.
+ *
+ * @module
+ */
+import { encodeBase64, type Piece } from '../crypto.js'
+import { configError, HookguardError } from '../errors.js'
+import { SIGN, type ProviderRequest, type SignOptions } from '../types/index.js'
+import { readBase64Signature } from './kit/base64-signature.js'
+import { bodyText, parseJson, record, stringField } from './kit/body.js'
+import type { HandshakeProvider } from './kit/handshake.js'
+import { hmacMatch, settle } from './kit/hmac.js'
+import { ABSOLUTE_RE } from './kit/public-url.js'
+import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
+
+/** The callback URL as registered, or a function that gives it for a request. */
+export type CallbackUrlOption = string | ((request: ProviderRequest) => string)
+
+export interface TrelloOptions extends UntimedProviderOptions {
+  /**
+   * The `callbackURL` exactly as given when the webhook was created; Trello
+   * signs it. A function gives it per request (one handler for several
+   * webhooks).
+   * @default the request's `url` when it is absolute; a relative `url` is refused with a 500 that names this option
+   */
+  callbackUrl?: CallbackUrlOption
+}
+
+/** The payload type of {@link trello}: the action and the watched model. */
+export interface TrelloPayload {
+  action: { id: string; type: string; date?: string; data?: unknown; [field: string]: unknown }
+  model: { id: string; [field: string]: unknown }
+}
+
+function checkCallbackUrl(value: unknown): CallbackUrlOption | undefined {
+  if (value === undefined || typeof value === 'function') return value as CallbackUrlOption | undefined
+  if (typeof value !== 'string' || !ABSOLUTE_RE.test(value))
+    throw configError(
+      'trello: callbackUrl must be the absolute http(s) URL the webhook was created with, or a function',
+    )
+  return value
+}
+
+function callbackUrlOf(option: CallbackUrlOption | undefined, request: ProviderRequest): string {
+  let url: unknown
+  try {
+    url = typeof option === 'function' ? option(request) : (option ?? request.url)
+  } catch (error) {
+    throw new HookguardError('receiver.misconfigured', {
+      reason: 'trello: the callbackUrl function threw',
+      cause: error,
+    })
+  }
+  if (typeof url !== 'string' || !ABSOLUTE_RE.test(url))
+    throw new HookguardError('receiver.misconfigured', {
+      reason: 'trello signs the callback URL, but the request URL is not absolute; pass callbackUrl to trello()',
+    })
+  return url
+}
+
+/** Trello's "binary string": every UTF-16 unit cut to its low byte. */
+function binaryString(text: string): Uint8Array {
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff
+  return out
+}
+
+function hasNonAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return true
+  return false
+}
+
+/** Body + URL in Trello's binary-string form, or undefined when the body is not UTF-8 (then it cannot be Trello's). */
+function binaryPieces(body: Uint8Array, url: string): Piece[] | undefined {
+  try {
+    return [binaryString(bodyText(body) + url)]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Trello webhooks.
+ *
+ * @example
+ * ```ts
+ * const provider = trello({
+ *   secret: process.env.TRELLO_APP_SECRET!,
+ *   callbackUrl: 'https://example.com/webhooks/trello',
+ * })
+ * ```
+ */
+export function trello(options: TrelloOptions): HandshakeProvider<TrelloPayload> {
+  const name = 'trello'
+  const opened = openProvider(name, options, { untimed: 'Trello' })
+  const callbackUrl = checkCallbackUrl(options.callbackUrl)
+  const scheme = hmacScheme(opened, 'sha1', true)
+
+  return {
+    name,
+    tolerance: undefined,
+    sensitiveHeaders: ['x-trello-webhook'],
+    handshakeMethods: ['HEAD'],
+    handshake: () => ({ status: 200, body: '' }),
+    async verify(request) {
+      const received = [readBase64Signature(request, 'x-trello-webhook', 20)]
+      const url = callbackUrlOf(callbackUrl, request)
+      const keys = await opened.keys.forRequest(request)
+      let match = await hmacMatch(scheme, keys, [request.body, url], received)
+      if (match === -1 && (hasNonAscii(request.body) || /[^\x00-\x7f]/.test(url))) {
+        const pieces = binaryPieces(request.body, url)
+        if (pieces) match = await hmacMatch(scheme, keys, pieces, received)
+      }
+      return settle(scheme, match, received, {})
+    },
+    parse: (request) => parseJson(request.body),
+    describe(payload) {
+      const action = record(payload)?.action
+      return { id: stringField(action, 'id'), type: stringField(action, 'type') }
+    },
+    async [SIGN](sign: SignOptions) {
+      const url = typeof callbackUrl === 'string' ? callbackUrl : sign.url
+      if (url === undefined || !ABSOLUTE_RE.test(url))
+        throw configError('trello: signRequest needs an absolute url (or a string callbackUrl)')
+      const [key] = await opened.keys.forSigning(sign)
+      const mac = await opened.backend.hmac('sha1', key!, [sign.body, url])
+      const headers = { 'content-type': 'application/json', ...sign.headers }
+      return { headers: { ...headers, 'x-trello-webhook': encodeBase64(mac) }, body: sign.body, url }
+    },
+  }
+}
