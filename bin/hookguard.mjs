@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, URL */
 // The `hookguard` command: runs the built CLI (dist/cli.js) with this
 // process's streams and exits with its code (0 ok, 1 failed, 2 bad input).
 import { readFileSync } from 'node:fs'

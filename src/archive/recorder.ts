@@ -10,10 +10,12 @@
  * failing batches is one line, not thousands.
  *
  * Order: an archive ignores progress on a record it does not hold yet, and
- * a handler can finish before the receiver records its request (or run in
- * another process, with its own recorder). So records always go before
- * progress, and a progress update waits `progressDelayMs` and until every
- * record recorded by then is written; `flush()` and `close()` skip the wait.
+ * a handler can finish before the receiver records its request, or run in
+ * another process with its own recorder. So a progress update goes only
+ * after every record recorded before it; and an update about a delivery this
+ * recorder has not recorded (lately) waits for that record, or for
+ * `progressDelayMs` at most — long enough for another process's recorder to
+ * write it. `flush()` and `close()` skip the wait.
  *
  * @module
  */
@@ -36,9 +38,9 @@ export interface ArchiveRecorderOptions {
   /** How long `close()` keeps flushing before it drops (and counts) what is left, ms. @default 5000 */
   closeTimeoutMs?: number
   /**
-   * How long a progress update waits before it is written, ms, so the record
-   * it is about (recorded later, or by another process's recorder) is written
-   * first. Keep it above the receivers' `flushIntervalMs`.
+   * Longest a progress update waits for the record it is about when this
+   * recorder has not recorded it (lately), ms: the record may come next, or
+   * from another process's recorder. Keep it above the receivers' `flushIntervalMs`.
    * @default 2000
    */
   progressDelayMs?: number
@@ -177,7 +179,7 @@ type Logs = Record<'failed' | 'full' | 'invalid', ReturnType<typeof rateLimited>
 
 /** Items of one kind on their way to the archive, with running counts (items ever accepted, taken, settled). */
 class Lane<T> {
-  /** `at`: when the item may be written (records: when recorded; progress: after the delay). */
+  /** `at`: when the item joined the lane (progress: when it stopped waiting for its record). */
   readonly items: Array<{ item: T; at: number }> = []
   enqueued = 0
   taken = 0
@@ -186,8 +188,64 @@ class Lane<T> {
   due = 0
 
   take(n: number): T[] {
-    this.taken += n
-    return this.items.splice(0, n).map((entry) => entry.item)
+    const taken = this.items.splice(0, n)
+    this.taken += taken.length
+    return taken.map((entry) => entry.item)
+  }
+}
+
+/** The ids of the last `capacity` records, to tell whether a progress update's record was seen. */
+class RecentIds {
+  private readonly ids = new Set<string>()
+  private readonly ring: Array<string | undefined>
+  private next = 0
+
+  constructor(capacity: number) {
+    this.ring = new Array<string | undefined>(capacity)
+  }
+
+  add(id: string): void {
+    const evicted = this.ring[this.next]
+    if (evicted !== undefined) this.ids.delete(evicted)
+    this.ring[this.next] = id
+    this.ids.add(id)
+    this.next = (this.next + 1) % this.ring.length
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id)
+  }
+}
+
+/** Progress updates waiting for their record, by delivery id, with their deadlines in arrival order. */
+class Held {
+  readonly byId = new Map<string, DeliveryProgress[]>()
+  private readonly deadlines: Array<{ id: string; until: number }> = []
+  size = 0
+
+  add(update: DeliveryProgress, until: number): void {
+    const waiting = this.byId.get(update.deliveryId)
+    if (waiting) waiting.push(update)
+    else this.byId.set(update.deliveryId, [update])
+    this.deadlines.push({ id: update.deliveryId, until })
+    this.size++
+  }
+
+  /** The updates about `id`, no longer held. */
+  release(id: string): DeliveryProgress[] {
+    const waiting = this.byId.get(id)
+    if (!waiting) return []
+    this.byId.delete(id)
+    this.size -= waiting.length
+    return waiting
+  }
+
+  /** Ids whose wait ended by `now` (or every id), in arrival order. */
+  expired(now: number): string[] {
+    const ids: string[] = []
+    while (this.deadlines.length > 0 && this.deadlines[0]!.until <= now) ids.push(this.deadlines.shift()!.id)
+    if (now === Infinity) this.deadlines.length = 0
+    return ids
   }
 }
 
@@ -197,6 +255,8 @@ class Recorder {
   private readonly policy: ArchivePolicy
   private readonly records = new Lane<DeliveryRecord>()
   private readonly updates = new Lane<DeliveryProgress>()
+  private readonly held = new Held()
+  private readonly seen: RecentIds
   private readonly waiters: Array<{ records: number; updates: number; resolve(): void }> = []
   private inFlight = 0
   private running = false
@@ -211,16 +271,27 @@ class Recorder {
     private readonly log: Logs,
   ) {
     this.policy = archive.policy
+    this.seen = new RecentIds(settings.maxPending)
   }
 
   record(record: DeliveryRecord): void {
-    this.accept(this.records, 0, () =>
+    const shaped = this.accept(() =>
       markShaped(this.policy, applyPolicy(this.policy, checkRecord(WHERE_ITEM, record), 'compact')),
     )
+    if (!shaped) return
+    this.enter(this.records, shaped)
+    this.seen.add(shaped.deliveryId)
+    for (const update of this.held.release(shaped.deliveryId)) this.enter(this.updates, update)
   }
 
   progress(update: DeliveryProgress): void {
-    this.accept(this.updates, this.settings.progressDelayMs, () => checkProgress(WHERE_ITEM, update))
+    const checked = this.accept(() => checkProgress(WHERE_ITEM, update))
+    if (!checked) return
+    if (this.seen.has(checked.deliveryId)) this.enter(this.updates, checked)
+    else {
+      this.held.add(checked, Date.now() + this.settings.progressDelayMs)
+      this.arm()
+    }
   }
 
   stats(): ArchiveRecorderStats {
@@ -228,6 +299,7 @@ class Recorder {
   }
 
   flush(): Promise<void> {
+    this.releaseHeld(Infinity)
     const wanted = { records: this.records.enqueued, updates: this.updates.enqueued }
     if (this.records.settled >= wanted.records && this.updates.settled >= wanted.updates) return Promise.resolve()
     this.records.due = Math.max(this.records.due, wanted.records)
@@ -243,35 +315,47 @@ class Recorder {
   }
 
   private pending(): number {
-    return this.records.items.length + this.updates.items.length + this.inFlight
+    return this.records.items.length + this.updates.items.length + this.held.size + this.inFlight
   }
 
-  private accept<T>(lane: Lane<T>, delay: number, make: () => T): void {
+  /** The checked item, or undefined when it is dropped (closed, full, invalid) and counted. */
+  private accept<T>(make: () => T): T | undefined {
     if (this.closed) {
       this.counts.dropped++
-      return
+      return undefined
     }
     if (this.pending() >= this.settings.maxPending) {
       this.counts.dropped++
       this.log.full.note(1, { maxPending: this.settings.maxPending })
-      return
+      return undefined
     }
     try {
-      lane.items.push({ item: make(), at: Date.now() + delay })
+      return make()
     } catch (error) {
       this.counts.dropped++
       this.log.invalid.note(1, { error: errorText(error) })
-      return
+      return undefined
     }
+  }
+
+  private enter<T>(lane: Lane<T>, item: T): void {
+    lane.items.push({ item, at: Date.now() })
     lane.enqueued++
-    if (lane === (this.records as Lane<unknown>) && lane.items.length >= this.settings.batchSize) this.kick()
+    if (lane.items.length >= this.settings.batchSize) this.kick()
     else this.arm()
+  }
+
+  /** Moves progress whose wait for its record is over (all of it with `Infinity`) into the lane. */
+  private releaseHeld(now: number): void {
+    for (const id of this.held.expired(now))
+      for (const update of this.held.release(id)) this.enter(this.updates, update)
   }
 
   private arm(): void {
     if (this.timer || this.closed) return
     this.timer = setTimeout(() => {
       this.timer = undefined
+      this.releaseHeld(Date.now())
       this.records.due = this.records.enqueued
       this.updates.due = Math.max(this.updates.due, this.updates.taken + this.readyUpdates(this.updates.items.length))
       this.kick()
@@ -289,20 +373,11 @@ class Recorder {
     })
   }
 
-  /**
-   * How many leading progress updates may be written now: past their delay,
-   * and not ahead of any record still waiting that was recorded before they
-   * became ready (at most `limit`).
-   */
+  /** How many leading progress updates may be written now: those not ahead of a waiting record recorded before them (at most `limit`). */
   private readyUpdates(limit: number): number {
-    const now = Date.now()
     const oldestRecord = this.records.items[0]?.at ?? Infinity
     let n = 0
-    while (n < limit && n < this.updates.items.length) {
-      const at = this.updates.items[n]!.at
-      if (at > now || at >= oldestRecord) break
-      n++
-    }
+    while (n < limit && n < this.updates.items.length && this.updates.items[n]!.at < oldestRecord) n++
     return n
   }
 
@@ -367,6 +442,7 @@ class Recorder {
     const gaveUp = await Promise.race([this.flush().then(() => false), timedOut])
     clearTimeout(deadline)
     if (gaveUp) {
+      this.releaseHeld(Infinity)
       for (const lane of [this.records, this.updates] as Array<Lane<unknown>>) {
         const left = lane.take(lane.items.length).length
         this.counts.dropped += left

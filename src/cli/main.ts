@@ -45,6 +45,7 @@ Exit codes:
 }
 
 function errorLine(io: CliIo, command: string | undefined, message: string): void {
+  // eslint-disable-next-line no-control-regex -- a message must stay one line and drive no terminal
   const oneLine = message.split('\n')[0]!.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
   io.stderr.write(`hookguard${command ? ` ${command}` : ''}: ${oneLine}\n`)
 }
@@ -72,8 +73,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo('0.0.0
   }
   const command = COMMANDS.find((candidate) => candidate.name === name)
   if (!command) {
-    const guess = closest(name, COMMANDS.map((candidate) => candidate.name))
-    errorLine(io, undefined, `unknown command ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}; hookguard --help lists them`)
+    const guess = closest(
+      name,
+      COMMANDS.map((candidate) => candidate.name),
+    )
+    errorLine(
+      io,
+      undefined,
+      `unknown command ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}; hookguard --help lists them`,
+    )
     return EXIT.usage
   }
   try {
@@ -83,7 +91,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo('0.0.0
       errorLine(io, command.name, `${error.message} (hookguard ${command.name} --help)`)
       return EXIT.usage
     }
-    errorLine(io, command.name, error instanceof OperationError ? error.message : `${(error as Error)?.message ?? String(error)}`)
+    errorLine(
+      io,
+      command.name,
+      error instanceof OperationError ? error.message : `${(error as Error)?.message ?? String(error)}`,
+    )
     return EXIT.failed
   }
 }

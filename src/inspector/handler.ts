@@ -38,7 +38,12 @@ function textResponse(status: number, text: string, extra: Record<string, string
   })
 }
 
-function htmlResponse(state: State, status: number, heading: string, build: (pageNonce: string) => ReturnType<typeof html>): Response {
+function htmlResponse(
+  state: State,
+  status: number,
+  heading: string,
+  build: (pageNonce: string) => ReturnType<typeof html>,
+): Response {
   const pageNonce = nonce()
   const { title, allowReplay } = state.config
   const body = page({ title, nonce: pageNonce, allowReplay }, heading, build(pageNonce))
@@ -60,7 +65,10 @@ function hostAllowed(hosts: ReadonlySet<string> | undefined, url: URL): boolean 
 async function bucketsOf(state: State, range: RangeKey) {
   const { stepMs, buckets } = RANGES[range]
   const end = Math.ceil((state.config.now() + 1) / stepMs) * stepMs
-  const spans = Array.from({ length: buckets }, (_, i) => ({ from: end - (buckets - i) * stepMs, to: end - (buckets - i - 1) * stepMs }))
+  const spans = Array.from({ length: buckets }, (_, i) => ({
+    from: end - (buckets - i) * stepMs,
+    to: end - (buckets - i - 1) * stepMs,
+  }))
   const stats = await Promise.all(spans.map((span) => state.config.archive.stats({ since: span.from, until: span.to })))
   const outcomeBuckets: Bucket[] = spans.map((span, i) => ({ ...span, counts: stats[i]!.byOutcome }))
   const codeBuckets: Bucket[] = spans.map((span, i) => ({ ...span, counts: stats[i]!.byCode }))
@@ -81,13 +89,22 @@ async function listPage(state: State, params: URLSearchParams): Promise<Response
   try {
     listed = await archive.list({ ...filters, limit: pageSize, ...(cursor ? { cursor } : {}) } as never)
   } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError) return textResponse(400, 'That page link is not valid.')
+    if (error instanceof TypeError || error instanceof RangeError)
+      return textResponse(400, 'That page link is not valid.')
     throw error
   }
   const [known, buckets] = await Promise.all([archive.stats(), bucketsOf(state, range)])
   const rangeStats = await archive.stats({ since: buckets.since, until: buckets.until })
   return htmlResponse(state, 200, 'Deliveries', () =>
-    listView({ filters, range, page: listed, rangeStats, known, outcomeBuckets: buckets.outcomeBuckets, codeBuckets: buckets.codeBuckets }),
+    listView({
+      filters,
+      range,
+      page: listed,
+      rangeStats,
+      known,
+      outcomeBuckets: buckets.outcomeBuckets,
+      codeBuckets: buckets.codeBuckets,
+    }),
   )
 }
 
@@ -97,11 +114,21 @@ function receiverFor(config: ResolvedInspector, record: DeliveryRecord) {
 
 async function detailPage(state: State, id: string, failure?: { status: number; error: string }): Promise<Response> {
   const record = await state.config.archive.get(id)
-  if (!record) return htmlResponse(state, 404, 'Not found', () => html`<p><a href="?">← All deliveries</a></p><p>No archived delivery with this id.</p>`)
+  if (!record)
+    return htmlResponse(
+      state,
+      404,
+      'Not found',
+      () =>
+        html`<p><a href="?">← All deliveries</a></p>
+          <p>No archived delivery with this id.</p>`,
+    )
   let replayToken: string | undefined
   let replayBlocked: string | undefined
   if (state.config.allowReplay) {
-    replayBlocked = notReplayable(record) ?? (receiverFor(state.config, record) ? undefined : `no receiver for ${record.provider} here`)
+    replayBlocked =
+      notReplayable(record) ??
+      (receiverFor(state.config, record) ? undefined : `no receiver for ${record.provider} here`)
     if (replayBlocked === undefined) replayToken = await state.tokens.mint(record.deliveryId)
   }
   const data = {
@@ -169,7 +196,8 @@ async function replayPost(state: State, request: Request, url: URL, native: unkn
   const record = await state.config.archive.get(id)
   if (!record) return textResponse(404, 'No archived delivery with this id.')
   const receiver = receiverFor(state.config, record)
-  if (!receiver) return detailPage(state, id, { status: 409, error: `No receiver for ${record.provider} is configured here.` })
+  if (!receiver)
+    return detailPage(state, id, { status: 409, error: `No receiver for ${record.provider} is configured here.` })
   let result
   try {
     result = await receiver.replay(id)
@@ -178,7 +206,10 @@ async function replayPost(state: State, request: Request, url: URL, native: unkn
     return detailPage(state, id, { status: error.status, error: `Replay refused: ${error.reason ?? error.message}` })
   }
   await receiver.flushArchive()
-  return new Response(null, { status: 303, headers: { location: pageUrl({ id: result.deliveryId }), ...securityHeaders(undefined) } })
+  return new Response(null, {
+    status: 303,
+    headers: { location: pageUrl({ id: result.deliveryId }), ...securityHeaders(undefined) },
+  })
 }
 
 async function route(state: State, request: Request, native: unknown): Promise<Response> {
@@ -187,12 +218,16 @@ async function route(state: State, request: Request, native: unknown): Promise<R
   const method = request.method.toUpperCase()
   if (method === 'POST' && state.config.allowReplay) return replayPost(state, request, url, native)
   if (method !== 'GET' && method !== 'HEAD')
-    return textResponse(405, 'Method not allowed.', { allow: state.config.allowReplay ? 'GET, HEAD, POST' : 'GET, HEAD' })
+    return textResponse(405, 'Method not allowed.', {
+      allow: state.config.allowReplay ? 'GET, HEAD, POST' : 'GET, HEAD',
+    })
   const { searchParams } = url
   const asset = searchParams.get('asset')
   if (asset !== null)
     return asset === 'app.js'
-      ? new Response(SCRIPT, { headers: { 'content-type': 'text/javascript; charset=utf-8', ...securityHeaders(undefined) } })
+      ? new Response(SCRIPT, {
+          headers: { 'content-type': 'text/javascript; charset=utf-8', ...securityHeaders(undefined) },
+        })
       : textResponse(404, 'No such asset.')
   const id = param(searchParams, 'id')
   if (id !== undefined) return searchParams.get('body') === 'raw' ? rawBody(state, id) : detailPage(state, id)

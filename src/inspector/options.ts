@@ -136,8 +136,15 @@ function resolveReceivers(value: unknown): ReadonlyArray<Receiver<any>> {
 
 function resolveArchive(options: InspectorOptions, receivers: ReadonlyArray<Receiver<any>>): DeliveryArchive {
   const archive = options.archive ?? receivers.find((receiver) => receiver.archive)?.archive
-  if (!archive || typeof archive.list !== 'function' || typeof archive.get !== 'function' || typeof archive.stats !== 'function')
-    throw configError(`${WHERE}: archive is required — pass { archive } (sqliteArchive(), postgresArchive() …) or a receiver that has one`)
+  if (
+    !archive ||
+    typeof archive.list !== 'function' ||
+    typeof archive.get !== 'function' ||
+    typeof archive.stats !== 'function'
+  )
+    throw configError(
+      `${WHERE}: archive is required — pass { archive } (sqliteArchive(), postgresArchive() …) or a receiver that has one`,
+    )
   return archive
 }
 
@@ -169,7 +176,13 @@ export function resolveOptions(options: InspectorOptions): ResolvedInspector {
     trustedOrigins: stringSet('trustedOrigins', options.trustedOrigins, (origin) => origin) ?? new Set(),
     secret: resolveSecret(options.secret),
     pageSize: integer('pageSize', options.pageSize, 1, 1000, 50),
-    maxBodyDisplayBytes: integer('maxBodyDisplayBytes', options.maxBodyDisplayBytes, 1024, 64 * 1024 * 1024, 256 * 1024),
+    maxBodyDisplayBytes: integer(
+      'maxBodyDisplayBytes',
+      options.maxBodyDisplayBytes,
+      1024,
+      64 * 1024 * 1024,
+      256 * 1024,
+    ),
     title,
     logger: resolveLogger(WHERE, options.logger),
     now,

@@ -9,6 +9,7 @@
  *
  * @module
  */
+/* eslint-disable no-control-regex -- these patterns exist to find control characters */
 import type { DeliveryRecord } from '../types/index.js'
 import { HeaderRedactor, REDACTED } from './headers.js'
 
@@ -17,19 +18,16 @@ import { HeaderRedactor, REDACTED } from './headers.js'
  * bidi embeddings/overrides/isolates and marks, zero-width characters, the
  * line and paragraph separators, the BOM and the interlinear annotation marks.
  */
-// eslint-disable-next-line no-control-regex
 const HIDDEN_RE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
-// eslint-disable-next-line no-control-regex
-const HIDDEN_KEEP_LINES_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
-// eslint-disable-next-line no-control-regex
+const HIDDEN_KEEP_LINES_RE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
 const LINE_BREAKS_RE = /\r\n?|\n/g
 
 /** How a hidden character is written: `\x1b`, `\u202e` (the CLI) or `[U+202E]` (the page). */
 export type HiddenStyle = 'escape' | 'codepoint'
 
 function marker(style: HiddenStyle): (char: string) => string {
-  if (style === 'codepoint')
-    return (char) => `[U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`
+  if (style === 'codepoint') return (char) => `[U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`
   return (char) => {
     const code = char.charCodeAt(0)
     if (code === 0x0a) return '\\n'

@@ -22,7 +22,7 @@
 import { decodeHex, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import { bodyText, formPairs, parseForm, parseJson, record, stringField } from './kit/body.js'
+import { bodyFormPairs, parseForm, parseJson, record, stringField } from './kit/body.js'
 import { malformedSignature } from './kit/fail.js'
 import { isForm } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
@@ -42,7 +42,7 @@ const FIELDS = ['timestamp', 'token', 'signature'] as const
 /** The three signature fields of a legacy form body; each at most once. */
 function formFields(request: ProviderRequest): Record<string, unknown> {
   const fields: Record<string, unknown> = {}
-  for (const [name, value] of formPairs(bodyText(request.body))) {
+  for (const [name, value] of bodyFormPairs(request.body)) {
     if (!(FIELDS as readonly string[]).includes(name)) continue
     if (name in fields) throw malformedSignature(`form body has more than one ${name}`)
     fields[name] = value

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { configError, HookguardError } from '../errors.js'
+import { configError } from '../errors.js'
 import { SIGN, type ProviderRequest, type SignOptions } from '../types/index.js'
 import { batchType } from './kit/batch.js'
 import { parseJson, record, stringField } from './kit/body.js'

@@ -46,7 +46,7 @@ import {
   HOSTS,
   SUBJECTS,
   trustedRoots,
-} from './paypal/certificates.js'
+} from './kit/paypal-certificates.js'
 
 export interface PayPalOptions {
   /** Required: the webhook's id from the PayPal developer dashboard (letters and digits). It is part of what PayPal signs. */

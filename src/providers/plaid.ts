@@ -23,21 +23,43 @@
  *
  * @module
  */
-import { constantTimeEqual, decodeBase64, ecdsaRawToDer, encodeBase64, encodeHex, toArrayBuffer } from '../crypto.js'
-import { configError } from '../errors.js'
+import {
+  constantTimeEqual,
+  decodeBase64,
+  decodeHex,
+  ecdsaRawToDer,
+  encodeBase64,
+  encodeHex,
+  toArrayBuffer,
+  type CryptoBackend,
+} from '../crypto.js'
+import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import { bodyHashId, parseJson, stringField } from './kit/body.js'
-import { invalidSignature } from './kit/fail.js'
+import { invalidSignature, malformedSignature } from './kit/fail.js'
 import { requireSignatureHeader } from './kit/headers.js'
+import { jwkCache, type EcJwk, type JwkFetcher } from './kit/jwk-keys.js'
+import { readEs256Token } from './kit/jws.js'
 import { decodeSecrets } from './kit/secrets.js'
 import { requireOptions, resolveBackend } from './kit/setup.js'
 import { signingTimestamp } from './kit/sign.js'
 import { checkTimestamp, resolveTolerance } from './kit/timestamp.js'
-import type { CryptoBackend } from '../crypto.js'
-import { readPlaidToken } from './plaid/jwt.js'
-import { KEY_URLS, keyCache, plaidApiFetcher, type PlaidKeyFetcher } from './plaid/keys.js'
 
-export type { PlaidJwk, PlaidKeyFetcher } from './plaid/keys.js'
+/** A key as `/webhook_verification_key/get` answers it (`key`). */
+export type PlaidJwk = EcJwk
+
+/**
+ * Fetches the JWK of key `kid` from `url` (the pinned URL of the configured
+ * environment). Resolves to undefined when Plaid does not know the key;
+ * throws when Plaid could not be asked (network, 5xx, refused credentials).
+ */
+export type PlaidKeyFetcher = JwkFetcher
+
+/** The key URL of each environment: nothing else is ever asked. */
+export const PLAID_KEY_URLS = {
+  production: 'https://production.plaid.com/webhook_verification_key/get',
+  sandbox: 'https://sandbox.plaid.com/webhook_verification_key/get',
+} as const
 
 export interface PlaidOptions {
   /** Which Plaid environment's keys verify deliveries (the key URL is pinned per environment). @default 'production' */
@@ -70,6 +92,53 @@ export interface PlaidOptions {
   signing?: { privateKey: string; kid: string }
   /** Crypto implementation. @default node:crypto when present, else Web Crypto */
   crypto?: CryptoBackend
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024
+
+async function readJson(response: Response): Promise<Record<string, unknown> | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? '0')
+  if (declared > MAX_RESPONSE_BYTES) throw new Error('Plaid answer too large')
+  const bytes = new Uint8Array(await response.arrayBuffer())
+  if (bytes.length > MAX_RESPONSE_BYTES) throw new Error('Plaid answer too large')
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The fetcher used when none is injected: Plaid's API with the account's client id and secret. */
+function plaidApiFetcher(clientId: string, secret: string): PlaidKeyFetcher {
+  return async function fetchPlaidKey(kid, url) {
+    const response = await fetch(url, {
+      method: 'POST',
+      redirect: 'error',
+      signal: AbortSignal.timeout(10_000),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: clientId, secret, key_id: kid }),
+    })
+    const answer = await readJson(response)
+    if (response.ok) return answer?.key as PlaidJwk | undefined
+    // Refused credentials are this receiver's problem, not a forgery: 503 and a log line, never a silent 401.
+    if (response.status === 401 || response.status === 403 || answer?.error_code === 'INVALID_API_KEYS')
+      throw new Error(`Plaid refused the API credentials (${String(answer?.error_code ?? response.status)})`)
+    if (response.status >= 400 && response.status < 500) return undefined
+    throw new Error(`Plaid answered ${response.status}`)
+  }
+}
+
+/** The token's claims: a whole-seconds `iat` and the body's SHA-256 as lower-case hex. */
+function readClaims(claims: Record<string, unknown>): { iat: number; bodySha256: Uint8Array } {
+  const iat = claims.iat
+  if (iat === undefined) throw new HookguardError('timestamp.missing', { reason: 'plaid-verification has no iat' })
+  if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0)
+    throw new HookguardError('timestamp.malformed', { reason: 'plaid-verification iat is not whole seconds' })
+  const hash = typeof claims.request_body_sha256 === 'string' ? decodeHex(claims.request_body_sha256) : undefined
+  if (!hash || hash.length !== 32)
+    throw malformedSignature('plaid-verification request_body_sha256 is not 64 lower-case hex digits')
+  return { iat, bodySha256: hash }
 }
 
 function checkNumber(value: unknown, fallback: number, what: string, min: number, max: number): number {
@@ -106,7 +175,7 @@ function checkOptions(options: PlaidOptions) {
       throw configError('plaid: signing.kid must be the key id its public key is served under')
   }
   return {
-    url: KEY_URLS[environment],
+    url: PLAID_KEY_URLS[environment],
     fetchKey: keyFetcher(options),
     cacheSize: checkNumber(options.cacheSize, 16, 'cacheSize', 1, 1024),
     keyTtlMs: checkNumber(options.keyTtlMs, 3_600_000, 'keyTtlMs', 1000, 86_400_000),
@@ -132,22 +201,23 @@ export function plaid(options: PlaidOptions): Provider {
     throw configError(
       'plaid: the crypto backend has no verifyPublicKey (ECDSA); use nodeCryptoBackend() or webCryptoBackend()',
     )
-  const keyFor = keyCache({ fetchKey, url, size: cacheSize, ttlMs: keyTtlMs })
+  const keyFor = jwkCache({ fetchKey, url, sender: 'Plaid', size: cacheSize, ttlMs: keyTtlMs })
 
   const provider: Provider = {
     name,
     tolerance,
     sensitiveHeaders: ['plaid-verification'],
     async verify(request: ProviderRequest) {
-      const token = readPlaidToken(requireSignatureHeader(request, 'plaid-verification'))
-      checkTimestamp(token.iat, request.now, tolerance)
+      const token = readEs256Token(requireSignatureHeader(request, 'plaid-verification'), 'plaid-verification')
+      const { iat, bodySha256 } = readClaims(token.claims)
+      checkTimestamp(iat, request.now, tolerance)
       // The body hash is public data, so checking it before the signature leaks nothing.
-      if (!constantTimeEqual(await backend.digest('sha256', request.body), token.bodySha256))
+      if (!constantTimeEqual(await backend.digest('sha256', request.body), bodySha256))
         throw invalidSignature('body does not match request_body_sha256')
       const spki = await keyFor(token.kid, request.now)
       const signature = ecdsaRawToDer(token.signature, 32)
       if (!(await verifyPublicKey('ecdsa-p256-sha256', spki, token.signingInput, signature))) throw invalidSignature()
-      return { timestamp: token.iat, fingerprint: token.signingInput }
+      return { timestamp: iat, fingerprint: token.signingInput }
     },
     parse: (request) => parseJson(request.body),
     async describe(payload, request) {

@@ -177,21 +177,21 @@ function verifier(
     const verification = { id, timestamp }
     if (v1.length === 0 && !v1a?.length)
       throw invalidSignature('no signature of a configured scheme (v1 needs secret, v1a needs publicKey)')
+    const pieces = [signedPrefix, request.body]
+    // Fast path (static secret, node:crypto): a synchronous match, no closure allocated.
+    const match = v1.length > 0 && keys!.fixed ? hmacMatch(scheme, keys!.fixed, pieces, v1) : undefined
+    if (typeof match === 'number' && match !== -1) return verification
     const fallback = (): Promise<Verification> => {
       if (!v1a?.length) throw invalidSignature()
       const message = concatBytes([signedPrefix, request.body])
       return verifyV1a(scheme.backend, publicKeys, message, v1a, verification)
     }
-    if (v1.length === 0) return fallback()
-    const settle = (match: number) => (match === -1 ? fallback() : verification)
-    const pieces = [signedPrefix, request.body]
-    if (keys!.fixed) {
-      const match = hmacMatch(scheme, keys!.fixed, pieces, v1)
-      return typeof match === 'number' ? settle(match) : match.then(settle)
-    }
+    const settle = (found: number) => (found === -1 ? fallback() : verification)
+    if (v1.length === 0 || match === -1) return fallback()
+    if (match !== undefined) return match.then(settle)
     return withKeys(keys!, request, (k) => {
-      const match = hmacMatch(scheme, k, pieces, v1)
-      return typeof match === 'number' ? settle(match) : match.then(settle)
+      const found = hmacMatch(scheme, k, pieces, v1)
+      return typeof found === 'number' ? settle(found) : found.then(settle)
     })
   }
 }

@@ -125,7 +125,7 @@ export function trello(options: TrelloOptions): HandshakeProvider<TrelloPayload>
       const url = callbackUrlOf(callbackUrl, request)
       const keys = await opened.keys.forRequest(request)
       let match = await hmacMatch(scheme, keys, [request.body, url], received)
-      if (match === -1 && (hasNonAscii(request.body) || /[^\x00-\x7f]/.test(url))) {
+      if (match === -1 && (hasNonAscii(request.body) || hasNonAscii(new TextEncoder().encode(url)))) {
         const pieces = binaryPieces(request.body, url)
         if (pieces) match = await hmacMatch(scheme, keys, pieces, received)
       }

@@ -26,7 +26,7 @@
 import { constantTimeEqual, decodeBase64, decodeHex, encodeBase64, encodeHex, type HmacAlgorithm } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions, type Verification } from '../types/index.js'
-import { bodyText, formPairs, parseForm, parseJson } from './kit/body.js'
+import { bodyFormPairs, formPairs, parseForm, parseJson } from './kit/body.js'
 import { invalidSignature, malformedSignature } from './kit/fail.js'
 import { isForm, readHeader, requireSignatureHeader } from './kit/headers.js'
 import { hmacMatch, settle, type HmacScheme } from './kit/hmac.js'
@@ -114,7 +114,7 @@ async function signedRest(scheme: HmacScheme, request: ProviderRequest, url: str
   // Without bodySHA256 only form parameters are covered by the signature.
   if (!isForm(request))
     throw invalidSignature('body is not form-encoded and the URL has no bodySHA256, so it is not signed')
-  return signedParams(formPairs(bodyText(request.body)))
+  return signedParams(bodyFormPairs(request.body))
 }
 
 /**

@@ -66,6 +66,8 @@ export interface PurgeOptions {
 export interface PostgresStore extends DedupeStore {
   /** The table name in use, as given (validated). */
   readonly table: string
+  /** The pool given to `postgresStore`: `postgresQueue` on the same pool dedupes and enqueues in one transaction. */
+  readonly pool: PostgresQueryable
   forget(key: string): Promise<boolean>
   advance(entity: string, version: number, retentionMs: number): Promise<boolean>
   /** Create the tables and their indexes if they do not exist. Same as {@link migratePostgresStore}. */
@@ -292,6 +294,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
 
   return {
     table: keys.name,
+    pool,
     async reserve(key, leaseMs) {
       const token = randomToken()
       const { rows } = await query(keys, sql.reserve, [key, token, ms('reserve', 'leaseMs', leaseMs)])

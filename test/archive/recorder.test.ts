@@ -56,6 +56,19 @@ describe('createArchiveRecorder', () => {
     expect(listed).toEqual(records.map((r) => r.deliveryId).reverse())
   })
 
+  it('flushes partial batches again and again', async () => {
+    const { archive, inner } = controlled()
+    const recorder = createArchiveRecorder(archive, { batchSize: 10, flushIntervalMs: 60_000, logger: false })
+    const bounded = (promise: Promise<void>) =>
+      Promise.race([promise.then(() => 'flushed'), new Promise((resolve) => setTimeout(() => resolve('stuck'), 3000))])
+    for (const n of [3, 4, 12, 1]) {
+      for (let i = 0; i < n; i++) recorder.record(sampleRecord())
+      expect(await bounded(recorder.flush())).toBe('flushed')
+    }
+    expect(inner.size()).toBe(20)
+    expect(recorder.stats()).toEqual({ written: 20, dropped: 0, failed: 0, pending: 0 })
+  })
+
   it('writes a partial batch after flushIntervalMs without being asked', async () => {
     const { archive, inner } = controlled()
     const recorder = createArchiveRecorder(archive, { batchSize: 100, flushIntervalMs: 20, logger: false })
@@ -142,19 +155,29 @@ describe('createArchiveRecorder', () => {
     await Promise.all([receiverSide.close(), workerSide.close()])
   })
 
-  it('keeps progress back until progressDelayMs has passed, and flush() sends it at once', async () => {
+  it('holds progress about a delivery it did not record for progressDelayMs, counted as pending; flush() sends it', async () => {
+    const inner = memoryArchive()
+    const recorder = createArchiveRecorder(inner, { logger: false, flushIntervalMs: 5, progressDelayMs: 60_000 })
+    const elsewhere = sampleRecord() // recorded by another process's recorder
+    await inner.write([elsewhere])
+    recorder.progress({ deliveryId: elsewhere.deliveryId, state: 'handled', attempts: 1, at: elsewhere.receivedAt + 1 })
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10)) // several timer turns
+    expect(recorder.stats()).toMatchObject({ written: 0, pending: 1 })
+    expect((await inner.get(elsewhere.deliveryId))!.state).toBe('pending')
+    await recorder.flush()
+    expect((await inner.get(elsewhere.deliveryId))!.state).toBe('handled')
+    expect(recorder.stats()).toMatchObject({ written: 1, pending: 0 })
+  })
+
+  it('sends progress about a delivery it recorded without waiting for progressDelayMs', async () => {
     const inner = memoryArchive()
     const recorder = createArchiveRecorder(inner, { logger: false, flushIntervalMs: 5, progressDelayMs: 60_000 })
     const a = sampleRecord()
     recorder.record(a)
     recorder.progress({ deliveryId: a.deliveryId, state: 'handled', attempts: 1, at: a.receivedAt + 1 })
-    await waitFor(() => inner.size() === 1, 'the record')
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10)) // several timer turns
-    expect(recorder.stats()).toMatchObject({ written: 1, pending: 1 })
-    expect((await inner.get(a.deliveryId))!.state).toBe('pending')
-    await recorder.flush()
+    await waitFor(() => recorder.stats().written === 2, 'record and progress')
     expect((await inner.get(a.deliveryId))!.state).toBe('handled')
-    expect(recorder.stats()).toMatchObject({ written: 2, pending: 0 })
+    await recorder.close()
   })
 
   it('holds at most maxPending items while the archive hangs, dropping and counting the rest, with one log line', async () => {

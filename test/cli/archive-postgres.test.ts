@@ -38,7 +38,14 @@ describeWithPostgres('CLI on a PostgreSQL archive', () => {
     pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
     await migratePostgresArchive(pool, { table })
     const archive = postgresArchive({ pool, table, logger: false })
-    const queue = sqliteQueue({ path: queuePath, attempts: 2, backoffMs: 1, maxBackoffMs: 2, pollIntervalMs: 10, logger: false })
+    const queue = sqliteQueue({
+      path: queuePath,
+      attempts: 2,
+      backoffMs: 1,
+      maxBackoffMs: 2,
+      pollIntervalMs: 10,
+      logger: false,
+    })
     ;[, data] = await Promise.all([builtBin(), populate(archive, queue)])
   }, 300_000)
 
@@ -63,7 +70,10 @@ describeWithPostgres('CLI on a PostgreSQL archive', () => {
 
   it('list filters and pages', async () => {
     const rejected = JSON.parse((await cli('list', '--outcome', 'rejected', '--json')).stdout)
-    expect(rejected.items.map((item: { deliveryId: string }) => item.deliveryId)).toEqual([data.ids.get, data.ids.forged])
+    expect(rejected.items.map((item: { deliveryId: string }) => item.deliveryId)).toEqual([
+      data.ids.get,
+      data.ids.forged,
+    ])
     const first = JSON.parse((await cli('list', '--limit', '5', '--json')).stdout)
     const second = JSON.parse((await cli('list', '--limit', '5', '--cursor', first.cursor, '--json')).stdout)
     expect([...first.items, ...second.items].map((item: { eventId?: string }) => item.eventId ?? '-')).toEqual([
@@ -91,11 +101,17 @@ describeWithPostgres('CLI on a PostgreSQL archive', () => {
     const result = await cli('replay', data.ids.b!, '--secret', 'env:HG_STRIPE', '--queue-sqlite', queuePath, '--json')
     expect(result.code).toBe(0)
     const replayed = JSON.parse(result.stdout)
-    expect(replayed).toMatchObject({ replayOf: data.ids.b, verified: true, key: `stripe:default:evt_b#replay:${replayed.deliveryId}` })
+    expect(replayed).toMatchObject({
+      replayOf: data.ids.b,
+      verified: true,
+      key: `stripe:default:evt_b#replay:${replayed.deliveryId}`,
+    })
     const queue = sqliteQueue({ path: queuePath, logger: false })
     expect((await queue.stats()).pending).toBe(1)
     await queue.close()
-    expect(JSON.parse((await cli('show', replayed.deliveryId, '--json')).stdout)).toMatchObject({ replayOf: data.ids.b })
+    expect(JSON.parse((await cli('show', replayed.deliveryId, '--json')).stdout)).toMatchObject({
+      replayOf: data.ids.b,
+    })
   })
 
   it('dead letters of that queue: list and retry --all', async () => {
@@ -118,7 +134,13 @@ describeWithRedis('CLI dead letters on BullMQ (--redis)', () => {
 
   beforeAll(async () => {
     await builtBin()
-    const queue = bullmqQueue({ connection: { url: REDIS_URL! }, prefix, attempts: 1, logger: false, checkPersistence: false })
+    const queue = bullmqQueue({
+      connection: { url: REDIS_URL! },
+      prefix,
+      attempts: 1,
+      logger: false,
+      checkPersistence: false,
+    })
     const provider = stripe({ secret: SECRET })
     let failures = 0
     const receiver = createReceiver({
@@ -134,7 +156,8 @@ describeWithRedis('CLI dead letters on BullMQ (--redis)', () => {
     const signed = await signRequest(provider, { body })
     expect((await receiver.handle({ method: 'POST', headers: signed.headers, body })).status).toBe(200)
     const deadline = Date.now() + 15_000
-    while ((await queue.stats()).dead < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+    while ((await queue.stats()).dead < 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 25))
     expect(failures).toBe(1)
     await receiver.close()
   }, 300_000)

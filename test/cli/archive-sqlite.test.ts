@@ -5,6 +5,7 @@
  * sealed signature headers), tail, replay and dead letters — run as the
  * built bin.
  */
+/* eslint-disable no-control-regex -- the output must be free of control characters */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,7 +84,13 @@ describe('hookguard list', () => {
     expect(items.map((item: { deliveryId: string }) => item.deliveryId)).toEqual(
       ['hostile', 'fail2', 'fail1', 'get', 'forged', 'dup', 'b', 'a'].map((name) => data.ids[name]),
     )
-    expect(items[1]).toMatchObject({ outcome: 'accepted', eventId: 'evt_fail2', state: 'dead', attempts: 2, lastError: 'Error: card declined' })
+    expect(items[1]).toMatchObject({
+      outcome: 'accepted',
+      eventId: 'evt_fail2',
+      state: 'dead',
+      attempts: 2,
+      lastError: 'Error: card declined',
+    })
     expect(items[6]).toMatchObject({ outcome: 'accepted', eventId: 'evt_b', state: 'handled', type: 'invoice.paid' })
     for (const item of items) {
       expect(item).not.toHaveProperty('sealedHeaders')
@@ -93,16 +100,27 @@ describe('hookguard list', () => {
   })
 
   it.each([
-    [['--outcome', 'rejected'], ['get', 'forged']],
+    [
+      ['--outcome', 'rejected'],
+      ['get', 'forged'],
+    ],
     [['--code', 'method.not_allowed'], ['get']],
     [['--type', 'invoice.paid'], ['b']],
-    [['--event-id', 'evt_a'], ['dup', 'a']],
+    [
+      ['--event-id', 'evt_a'],
+      ['dup', 'a'],
+    ],
     [['--provider', 'github'], []],
-    [['--outcome', 'accepted', '--type', 'invoice.payment_failed'], ['fail2', 'fail1']],
+    [
+      ['--outcome', 'accepted', '--type', 'invoice.payment_failed'],
+      ['fail2', 'fail1'],
+    ],
   ])('filters with %j', async (filters, names) => {
     const result = await cli('list', ...filters, '--json')
     expect(result.code).toBe(0)
-    expect(JSON.parse(result.stdout).items.map((item: { deliveryId: string }) => item.deliveryId)).toEqual(names.map((n) => data.ids[n]))
+    expect(JSON.parse(result.stdout).items.map((item: { deliveryId: string }) => item.deliveryId)).toEqual(
+      names.map((n) => data.ids[n]),
+    )
   })
 
   it('pages with --limit and --cursor until the last page', async () => {
@@ -138,9 +156,9 @@ describe('hookguard show', () => {
     const result = await cli('show', data.ids.a!)
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(new RegExp(`^delivery   ${data.ids.a}\\n`))
-    expect(result.stdout).toMatch(/^status     200 accepted$/m)
-    expect(result.stdout).toMatch(/^event      evt_a \(payment_intent\.succeeded\)$/m)
-    expect(result.stdout).toMatch(/^state      handled, 1 attempt\(s\)/m)
+    expect(result.stdout).toMatch(/^status {5}200 accepted$/m)
+    expect(result.stdout).toMatch(/^event {6}evt_a \(payment_intent\.succeeded\)$/m)
+    expect(result.stdout).toMatch(/^state {6}handled, 1 attempt\(s\)/m)
     expect(result.stdout).toContain('  stripe-signature: [redacted]\n')
     expect(result.stdout).toMatch(/^body \(\d+ bytes; utf-8\)\n\{"id":"evt_a","object":"event"/m)
     expectNoSignatures(result.stdout)
@@ -158,16 +176,19 @@ describe('hookguard show', () => {
 
   it('shows a body that is not UTF-8 as a hex dump (JSON: base64), and the reason it was rejected', async () => {
     const text = await cli('show', data.ids.forged!)
-    expect(text.stdout).toMatch(/^status     401 rejected \(signature\.invalid\)$/m)
+    expect(text.stdout).toMatch(/^status {5}401 rejected \(signature\.invalid\)$/m)
     expect(text.stdout).toContain('body (8 bytes; binary, hex)\n00000000  ff fe 00 1b 5b 32 4a 41')
     expect(text.stdout).not.toContain('\u001b')
     const json = JSON.parse((await cli('show', data.ids.forged!, '--json')).stdout)
-    expect(json).toMatchObject({ bodyEncoding: 'base64', body: Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0x41]).toString('base64') })
+    expect(json).toMatchObject({
+      bodyEncoding: 'base64',
+      body: Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0x41]).toString('base64'),
+    })
   })
 
   it('escapes control and bidi characters from the payload', async () => {
     const result = await cli('show', data.ids.hostile!)
-    expect(result.stdout).toMatch(/^event      evt_hostile \(\\x1b\]0;pwned\\x07\\u202eevil\.type\)$/m)
+    expect(result.stdout).toMatch(/^event {6}evt_hostile \(\\x1b\]0;pwned\\x07\\u202eevil\.type\)$/m)
     expect(result.stdout).toContain('<script>alert(1)</script> \\u202e gnp.exe')
     expect(result.stdout).not.toMatch(/[\u001b\u0007\u202e]/)
     const json = await cli('show', data.ids.hostile!, '--json')
@@ -205,7 +226,11 @@ describe('hookguard tail', () => {
     await tail.waitFor(/evt_tail_2/)
     tail.child.kill('SIGINT')
     expect(await tail.exited).toBe(0)
-    const lines = tail.output().stdout.trim().split('\n').map((line) => JSON.parse(line))
+    const lines = tail
+      .output()
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(lines.map((line) => line.eventId)).toEqual(['evt_fail2', 'evt_hostile', 'evt_tail_1', 'evt_tail_2'])
     for (const line of lines) expect(line).not.toHaveProperty('sealedHeaders')
   })
@@ -227,7 +252,9 @@ describe('hookguard replay', () => {
     const deadline = Date.now() + 10_000
     while (handled.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
     await queue.close()
-    expect(handled.map((event) => [event.key, event.meta?.replayOf])).toEqual([[`stripe:default:evt_a#replay:${newId}`, data.ids.a]])
+    expect(handled.map((event) => [event.key, event.meta?.replayOf])).toEqual([
+      [`stripe:default:evt_a#replay:${newId}`, data.ids.a],
+    ])
   })
 
   it('prints the result as JSON', async () => {
@@ -238,14 +265,21 @@ describe('hookguard replay', () => {
   it('refuses what no longer verifies (exit 1), and replays it unverified with --no-verify', async () => {
     const refused = await cli('replay', data.ids.b!, '--secret', 'env:HG_WRONG')
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/^hookguard replay: delivery \w+ no longer verifies with the current secrets \(signature\.invalid\)\n$/)
+    expect(refused.stderr).toMatch(
+      /^hookguard replay: delivery \w+ no longer verifies with the current secrets \(signature\.invalid\)\n$/,
+    )
     const forced = await cli('replay', data.ids.b!, '--secret', 'env:HG_WRONG', '--no-verify', '--json')
     expect(forced.code).toBe(0)
     expect(JSON.parse(forced.stdout)).toMatchObject({ replayOf: data.ids.b, verified: false })
   })
 
   it.each([
-    ['a delivery rejected for its signature', 'forged', 1, /rejected for its signature \(signature\.invalid\); it is not authentic/],
+    [
+      'a delivery rejected for its signature',
+      'forged',
+      1,
+      /rejected for its signature \(signature\.invalid\); it is not authentic/,
+    ],
     ['an unknown delivery', 'nope', 1, /no archived delivery "nope"/],
   ])('exits 1 for %s', async (_title, name, code, message) => {
     const result = await cli('replay', data.ids[name] ?? name, '--secret', 'env:HG_STRIPE')
@@ -266,11 +300,16 @@ describe('hookguard dead', () => {
     expect(result.code).toBe(0)
     const { stats, items } = JSON.parse(result.stdout)
     expect(stats.dead).toBe(2)
-    expect(items.map((item: { key: string }) => item.key).sort()).toEqual(['stripe:default:evt_fail1', 'stripe:default:evt_fail2'])
+    expect(items.map((item: { key: string }) => item.key).sort()).toEqual([
+      'stripe:default:evt_fail1',
+      'stripe:default:evt_fail2',
+    ])
     expect(items[0]).toMatchObject({ attempts: 2, error: 'Error: card declined' })
     const text = await cli('dead', 'list')
     expect(text.stdout).toMatch(/^pending \d+, running 0, done \d+, dead 2$/m)
-    expect(text.stdout).toMatch(/^stripe:default:evt_fail2\s+\S+Z\s+2\s+invoice\.payment_failed\s+Error: card declined$/m)
+    expect(text.stdout).toMatch(
+      /^stripe:default:evt_fail2\s+\S+Z\s+2\s+invoice\.payment_failed\s+Error: card declined$/m,
+    )
   })
 
   it('retries one, discards one, and exits 1 for a key that is not dead', async () => {
@@ -295,6 +334,55 @@ describe('hookguard dead', () => {
     const result = await cli(...args)
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(message)
+  })
+})
+
+describe('hookguard inspect', () => {
+  it('serves the page on 127.0.0.1 behind its access key, read-only, loopback names only, until Ctrl-C', async () => {
+    const server = start(['inspect', '--sqlite', path, '--port', '0', '--json'])
+    const { url, port } = JSON.parse((await server.waitFor(/^\{.*\}\n/))[0])
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\?key=[A-Za-z0-9_-]{24}$`))
+    const base = `http://127.0.0.1:${port}/`
+    expect((await fetch(base)).status).toBe(401)
+    expect((await fetch(`${base}?key=wrong`)).status).toBe(401)
+    const entry = await fetch(url, { redirect: 'manual' })
+    expect(entry.status).toBe(303)
+    expect(entry.headers.get('location')).toBe('/')
+    const cookie = entry.headers.get('set-cookie')!.split(';')[0]!
+    expect(entry.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Path=\/$/)
+    const page = await fetch(base, { headers: { cookie } })
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain(data.ids.hostile)
+    expect(html).toContain('read-only')
+    expect(html).not.toContain('\u001b')
+    const post = await fetch(`${base}?id=${data.ids.a}&action=replay`, {
+      method: 'POST',
+      headers: { cookie, origin: base.slice(0, -1) },
+    })
+    expect(post.status).toBe(405)
+    // DNS rebinding: another name for this port is not served.
+    const { request } = await import('node:http')
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/', headers: { host: `evil.example:${port}`, cookie } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode!)
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(rebound).toBe(421)
+    server.child.kill('SIGINT')
+    expect(await server.exited).toBe(0)
+  })
+
+  it('exits 2 for replay flags without --allow-replay', async () => {
+    const result = await cli('inspect', '--port', '0', '--secret', 'env:HG_STRIPE')
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/--secret is for --allow-replay/)
   })
 })
 

@@ -49,7 +49,8 @@ describe('hookguard --help', () => {
       expect(result.stdout).toMatch(new RegExp(`^Usage: hookguard ${name}`))
       for (const [flag, spec] of Object.entries({ ...command.options, json: { type: 'boolean', short: undefined } })) {
         expect(result.stdout, `--${flag}`).toContain(`--${flag}`)
-        if ('short' in spec && spec.short) expect(result.stdout, `-${spec.short}`).toContain(`-${spec.short}, --${flag}`)
+        if ('short' in spec && spec.short)
+          expect(result.stdout, `-${spec.short}`).toContain(`-${spec.short}, --${flag}`)
       }
       expect(result.stdout).toContain('Exit codes: 0 done, 1 the operation failed, 2 bad input or usage.')
     },
@@ -59,7 +60,10 @@ describe('hookguard --help', () => {
 describe('usage errors', () => {
   it.each([
     [['sing'], /^hookguard: unknown command "sing" \(did you mean sign\?\); hookguard --help lists them$/],
-    [['list', '--sqllite', 'x'], /^hookguard list: unknown option --sqllite \(did you mean --sqlite\?\) \(hookguard list --help\)$/],
+    [
+      ['list', '--sqllite', 'x'],
+      /^hookguard list: unknown option --sqllite \(did you mean --sqlite\?\) \(hookguard list --help\)$/,
+    ],
     [['list', '--json=yes'], /^hookguard list: --json takes no value/],
     [['stats', 'extra', '--sqlite', 'x'], /^hookguard stats: unexpected argument "extra"/],
   ])('%j', async (args, message) => {

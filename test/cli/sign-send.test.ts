@@ -29,7 +29,11 @@ beforeAll(async () => {
   for (const provider of CLI_PROVIDERS) {
     receivers.set(
       provider.name,
-      createReceiver({ provider: provider.verifier(), logger: false, onOutcome: (outcome) => void outcomes.push(outcome) }),
+      createReceiver({
+        provider: provider.verifier(),
+        logger: false,
+        onOutcome: (outcome) => void outcomes.push(outcome),
+      }),
     )
   }
   const listeners = new Map([...receivers].map(([name, receiver]) => [`/webhooks/${name}`, hookguard(receiver)]))
@@ -59,28 +63,39 @@ function cli(provider: CliProvider, ...args: string[]) {
 }
 
 describe('hookguard sign', () => {
-  it.each(CLI_PROVIDERS.map((p) => [p.name, p] as const))('signs the %s fixture so its receiver accepts it', async (name, provider) => {
-    const url = `https://hooks.example.com/webhooks/${name}`
-    const result = await cli(provider, 'sign', '--fixture', name, '--url', url, '--json')
-    expect(result.stderr).toBe('')
-    expect(result.code).toBe(0)
-    expectNoSecrets(result.stdout + result.stderr)
-    const signed = JSON.parse(result.stdout)
-    expect(signed.bodyEncoding).toBe('utf8')
-    // GitLab's header is the token itself: printed as ${VARIABLE}, filled in here as a shell would.
-    const headers = Object.fromEntries(
-      Object.entries(signed.headers as Record<string, string>).map(([k, v]) => [k, v.replace(/\$\{(\w+)\}/g, (_, n) => ENV[n]!)]),
-    )
-    const answer = await receivers.get(name)!.handle({ method: 'POST', url: signed.url, headers, body: Buffer.from(signed.body) })
-    expect(answer.status, `${name}: ${answer.body}`).toBe(200)
-    expect(['accepted', 'handshake']).toContain(answer.outcome.kind)
-    expect(signed.curl).toContain(`curl -sS -X POST '${signed.url}'`)
-  })
+  it.each(CLI_PROVIDERS.map((p) => [p.name, p] as const))(
+    'signs the %s fixture so its receiver accepts it',
+    async (name, provider) => {
+      const url = `https://hooks.example.com/webhooks/${name}`
+      const result = await cli(provider, 'sign', '--fixture', name, '--url', url, '--json')
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      expectNoSecrets(result.stdout + result.stderr)
+      const signed = JSON.parse(result.stdout)
+      expect(signed.bodyEncoding).toBe('utf8')
+      // GitLab's header is the token itself: printed as ${VARIABLE}, filled in here as a shell would.
+      const headers = Object.fromEntries(
+        Object.entries(signed.headers as Record<string, string>).map(([k, v]) => [
+          k,
+          v.replace(/\$\{(\w+)\}/g, (_, n) => ENV[n]!),
+        ]),
+      )
+      const answer = await receivers
+        .get(name)!
+        .handle({ method: 'POST', url: signed.url, headers, body: Buffer.from(signed.body) })
+      expect(answer.status, `${name}: ${answer.body}`).toBe(200)
+      expect(['accepted', 'handshake']).toContain(answer.outcome.kind)
+      expect(signed.curl).toContain(`curl -sS -X POST '${signed.url}'`)
+    },
+  )
 
   it('prints headers and a curl command that really delivers the body file', async () => {
     const stripe = CLI_PROVIDERS.find((p) => p.name === 'stripe')!
     const body = join(dir, 'event.json')
-    writeFileSync(body, JSON.stringify({ id: 'evt_curl_file', object: 'event', type: 'invoice.paid', data: { object: {} } }))
+    writeFileSync(
+      body,
+      JSON.stringify({ id: 'evt_curl_file', object: 'event', type: 'invoice.paid', data: { object: {} } }),
+    )
     const result = await cli(stripe, 'sign', '--provider', 'stripe', '--body', body, '--url', `${base}/webhooks/stripe`)
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(
@@ -118,7 +133,10 @@ describe('hookguard sign', () => {
     const stripe = CLI_PROVIDERS.find((p) => p.name === 'stripe')!
     const body = '{"id":"evt_stdin","type":"ping"}'
     const args = ['sign', '--provider', 'stripe', '--body', '-', '--timestamp', '1700000000', '--json', ...stripe.args]
-    const [first, second] = await Promise.all([run(args, { env: ENV, input: body }), run(args, { env: ENV, input: body })])
+    const [first, second] = await Promise.all([
+      run(args, { env: ENV, input: body }),
+      run(args, { env: ENV, input: body }),
+    ])
     expect(first.code).toBe(0)
     const signed = JSON.parse(first.stdout)
     expect(signed.body).toBe(body)
@@ -138,19 +156,25 @@ describe('hookguard send', () => {
     expect(text.stdout).toMatch(/^stripe\s+payment_intent\.succeeded/m)
   })
 
-  it.each(CLI_PROVIDERS.map((p) => [p.name, p] as const))('POSTs the %s fixture to a real server: 2xx, exit 0', async (name, provider) => {
-    const result = await cli(provider, 'send', `${base}/webhooks/${name}`, '--fixture', name)
-    expect(result.stderr).toBe('')
-    expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(new RegExp(`^POST ${base}/webhooks/${name}.* \\(fixture ${name}, \\d+ bytes\\)\\n200 OK in \\d+ ms\\n`))
-    expectNoSecrets(result.stdout)
-    expect(outcomes.at(-1)).toMatchObject({ provider: name === 'hmac' ? 'hmac' : name })
-  })
+  it.each(CLI_PROVIDERS.map((p) => [p.name, p] as const))(
+    'POSTs the %s fixture to a real server: 2xx, exit 0',
+    async (name, provider) => {
+      const result = await cli(provider, 'send', `${base}/webhooks/${name}`, '--fixture', name)
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(
+        new RegExp(`^POST ${base}/webhooks/${name}.* \\(fixture ${name}, \\d+ bytes\\)\\n200 OK in \\d+ ms\\n`),
+      )
+      expectNoSecrets(result.stdout)
+      expect(outcomes.at(-1)).toMatchObject({ provider: name === 'hmac' ? 'hmac' : name })
+    },
+  )
 
   it('sends a fresh event each time: two sends of one fixture are two accepted events', async () => {
     const stripe = CLI_PROVIDERS.find((p) => p.name === 'stripe')!
     const before = outcomes.length
-    for (let i = 0; i < 2; i++) expect((await cli(stripe, 'send', `${base}/webhooks/stripe`, '--fixture', 'stripe')).code).toBe(0)
+    for (let i = 0; i < 2; i++)
+      expect((await cli(stripe, 'send', `${base}/webhooks/stripe`, '--fixture', 'stripe')).code).toBe(0)
     const sent = outcomes.slice(before)
     expect(sent.map((o) => o.kind)).toEqual(['accepted', 'accepted'])
     expect((sent[0] as { id: string }).id).not.toBe((sent[1] as { id: string }).id)
@@ -182,16 +206,61 @@ describe('hookguard send', () => {
 
 describe('bad input: exit 2 and one line on stderr', () => {
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
-    ['a missing environment variable', ['sign', '--fixture', 'stripe', '--secret', 'env:NOPE'], {}, /--secret env:NOPE: NOPE is not set/],
-    ['an unknown provider', ['sign', '--provider', 'strpe', '--body', '-', '--secret', 'x'], {}, /unknown provider "strpe" \(did you mean stripe\?\)/],
-    ['an unknown fixture', ['send', 'http://127.0.0.1:1/', '--fixture', 'githib', '--secret', 'x'], {}, /unknown fixture "githib" \(did you mean github\?\)/],
-    ['no body', ['sign', '--provider', 'stripe', '--secret', 'env:S'], { S: 'whsec_0123456789abcdef0123' }, /give the body: --body FILE/],
-    ['a weak secret', ['sign', '--fixture', 'stripe', '--secret', 'env:S'], { S: 'changeme' }, /stripe: secret is a placeholder/],
-    ['a key flag the provider does not take', ['sign', '--fixture', 'stripe', '--public-key', 'x'], {}, /--provider stripe does not take --public-key/],
-    ['a relative URL', ['send', '/webhooks', '--fixture', 'stripe', '--secret', 'env:S'], { S: 'whsec_0123456789abcdef0123' }, /URL must be an absolute http\(s\) URL/],
-    ['a timestamp that is not a number', ['sign', '--fixture', 'stripe', '--secret', 'env:S', '--timestamp', 'soon'], { S: 'whsec_0123456789abcdef0123' }, /--timestamp must be a whole number/],
+    [
+      'a missing environment variable',
+      ['sign', '--fixture', 'stripe', '--secret', 'env:NOPE'],
+      {},
+      /--secret env:NOPE: NOPE is not set/,
+    ],
+    [
+      'an unknown provider',
+      ['sign', '--provider', 'strpe', '--body', '-', '--secret', 'x'],
+      {},
+      /unknown provider "strpe" \(did you mean stripe\?\)/,
+    ],
+    [
+      'an unknown fixture',
+      ['send', 'http://127.0.0.1:1/', '--fixture', 'githib', '--secret', 'x'],
+      {},
+      /unknown fixture "githib" \(did you mean github\?\)/,
+    ],
+    [
+      'no body',
+      ['sign', '--provider', 'stripe', '--secret', 'env:S'],
+      { S: 'whsec_0123456789abcdef0123' },
+      /give the body: --body FILE/,
+    ],
+    [
+      'a weak secret',
+      ['sign', '--fixture', 'stripe', '--secret', 'env:S'],
+      { S: 'changeme' },
+      /stripe: secret is a placeholder/,
+    ],
+    [
+      'a key flag the provider does not take',
+      ['sign', '--fixture', 'stripe', '--public-key', 'x'],
+      {},
+      /--provider stripe does not take --public-key/,
+    ],
+    [
+      'a relative URL',
+      ['send', '/webhooks', '--fixture', 'stripe', '--secret', 'env:S'],
+      { S: 'whsec_0123456789abcdef0123' },
+      /URL must be an absolute http\(s\) URL/,
+    ],
+    [
+      'a timestamp that is not a number',
+      ['sign', '--fixture', 'stripe', '--secret', 'env:S', '--timestamp', 'soon'],
+      { S: 'whsec_0123456789abcdef0123' },
+      /--timestamp must be a whole number/,
+    ],
     ['an option without its value', ['sign', '--fixture'], {}, /--fixture needs a value/],
-    ['discord without a private key', ['sign', '--fixture', 'discord', '--public-key', 'env:P'], { P: '96bab99ebcad86927c0cf42ab071f53667af0d76890b9515fbf25875ee527cae' }, /--provider discord needs --private-key/],
+    [
+      'discord without a private key',
+      ['sign', '--fixture', 'discord', '--public-key', 'env:P'],
+      { P: '96bab99ebcad86927c0cf42ab071f53667af0d76890b9515fbf25875ee527cae' },
+      /--provider discord needs --private-key/,
+    ],
   ]
   it.each(cases)('%s', async (_title, args, env, message) => {
     const result = await run(args, { env })

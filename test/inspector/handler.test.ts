@@ -38,10 +38,17 @@ function scriptTags(page: string): string[] {
 function expectInert(page: string, nonce: string): void {
   // Only the page's own script elements: the external app.js under the nonce, and JSON data blocks.
   for (const tag of scriptTags(page))
-    expect([`<script nonce="${nonce}" src="?asset=app.js">`, '<script type="application/json" id="hg-record">']).toContain(tag)
-  expect(page).not.toContain(PWN.replace('=', '=') + '</script>')
-  expect(page).not.toMatch(/<(img|svg)\b/i)
-  expect(page).not.toMatch(/\son\w+=/i)
+    expect([
+      `<script nonce="${nonce}" src="?asset=app.js">`,
+      '<script type="application/json" id="hg-record">',
+    ]).toContain(tag)
+  expect(page).not.toContain(`${PWN}</script>`)
+  expect(page).not.toMatch(/<img\b/i)
+  // The only SVG is the page's own: charts and legend swatches.
+  for (const [tag] of page.matchAll(/<svg\b[^>]*>/gi))
+    expect(tag).toMatch(/^<svg (viewBox="0 0 720 150" role="img"|width="10" height="10" aria-hidden="true")/)
+  // No event-handler attribute inside any tag (payload text like "onmouseover=" stays text).
+  expect(page).not.toMatch(/<[a-z][^>]*\son[a-z]+\s*=/i)
   // Links only ever point at this page.
   for (const [, href] of page.matchAll(/href="([^"]*)"/g)) expect(href).toMatch(/^\?/)
   expect(page).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u2028\u2029]/)
@@ -55,11 +62,13 @@ describe('read-only inspector', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
     const csp = response.headers.get('content-security-policy')!
-    expect(csp).toMatch(/^default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src 'nonce-[A-Za-z0-9+/=]{24}'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'$/)
+    expect(csp).toMatch(
+      /^default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src 'nonce-[A-Za-z0-9+/=]{24}'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'$/,
+    )
     expect(csp).not.toContain('unsafe')
     expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     expect(response.headers.get('x-frame-options')).toBe('DENY')
-    expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(response.headers.get('referrer-policy')).toBe('same-origin')
     expect(response.headers.get('cache-control')).toBe('no-store')
     const page = await response.text()
     const nonce = nonceOf(response)
@@ -167,7 +176,12 @@ describe('read-only inspector', () => {
   it('has no Replay button and refuses POST', async () => {
     const page = await (await get(handler(), `?id=${data.ids.plain}`)).text()
     expect(page).not.toContain('Replay')
-    const response = await handler()(new Request(`${ORIGIN}/_hookguard?id=${data.ids.plain}&action=replay`, { method: 'POST', headers: { origin: ORIGIN } }))
+    const response = await handler()(
+      new Request(`${ORIGIN}/_hookguard?id=${data.ids.plain}&action=replay`, {
+        method: 'POST',
+        headers: { origin: ORIGIN },
+      }),
+    )
     expect(response.status).toBe(405)
     expect(response.headers.get('allow')).toBe('GET, HEAD')
   })
@@ -196,7 +210,10 @@ describe('configuration errors throw at inspect()', () => {
     [{ secret: 'short' }, /secret must be at least 32 bytes/],
     [{ pageSize: 0 }, /pageSize must be an integer from 1 to 1000/],
   ] as Array<[Partial<InspectorOptions>, RegExp]>)('%j', (options, message) => {
-    const withArchive = 'archive' in options || Object.keys(options).length === 0 || 'archiveX' in options ? options : { archive, ...options }
+    const withArchive =
+      'archive' in options || Object.keys(options).length === 0 || 'archiveX' in options
+        ? options
+        : { archive, ...options }
     expect(() => inspect(withArchive as InspectorOptions)).toThrow(TypeError)
     expect(() => inspect(withArchive as InspectorOptions)).toThrow(message)
   })
@@ -252,9 +269,12 @@ describe('replay from the page', () => {
     expect(page).toContain(`<a class="mono" href="?id=${data.ids.plain}">${data.ids.plain}</a>`)
   })
 
-  it('accepts Sec-Fetch-Site: same-origin when a browser sends no Origin', async () => {
+  it('accepts Sec-Fetch-Site: same-origin when a browser sends no Origin, or Origin: null', async () => {
     const token = await tokenFor(data.ids.plain)
     expect((await post(data.ids.plain, `token=${token}`, { 'sec-fetch-site': 'same-origin' })).status).toBe(303)
+    expect(
+      (await post(data.ids.plain, `token=${token}`, { origin: 'null', 'sec-fetch-site': 'same-origin' })).status,
+    ).toBe(303)
   })
 
   it('calls authorize for every replay POST and refuses when it says no or throws', async () => {
@@ -271,6 +291,7 @@ describe('replay from the page', () => {
   it.each([
     ['a cross-origin POST', { origin: 'http://evil.example' }, 'good'],
     ['an opaque origin', { origin: 'null' }, 'good'],
+    ['an opaque origin from another site', { origin: 'null', 'sec-fetch-site': 'cross-site' }, 'good'],
     ['no Origin and no Sec-Fetch-Site', {}, 'good'],
     ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }, 'good'],
     ['no token', { origin: ORIGIN }, ''],
@@ -279,9 +300,19 @@ describe('replay from the page', () => {
   ])('refuses %s with 403', async (_title, headers, which) => {
     const good = await tokenFor(data.ids.plain)
     const token =
-      which === 'good' ? good : which === 'other' ? await tokenFor(data.ids.huge) : which === 'tampered' ? good.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) : ''
+      which === 'good'
+        ? good
+        : which === 'other'
+          ? await tokenFor(data.ids.huge)
+          : which === 'tampered'
+            ? good.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))
+            : ''
     const before = (await archive.list({ limit: 1000 })).items.length
-    const response = await post(data.ids.plain, which ? `token=${encodeURIComponent(token)}` : '', headers as Record<string, string>)
+    const response = await post(
+      data.ids.plain,
+      which ? `token=${encodeURIComponent(token)}` : '',
+      headers as Record<string, string>,
+    )
     expect(response.status).toBe(403)
     await data.receiver.flushArchive()
     expect((await archive.list({ limit: 1000 })).items.length).toBe(before)
@@ -305,7 +336,9 @@ describe('replay from the page', () => {
 
   it('explains a refused replay on the page (a truncated body cannot run again)', async () => {
     const small = memoryArchive({ maxBodyBytes: 1024 })
-    await small.write([{ ...(await archive.get(data.ids.huge))!, body: data.hugeBody.subarray(0, 1024), truncated: true }])
+    await small.write([
+      { ...(await archive.get(data.ids.huge))!, body: data.hugeBody.subarray(0, 1024), truncated: true },
+    ])
     const page = await (await get(inspect({ ...options(), archive: small }), `?id=${data.ids.huge}`)).text()
     expect(page).toContain('Replay: its body is not archived in full.')
   })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createReceiver, paypal, type PayPalOptions, type QueuedEvent, type WebhookQueue } from '../../src/index.js'
 import { crc32, nodeCryptoBackend, webCryptoBackend } from '../../src/crypto.js'
 import { parseRfc3339 } from '../../src/providers/kit/timestamp.js'
-import { allowedCertificateUrl } from '../../src/providers/paypal/certificates.js'
+import { allowedCertificateUrl } from '../../src/providers/kit/paypal-certificates.js'
 import { signRequest } from '../../src/testing.js'
 import { PAYPAL_TEST as T, servingFetcher } from '../fixtures/paypal/index.js'
 

@@ -14,7 +14,7 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { bullmqQueue } from '../../src/bullmq.js'
 import { createReceiver, memoryQueue, memoryStore, stripe } from '../../src/index.js'
-import { migratePostgresStore, postgresStore } from '../../src/postgres.js'
+import { migratePostgresQueue, migratePostgresStore, postgresQueue, postgresStore } from '../../src/postgres.js'
 import { redisStore } from '../../src/redis.js'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
 import { signRequest } from '../../src/testing.js'
@@ -49,14 +49,12 @@ const stores: Array<Maker<DedupeStore>> = [
     name: 'postgresStore',
     needs: 'postgres',
     async make(tag) {
-      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
-      pool.on('error', () => {})
-      const table = `hgtest_resend_${run}_${tag.replace(/[^a-z0-9]/g, '_')}`
+      const pool = postgresPool()
+      const table = `hgtest_resend_${run}_${short(tag)}`
       await migratePostgresStore(pool, { table })
       cleanups.push(async () => {
         await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {})
         await pool.query(`DROP TABLE IF EXISTS ${table}_versions`).catch(() => {})
-        await pool.end()
       })
       return postgresStore({ pool, table })
     },
@@ -64,6 +62,17 @@ const stores: Array<Maker<DedupeStore>> = [
 ]
 
 const retry = { attempts: 2, backoffMs: 5, maxBackoffMs: 10 }
+let sharedPool: pg.Pool | undefined
+/** One pool for the PostgreSQL store and queue, so they dedupe and enqueue in one transaction. */
+function postgresPool(): pg.Pool {
+  if (!sharedPool) {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 })
+    pool.on('error', () => {})
+    sharedPool = pool
+    cleanups.push(() => pool.end())
+  }
+  return sharedPool
+}
 const queues: Array<Maker<WebhookQueue>> = [
   { name: 'memoryQueue', make: async () => memoryQueue({ ...retry, logger: false }) },
   {
@@ -83,7 +92,23 @@ const queues: Array<Maker<WebhookQueue>> = [
       })
     },
   },
+  {
+    name: 'postgresQueue',
+    needs: 'postgres',
+    async make(tag) {
+      const pool = postgresPool()
+      const schema = `hgtest_resend_${run}_${short(tag)}`
+      await migratePostgresQueue(pool, { schema })
+      cleanups.push(async () => void (await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {})))
+      return postgresQueue({ pool, schema, ...retry, pollIntervalMs: 50, logger: false })
+    },
+  },
 ]
+
+/** A short identifier for names with a length limit. */
+function short(tag: string): string {
+  return tag.replace(/store|queue/g, '').replace(/[^a-z0-9]/g, '_')
+}
 
 function available(needs: 'redis' | 'postgres' | undefined): boolean {
   return needs === undefined || (needs === 'redis' ? Boolean(REDIS_URL) : Boolean(DATABASE_URL))
@@ -103,7 +128,16 @@ describe('a provider re-send reaches the fixed handler after a dead letter', () 
       const skip = !available(storeMaker.needs) || !available(queueMaker.needs)
       it.skipIf(skip)(`${storeMaker.name} + ${queueMaker.name}`, async () => {
         const tag = `${storeMaker.name}-${queueMaker.name}`.toLowerCase()
-        const store = await storeMaker.make(tag)
+        const inner = await storeMaker.make(tag)
+        let forgotten = 0
+        // Counts re-admissions, so the test re-sends once the dead-letter hook has done its work.
+        const store: DedupeStore = Object.assign(Object.create(inner) as DedupeStore, {
+          forget: async (key: string) => {
+            const removed = await inner.forget!(key)
+            forgotten++
+            return removed
+          },
+        })
         const queue = await queueMaker.make(tag)
         let fixed = false
         let failures = 0
@@ -135,7 +169,7 @@ describe('a provider re-send reaches the fixed handler after a dead letter', () 
           await waitFor(async () => (await queue.stats!()).dead === 1, 'the dead letter')
           expect(failures).toBe(2)
           // The key is forgotten by the dead-letter hook right after; a real provider re-sends much later.
-          await new Promise((resolve) => setTimeout(resolve, 50))
+          await waitFor(() => forgotten === 1, 'the dead letter key to be re-admitted')
           // While dead, the key is re-admitted: not a duplicate any more.
           fixed = true
           const [first, second] = await Promise.all([send(), send()])

@@ -12,7 +12,9 @@ import { discord, paypal, sendgrid } from '../../src/index.js'
 import { gitlab, mailgun } from '../../src/index.js'
 import { adyen, braintree, calendly, coinbaseCommerce, hubspot, lemonSqueezy } from '../../src/index.js'
 import { razorpay, typeform, wooCommerce, zendesk } from '../../src/index.js'
+import { asana, box, dropbox, meta, okta, plaid, telegram, trello } from '../../src/index.js'
 import { PAYPAL_TEST, servingFetcher } from '../fixtures/paypal/index.js'
+import { PLAID_TEST, servingKeyFetcher } from '../fixtures/plaid/index.js'
 
 export interface ProviderFixture {
   /** Test title. */
@@ -405,5 +407,119 @@ export const FIXTURES: ProviderFixture[] = [
     timestamped: false,
     bodySigned: false,
     signatureInBody: true,
+  },
+  {
+    // WhatsApp-style batch; the id is sha256:<hex of the body>, so the body carries `id` to tell events apart.
+    name: 'meta',
+    signatureEncoding: 'hex',
+    make: (o = {}) => meta({ secret: 'a3f5c7e9b1d3f5a7c9e1b3d5f7a9c1e3', verifyToken: 'hookguard-verify-token', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          { id: '102290129340398', changes: [{ field: 'messages', value: { messages: [{ id: `wamid.${id}` }] } }] },
+        ],
+      }),
+    timestamped: false,
+  },
+  {
+    // The secret is the X-Hook-Secret of Asana's documented handshake; the id is sha256:<hex of the body>.
+    name: 'asana',
+    signatureEncoding: 'hex',
+    make: (o = {}) => asana({ secret: 'b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        events: [
+          {
+            user: { gid: '1201', resource_type: 'user' },
+            created_at: '2023-11-14T22:13:20.000Z',
+            action: 'changed',
+            resource: { gid: id, resource_type: 'task' },
+          },
+        ],
+      }),
+    timestamped: false,
+  },
+  {
+    // Trello signs body + callback URL; without callbackUrl the request's absolute URL is used.
+    name: 'trello',
+    signatureEncoding: 'base64',
+    make: (o = {}) => trello({ secret: 'e3c1b0f9a8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        action: { id, type: 'updateCard', data: { card: { id: '5a1' } } },
+        model: { id: '4d5ea62fd76aa1136000000c' },
+      }),
+    timestamped: false,
+    url: 'https://hooks.example.com/trello',
+  },
+  {
+    // A token, not a MAC: the body is not covered. update_id is a number, so the fixture id is hashed to one.
+    name: 'telegram',
+    make: (o = {}) => telegram({ secret: 'hookguard_Telegram-token_0123456789', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        update_id: [...id].reduce((n, c) => (n * 31 + c.charCodeAt(0)) % 2 ** 31, 7),
+        message: { message_id: 1, date: 1700000000, chat: { id: 42, type: 'private' }, text: id },
+      }),
+    timestamped: false,
+    bodySigned: false,
+  },
+  {
+    // coalesceMs: identical bodies within a minute are one event, so a resend is a duplicate (default: every delivery is new).
+    name: 'dropbox',
+    signatureEncoding: 'hex',
+    make: (o = {}) => dropbox({ secret: 'k5dh3l1r7wsy0bn', coalesceMs: 60_000, ...o }),
+    body: (id) => JSON.stringify({ list_folder: { accounts: [`dbid:${id}`] }, delta: { users: [12345] } }),
+    timestamped: false,
+  },
+  {
+    // The primary key of Box's SDK test; one key, so only BOX-SIGNATURE-PRIMARY is sent.
+    name: 'box',
+    signatureEncoding: 'base64',
+    make: (o = {}) => box({ secret: 'SamplePrimaryKey', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        type: 'webhook_event',
+        id,
+        created_at: '2023-11-14T14:13:20-08:00',
+        trigger: 'FILE.UPLOADED',
+        webhook: { id: '53', type: 'webhook' },
+        source: { id: '73835521473', type: 'file' },
+      }),
+    timestamped: true,
+  },
+  {
+    // A shared secret in the Authorization header, not a MAC: the body is not covered.
+    name: 'okta',
+    make: (o = {}) => okta({ secret: 'hookguard-okta-shared-secret', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        eventType: 'com.okta.event_hook',
+        eventTypeVersion: '1.0',
+        eventId: id,
+        eventTime: '2023-11-14T22:13:20.000Z',
+        data: { events: [{ uuid: id, eventType: 'user.session.start' }] },
+      }),
+    timestamped: false,
+    bodySigned: false,
+  },
+  {
+    // Offline: a self-made P-256 key served by an in-memory fetcher. The signature is a JWT (base64url, not decoded here).
+    name: 'plaid',
+    make: (o = {}) =>
+      plaid({
+        fetchKey: servingKeyFetcher({ [PLAID_TEST.kid]: PLAID_TEST.jwk }),
+        signing: { privateKey: PLAID_TEST.privateKey, kid: PLAID_TEST.kid },
+        ...o,
+      }),
+    body: (id) =>
+      JSON.stringify({
+        webhook_type: 'TRANSACTIONS',
+        webhook_code: 'SYNC_UPDATES_AVAILABLE',
+        item_id: id,
+        environment: 'sandbox',
+      }),
+    timestamped: true,
   },
 ]

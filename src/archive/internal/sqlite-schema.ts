@@ -4,8 +4,8 @@
  * change of the records whoever makes it — the archive's worker thread,
  * another process, a person deleting rows by hand. A trigger only appends
  * one row per change to a count log; every archive transaction then folds
- * the log into the counts with one grouped upsert. Measured, that costs a
- * third of upserting three buckets per row from the trigger itself. (Changes
+ * the log into the counts with one grouped upsert. Measured, that adds about
+ * 40 % less write cost than upserting three buckets from the trigger. (Changes
  * made outside the archive are folded by its next write.)
  *
  * @module

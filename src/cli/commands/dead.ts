@@ -45,7 +45,13 @@ async function listDead(queue: WebhookQueue, out: Output, limit: number): Promis
   return EXIT.ok
 }
 
-async function act(queue: WebhookQueue, out: Output, action: string, key: string | undefined, all: boolean): Promise<number> {
+async function act(
+  queue: WebhookQueue,
+  out: Output,
+  action: string,
+  key: string | undefined,
+  all: boolean,
+): Promise<number> {
   if (action === 'retry' && all) {
     const count = await method(queue, 'retryAllDead')()
     if (out.json) out.value({ retried: count })
@@ -62,7 +68,13 @@ async function act(queue: WebhookQueue, out: Output, action: string, key: string
 export const dead: Command = {
   name: 'dead',
   summary: 'dead letters: list, retry one or all, discard',
-  options: { sqlite: { type: 'string' }, postgres: { type: 'string' }, ...QUEUE_OPTIONS, all: { type: 'boolean' }, limit: { type: 'string', short: 'n' } },
+  options: {
+    sqlite: { type: 'string' },
+    postgres: { type: 'string' },
+    ...QUEUE_OPTIONS,
+    all: { type: 'boolean' },
+    limit: { type: 'string', short: 'n' },
+  },
   help: `Usage: hookguard dead list [--limit N] QUEUE
        hookguard dead retry KEY QUEUE
        hookguard dead retry --all QUEUE
@@ -82,7 +94,8 @@ Output:
       --json               list: {"stats"?,"items":[DeadLetter…]}; retry/discard: {"key","retried"|"discarded"}`,
   async run(parsed, { io, out }) {
     const [action, key] = positionals(parsed, ['list, retry or discard', 'KEY'], 1)
-    if (!ACTIONS.includes(action!)) throw new UsageError(`unknown action ${JSON.stringify(action)} (list, retry, discard)`)
+    if (!ACTIONS.includes(action!))
+      throw new UsageError(`unknown action ${JSON.stringify(action)} (list, retry, discard)`)
     const all = parsed.values.all === true
     if (action === 'list' && key !== undefined) throw new UsageError(`dead list takes no KEY`)
     if (all && action !== 'retry') throw new UsageError('--all is only for dead retry')
@@ -91,7 +104,9 @@ Output:
     const limit = integerValue(parsed.values, 'limit', 1, 1000) ?? 100
     const queue = await openQueue(parsed.values, io)
     try {
-      return action === 'list' ? await listDead(queue.value, out, limit) : await act(queue.value, out, action!, key, all)
+      return action === 'list'
+        ? await listDead(queue.value, out, limit)
+        : await act(queue.value, out, action!, key, all)
     } finally {
       await queue.close()
     }

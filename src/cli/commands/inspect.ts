@@ -18,7 +18,15 @@ import type { Command } from '../internal/command.js'
 import { EXIT, OperationError, UsageError } from '../internal/errors.js'
 import type { CliIo } from '../internal/io.js'
 import { buildProvider, PROVIDER_HELP, PROVIDER_OPTIONS } from '../internal/providers.js'
-import { QUEUE_HELP, QUEUE_OPTIONS, STORAGE_HELP, STORAGE_OPTIONS, stderrLogger, withStorage, type Storage } from '../internal/storage.js'
+import {
+  QUEUE_HELP,
+  QUEUE_OPTIONS,
+  STORAGE_HELP,
+  STORAGE_OPTIONS,
+  stderrLogger,
+  withStorage,
+  type Storage,
+} from '../internal/storage.js'
 
 const COOKIE = 'hookguard_inspector'
 
@@ -31,7 +39,9 @@ function cookieKey(request: Request): string | undefined {
 }
 
 function matches(given: string | undefined | null, key: string): boolean {
-  return typeof given === 'string' && given.length === key.length && timingSafeEqual(Buffer.from(given), Buffer.from(key))
+  return (
+    typeof given === 'string' && given.length === key.length && timingSafeEqual(Buffer.from(given), Buffer.from(key))
+  )
 }
 
 /** Lets through requests with the access key's cookie; `?key=` sets it and redirects to the clean URL. */
@@ -43,7 +53,10 @@ function withAccessKey(handler: InspectorHandler, key: string): InspectorHandler
       url.searchParams.delete('key')
       return new Response(null, {
         status: 303,
-        headers: { location: `${url.pathname}${url.search}`, 'set-cookie': `${COOKIE}=${key}; HttpOnly; SameSite=Strict; Path=/` },
+        headers: {
+          location: `${url.pathname}${url.search}`,
+          'set-cookie': `${COOKIE}=${key}; HttpOnly; SameSite=Strict; Path=/`,
+        },
       })
     }
     if (!matches(cookieKey(request), key))
@@ -118,12 +131,12 @@ ${PROVIDER_HELP}`,
       const receivers = await replayReceivers(parsed.values, io, storage)
       const hosts = (p: number): string[] => [`127.0.0.1:${p}`, `localhost:${p}`]
       // The allowed Host names need the bound port, known only once listening.
-      let inspector: InspectorHandler | undefined
+      const ready: { inspector?: InspectorHandler } = {}
       const handler: InspectorHandler = async (request, native) =>
-        inspector ? inspector(request, native) : new Response('Starting.\n', { status: 503 })
+        ready.inspector ? ready.inspector(request, native) : new Response('Starting.\n', { status: 503 })
       const server = await listen(withAccessKey(handler, key), port)
       const bound = (server.address() as { port: number }).port
-      inspector = inspect({
+      ready.inspector = inspect({
         archive: storage.archive,
         receiver: receivers,
         allowReplay: receivers.length > 0,

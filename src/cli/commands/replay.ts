@@ -14,7 +14,15 @@ import type { Command } from '../internal/command.js'
 import { EXIT, OperationError, UsageError } from '../internal/errors.js'
 import { shown } from '../internal/output.js'
 import { buildProvider, PROVIDER_HELP, PROVIDER_OPTIONS } from '../internal/providers.js'
-import { QUEUE_HELP, QUEUE_OPTIONS, STORAGE_HELP, STORAGE_OPTIONS, stderrLogger, withStorage, type Storage } from '../internal/storage.js'
+import {
+  QUEUE_HELP,
+  QUEUE_OPTIONS,
+  STORAGE_HELP,
+  STORAGE_OPTIONS,
+  stderrLogger,
+  withStorage,
+  type Storage,
+} from '../internal/storage.js'
 import type { CliIo } from '../internal/io.js'
 import type { Values } from '../internal/args.js'
 

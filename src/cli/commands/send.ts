@@ -66,7 +66,8 @@ Examples:
       return listFixtures(out)
     }
     const [url] = positionals(parsed, ['URL'])
-    if (!/^https?:\/\/[^/\s]+/i.test(url!)) throw new UsageError(`URL must be an absolute http(s) URL (got ${JSON.stringify(url)})`)
+    if (!/^https?:\/\/[^/\s]+/i.test(url!))
+      throw new UsageError(`URL must be an absolute http(s) URL (got ${JSON.stringify(url)})`)
     const timeoutMs = integerValue(parsed.values, 'timeout', 1, 600_000) ?? 10_000
     const delivery = await signDelivery(parsed.values, io, url!, now)
     const started = performance.now()
@@ -88,14 +89,25 @@ Examples:
     if (out.json) {
       const headers: Record<string, string> = {}
       response.headers.forEach((value, name) => (headers[name] = value))
-      out.value({ status: response.status, ok, headers, ...bodyField(answer), ms, request: { url: delivery.url, headers: printableHeaders(delivery) } })
+      out.value({
+        status: response.status,
+        ok,
+        headers,
+        ...bodyField(answer),
+        ms,
+        request: { url: delivery.url, headers: printableHeaders(delivery) },
+      })
     } else {
       const what = delivery.fixture ? `fixture ${delivery.fixture.name}` : delivery.built.provider.name
       out.line(`POST ${shown(delivery.url)} (${what}, ${delivery.body.length} bytes)`)
       out.line(`${response.status} ${shown(response.statusText)} in ${ms} ms`)
       const text = utf8Text(answer)
       if (answer.length > 0)
-        out.line(text === undefined ? `(${answer.length} bytes of binary)` : clip(visible(text, 'escape', { lines: true }), MAX_SHOWN_ANSWER))
+        out.line(
+          text === undefined
+            ? `(${answer.length} bytes of binary)`
+            : clip(visible(text, 'escape', { lines: true }), MAX_SHOWN_ANSWER),
+        )
     }
     return ok ? EXIT.ok : EXIT.failed
   },

@@ -11,7 +11,13 @@ import { resolve } from 'node:path'
 import { utf8Text } from '../../internal/display.js'
 import { stringValue } from '../internal/args.js'
 import type { Command } from '../internal/command.js'
-import { DELIVERY_HELP, DELIVERY_OPTIONS, hideSecrets, signDelivery, type SignedDelivery } from '../internal/delivery.js'
+import {
+  DELIVERY_HELP,
+  DELIVERY_OPTIONS,
+  hideSecrets,
+  signDelivery,
+  type SignedDelivery,
+} from '../internal/delivery.js'
 import { EXIT, UsageError } from '../internal/errors.js'
 import { shown } from '../internal/output.js'
 import { PROVIDER_HELP, PROVIDER_OPTIONS } from '../internal/providers.js'
@@ -60,7 +66,8 @@ function bodyArgument(delivery: SignedDelivery, out: string | undefined): string
 
 export function curlCommand(delivery: SignedDelivery, out?: string): string {
   const lines = [`curl -sS -X POST ${quote(delivery.url)}`]
-  for (const [name, value] of Object.entries(delivery.headers)) lines.push(`  -H ${headerArgument(name, value, delivery)}`)
+  for (const [name, value] of Object.entries(delivery.headers))
+    lines.push(`  -H ${headerArgument(name, value, delivery)}`)
   lines.push(`  ${bodyArgument(delivery, out)}`)
   return lines.join(' \\\n')
 }
@@ -69,7 +76,9 @@ export function curlCommand(delivery: SignedDelivery, out?: string): string {
 export function printableHeaders(delivery: SignedDelivery): Record<string, string> {
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(delivery.headers)) {
-    headers[name] = hideSecrets(value, delivery.built.secrets, (s) => (s.env ? `\${${s.env}}` : SECRET_PLACEHOLDER)).text
+    headers[name] = hideSecrets(value, delivery.built.secrets, (s) =>
+      s.env ? `\${${s.env}}` : SECRET_PLACEHOLDER,
+    ).text
   }
   return headers
 }
@@ -77,7 +86,12 @@ export function printableHeaders(delivery: SignedDelivery): Record<string, strin
 export const sign: Command = {
   name: 'sign',
   summary: 'sign a delivery and print its headers and a curl command',
-  options: { ...PROVIDER_OPTIONS, ...DELIVERY_OPTIONS, url: { type: 'string', short: 'u' }, out: { type: 'string', short: 'o' } },
+  options: {
+    ...PROVIDER_OPTIONS,
+    ...DELIVERY_OPTIONS,
+    url: { type: 'string', short: 'u' },
+    out: { type: 'string', short: 'o' },
+  },
   help: `Usage: hookguard sign --provider NAME --secret env:NAME (--body FILE | --fixture NAME) [options]
 
 Signs a delivery the way the provider does and prints the headers and a
@@ -96,11 +110,13 @@ Example:
   hookguard sign --provider stripe --secret env:STRIPE_WEBHOOK_SECRET --body event.json \\
     --url https://example.com/webhooks/stripe`,
   async run(parsed, { io, out: output, now }) {
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`)
+    if (parsed.positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`)
     const { values } = parsed
     const provider = stringValue(values, 'provider') ?? stringValue(values, 'fixture') ?? 'provider'
     const url = stringValue(values, 'url') ?? `http://localhost:3000/webhooks/${provider}`
-    if (!/^https?:\/\/[^/\s]+/i.test(url)) throw new UsageError(`--url must be an absolute http(s) URL (got ${JSON.stringify(url)})`)
+    if (!/^https?:\/\/[^/\s]+/i.test(url))
+      throw new UsageError(`--url must be an absolute http(s) URL (got ${JSON.stringify(url)})`)
     const delivery = await signDelivery(values, io, url, now)
     const outFile = stringValue(values, 'out')
     if (outFile !== undefined) writeFileSync(resolve(io.cwd, outFile), delivery.body)

@@ -75,7 +75,12 @@ class Follower {
 export const tail: Command = {
   name: 'tail',
   summary: 'follow new archived deliveries until Ctrl-C',
-  options: { ...STORAGE_OPTIONS, ...FILTER_OPTIONS, lines: { type: 'string', short: 'n' }, interval: { type: 'string' } },
+  options: {
+    ...STORAGE_OPTIONS,
+    ...FILTER_OPTIONS,
+    lines: { type: 'string', short: 'n' },
+    interval: { type: 'string' },
+  },
   help: `Usage: hookguard tail (--sqlite PATH | --postgres URL) [filters] [-n N] [--interval MS] [--json]
 
 Prints the last N deliveries, then every new one as it is archived, until

@@ -57,7 +57,8 @@ function parseHeaders(values: Values): Record<string, string> {
 async function readBody(values: Values, io: CliIo): Promise<{ bytes: Uint8Array; source: BodySource }> {
   const file = stringValue(values, 'body')
   if (file === '-') return { bytes: await readAll(io.stdin), source: { kind: 'stdin' } }
-  if (file === undefined) throw new UsageError('give the body: --body FILE, --body - (standard input) or --fixture NAME')
+  if (file === undefined)
+    throw new UsageError('give the body: --body FILE, --body - (standard input) or --fixture NAME')
   try {
     return { bytes: new Uint8Array(readFileSync(resolve(io.cwd, file))), source: { kind: 'file', path: file } }
   } catch (error) {
@@ -73,7 +74,9 @@ export async function signDelivery(values: Values, io: CliIo, url: string, nowMs
   const timestamp = integerValue(values, 'timestamp', 0, 253_402_300_799)
   const fixture = fixtureName === undefined ? undefined : fillFixture(fixtureName, { nowMs, ...(id ? { id } : {}) })
   if (fixture && values.provider !== undefined && values.provider !== fixture.provider)
-    throw new UsageError(`fixture ${fixture.name} is a ${fixture.provider} delivery; drop --provider or pick its fixture`)
+    throw new UsageError(
+      `fixture ${fixture.name} is a ${fixture.provider} delivery; drop --provider or pick its fixture`,
+    )
   const { bytes, source } = fixture
     ? { bytes: fixture.body, source: { kind: 'fixture', name: fixture.name } as const }
     : await readBody(values, io)
@@ -85,7 +88,7 @@ export async function signDelivery(values: Values, io: CliIo, url: string, nowMs
     body: bytes,
     url,
     headers: { ...fixture?.headers, ...parseHeaders(values) },
-    ...(id ?? fixture?.id ? { id: (id ?? fixture?.id)! } : {}),
+    ...((id ?? fixture?.id) ? { id: (id ?? fixture?.id)! } : {}),
     ...(timestamp !== undefined ? { timestamp } : { now: () => nowMs }),
   }
   let signed

@@ -77,9 +77,12 @@ export function fillFixture(name: string, options: { id?: string; nowMs: number 
     uuid: randomUUID(),
     nowMs: options.nowMs,
     number: 1_000_000_000_000 + (randomBytes(4).readUInt32BE() % 8_000_000_000),
-    snowflake: (BigInt(options.nowMs - 1_420_070_400_000) << 22n | BigInt(randomBytes(2).readUInt16BE())).toString(),
+    snowflake: ((BigInt(options.nowMs - 1_420_070_400_000) << 22n) | BigInt(randomBytes(2).readUInt16BE())).toString(),
   }
-  const body = typeof fixture.body === 'string' ? fillText(fixture.body, context) : JSON.stringify(fillValue(fixture.body, context))
+  const body =
+    typeof fixture.body === 'string'
+      ? fillText(fixture.body, context)
+      : JSON.stringify(fillValue(fixture.body, context))
   const headers: Record<string, string> = {}
   for (const [header, value] of Object.entries(fixture.headers ?? {})) headers[header] = fillText(value, context)
   if (fixture.contentType) headers['content-type'] = fixture.contentType

@@ -9,12 +9,15 @@
 import { visible } from '../../internal/display.js'
 import type { CliIo } from './io.js'
 
-// eslint-disable-next-line no-control-regex
 const JSON_UNSAFE_RE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
 
 /** JSON text with the characters JSON.stringify leaves raw (C1, bidi, U+2028/2029 …) written as \u escapes. */
 export function safeJson(value: unknown, indent?: number): string {
-  const text = JSON.stringify(value, (_key, item: unknown) => (item instanceof Uint8Array ? Array.from(item) : item), indent)
+  const text = JSON.stringify(
+    value,
+    (_key, item: unknown) => (item instanceof Uint8Array ? Array.from(item) : item),
+    indent,
+  )
   return (text ?? 'null').replace(JSON_UNSAFE_RE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 

@@ -110,7 +110,8 @@ function extraOptions(values: Values): Record<string, unknown> {
 /** Refuses key flags the provider does not take, so a mix-up is an error rather than ignored. */
 function refuseFlags(name: string, values: Values, flags: readonly string[], instead: string): void {
   for (const flag of flags)
-    if (values[flag] !== undefined) throw new UsageError(`--provider ${name} does not take --${flag}; it takes ${instead}`)
+    if (values[flag] !== undefined)
+      throw new UsageError(`--provider ${name} does not take --${flag}; it takes ${instead}`)
 }
 
 interface KeyContext {
@@ -189,7 +190,8 @@ export function buildProvider(
   }
   const tolerance = stringValue(values, 'tolerance')
   if (tolerance !== undefined) {
-    if (!/^\d+$/.test(tolerance)) throw new UsageError(`--tolerance must be whole seconds (got ${JSON.stringify(tolerance)})`)
+    if (!/^\d+$/.test(tolerance))
+      throw new UsageError(`--tolerance must be whole seconds (got ${JSON.stringify(tolerance)})`)
     options.tolerance = Number(tolerance)
   }
   try {

@@ -68,10 +68,15 @@ export function recordLines(record: DeliveryRecord): string[] {
     field('status', `${record.status} ${record.outcome}${record.code ? ` (${record.code})` : ''}`),
   ]
   if (record.reason) lines.push(field('reason', record.reason))
-  if (record.eventId || record.type) lines.push(field('event', `${record.eventId ?? '-'}${record.type ? ` (${record.type})` : ''}`))
+  if (record.eventId || record.type)
+    lines.push(field('event', `${record.eventId ?? '-'}${record.type ? ` (${record.type})` : ''}`))
   if (record.key) lines.push(field('key', record.key))
-  if (record.replayOf) lines.push(field('replay of', `${record.replayOf}${record.verified === false ? ' (not verified)' : ''}`))
-  if (record.state) lines.push(field('state', `${record.state}, ${record.attempts ?? 0} attempt(s), updated ${isoTime(record.updatedAt)}`))
+  if (record.replayOf)
+    lines.push(field('replay of', `${record.replayOf}${record.verified === false ? ' (not verified)' : ''}`))
+  if (record.state)
+    lines.push(
+      field('state', `${record.state}, ${record.attempts ?? 0} attempt(s), updated ${isoTime(record.updatedAt)}`),
+    )
   if (record.lastError) lines.push(field('last error', record.lastError))
   lines.push(field('duration', `${Math.round(record.durationMs * 10) / 10} ms`))
   lines.push('', 'headers')

@@ -52,7 +52,12 @@ export interface Storage {
 /** Warnings from hookguard components go to stderr, one line each. */
 export function stderrLogger(io: CliIo): Logger {
   const write = (message: string): void => void io.stderr.write(`hookguard: ${message}\n`)
-  return { error: (_f, message) => write(message), warn: (_f, message) => write(message), info: () => {}, debug: () => {} }
+  return {
+    error: (_f, message) => write(message),
+    warn: (_f, message) => write(message),
+    info: () => {},
+    debug: () => {},
+  }
 }
 
 function missingPeer(error: unknown, name: string): never {
@@ -181,10 +186,13 @@ export async function openQueue(values: Values, io: CliIo): Promise<Opened<Webho
 export async function openStorage(values: Values, io: CliIo): Promise<Storage> {
   const sqlite = stringValue(values, 'sqlite')
   const postgres = stringValue(values, 'postgres')
-  if (sqlite === undefined && postgres === undefined) throw new UsageError('give the archive: --sqlite PATH or --postgres URL')
+  if (sqlite === undefined && postgres === undefined)
+    throw new UsageError('give the archive: --sqlite PATH or --postgres URL')
   if (sqlite !== undefined && postgres !== undefined) throw new UsageError('give --sqlite or --postgres, not both')
   const archive =
-    sqlite !== undefined ? await openSqliteArchive(values, io, sqlite) : await openPostgresArchive(values, io, postgres!)
+    sqlite !== undefined
+      ? await openSqliteArchive(values, io, sqlite)
+      : await openPostgresArchive(values, io, postgres!)
   let queue: Promise<Opened<WebhookQueue>> | undefined
   return {
     archive: archive.value,

@@ -29,7 +29,8 @@ th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line
 th { font-weight: 600; color: var(--muted); font-size: 12px; }
 td { max-width: 320px; overflow-wrap: anywhere; unicode-bidi: isolate; }
 tr.row:hover { background: var(--panel); }
-.badge { display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; color: #fff; background: var(--muted); }
+td.nowrap { white-space: nowrap; overflow-wrap: normal; }
+.badge { white-space: nowrap; display: inline-block; padding: 1px 7px; border-radius: 9px; font-size: 12px; color: #fff; background: var(--muted); }
 .o-accepted { background: var(--ok); } .o-duplicate { background: #2f7fb5; } .o-rejected { background: var(--bad); }
 .o-unavailable { background: var(--warn); } .o-in_flight { background: var(--info); } .o-handshake, .o-ignored { background: #6b7785; }
 form.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; margin: 12px 0; padding: 10px; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; }
@@ -38,7 +39,7 @@ input, select, button { font: inherit; padding: 4px 8px; border: 1px solid var(-
 button { cursor: pointer; }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 16px; }
-.chart { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; background: var(--panel); }
+.chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; background: var(--panel); }
 .chart > svg { width: 100%; height: auto; display: block; }
 .chart > svg text { fill: var(--muted); font-size: 10px; }
 .legend { display: flex; flex-wrap: wrap; gap: 10px; font-size: 12px; margin-top: 6px; }

@@ -22,7 +22,13 @@ export interface FormTokens {
 }
 
 export function formTokens(secret: Uint8Array, now: () => number): FormTokens {
-  const key = globalThis.crypto.subtle.importKey('raw', toArrayBuffer(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  const key = globalThis.crypto.subtle.importKey(
+    'raw',
+    toArrayBuffer(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
   async function mac(deliveryId: string, issued: number): Promise<Uint8Array> {
     const message = encoder.encode(`hookguard-inspector-replay\n${deliveryId}\n${issued}`)
     return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', await key, toArrayBuffer(message)))
@@ -45,10 +51,16 @@ export function formTokens(secret: Uint8Array, now: () => number): FormTokens {
   }
 }
 
-/** The request comes from a page of this origin (or of one of `trusted`, for proxies that change the scheme or host). */
+/**
+ * The request comes from a page of this origin (or of one of `trusted`, for
+ * proxies that change the scheme or host). Browsers send `Origin: null` on
+ * a same-origin POST from a page under `Referrer-Policy: no-referrer`, so a
+ * missing or opaque Origin falls back to `Sec-Fetch-Site`, which page
+ * scripts cannot set.
+ */
 export function sameOrigin(request: Request, url: URL, trusted: ReadonlySet<string>): boolean {
   const origin = request.headers.get('origin')
-  if (origin !== null) return origin === url.origin || trusted.has(origin)
+  if (origin !== null && origin !== 'null') return origin === url.origin || trusted.has(origin)
   return request.headers.get('sec-fetch-site') === 'same-origin'
 }
 
@@ -60,7 +72,7 @@ export function nonce(): string {
 /**
  * Headers on every answer: no inline script or style without the page's
  * nonce, nothing loaded from elsewhere, no framing, no sniffing, no caching,
- * no referrer (URLs carry delivery ids).
+ * no referrer to other sites (URLs carry delivery ids).
  */
 export function securityHeaders(pageNonce: string | undefined): Record<string, string> {
   const csp = pageNonce
@@ -71,7 +83,8 @@ export function securityHeaders(pageNonce: string | undefined): Record<string, s
     'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it browsers send `Origin: null` even on same-origin POSTs.
+    'referrer-policy': 'same-origin',
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
     'cache-control': 'no-store',

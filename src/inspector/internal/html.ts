@@ -61,16 +61,18 @@ export function block(text: string): Html {
   return trusted(entities(visible(text, 'codepoint', { lines: true })))
 }
 
+// `<`, `>` and `&`, then what JSON.stringify leaves raw: C1 controls, bidi and invisible characters, U+2028/2029.
+const JSON_DATA_RE = /[<>&\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g
+
 /**
  * JSON for a `<script type="application/json">` data block: `<`, `>` and `&`
  * as \u escapes (no `</script>` or `<!--` can end or change the element),
- * U+2028/2029 escaped too. Read it back with `JSON.parse(element.textContent)`.
+ * U+2028/2029, bidi and invisible characters escaped too. Read it back with
+ * `JSON.parse(element.textContent)`.
  */
 export function jsonData(value: unknown): Html {
   const text = JSON.stringify(value) ?? 'null'
-  return trusted(
-    text.replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
-  )
+  return trusted(text.replace(JSON_DATA_RE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`))
 }
 
 /** A relative URL to this page with these query parameters (`?a=1&b=2`; `?` alone for none). */

@@ -30,13 +30,16 @@ export interface KoaContextLike {
  * router.all('/_hookguard', requireAdmin, koaInspector({ archive }))
  * ```
  */
-export function koaInspector(options: InspectorOptions): (ctx: KoaContextLike, next?: () => Promise<unknown>) => Promise<void> {
+export function koaInspector(
+  options: InspectorOptions,
+): (ctx: KoaContextLike, next?: () => Promise<unknown>) => Promise<void> {
   const handler = inspect(options)
   return async function hookguardInspectorKoa(ctx) {
     const request = await toFetchRequest(ctx.req, { url: ctx.originalUrl, parsedBody: ctx.request.body })
     const response = await handler(request, ctx)
     ctx.status = response.status
     response.headers.forEach((value, name) => ctx.set(name, value))
-    ctx.body = response.body ? Buffer.from(await response.arrayBuffer()) : null
+    // An empty Buffer, not null: Koa turns a null body into 204 and would lose a 303.
+    ctx.body = Buffer.from(await response.arrayBuffer())
   }
 }

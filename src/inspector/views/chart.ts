@@ -42,10 +42,19 @@ export function seriesColors(series: readonly string[], fixed: Record<string, st
 
 function label(ms: number, stepMs: number): string {
   const iso = new Date(ms).toISOString()
-  return stepMs >= 86_400_000 ? iso.slice(5, 10) : stepMs >= 3_600_000 * 6 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16)
+  return stepMs >= 86_400_000
+    ? iso.slice(5, 10)
+    : stepMs >= 3_600_000 * 6
+      ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}`
+      : iso.slice(11, 16)
 }
 
-function bars(buckets: readonly Bucket[], series: readonly string[], colors: Record<string, string>, max: number): Html[] {
+function bars(
+  buckets: readonly Bucket[],
+  series: readonly string[],
+  colors: Record<string, string>,
+  max: number,
+): Html[] {
   const plotWidth = WIDTH - LEFT
   const plotHeight = HEIGHT - BOTTOM - TOP
   const slot = plotWidth / Math.max(1, buckets.length)
@@ -61,7 +70,14 @@ function bars(buckets: readonly Bucket[], series: readonly string[], colors: Rec
       y -= height
       const when = `${new Date(bucket.from).toISOString().slice(0, 16).replace('T', ' ')} UTC`
       out.push(
-        html`<rect x="${x}" y="${y.toFixed(1)}" width="${width.toFixed(1)}" height="${Math.max(height, 0.5).toFixed(1)}" fill="${colors[name] ?? OTHER_COLOR}"><title>${when} — ${name}: ${count}</title></rect>`,
+        html`<rect
+          x="${x}"
+          y="${y.toFixed(1)}"
+          width="${width.toFixed(1)}"
+          height="${Math.max(height, 0.5).toFixed(1)}"
+          fill="${colors[name] ?? OTHER_COLOR}"
+          ><title>${when} — ${name}: ${count}</title></rect
+        >`,
       )
     }
   })
@@ -80,7 +96,11 @@ function axes(buckets: readonly Bucket[], max: number): Html[] {
   const slot = (WIDTH - LEFT) / buckets.length
   for (const index of new Set([0, Math.floor(buckets.length / 2), buckets.length - 1])) {
     const x = LEFT + index * slot + slot / 2
-    out.push(html`<text x="${x.toFixed(1)}" y="${HEIGHT - 4}" text-anchor="middle">${label(buckets[index]!.from, step)}</text>`)
+    out.push(
+      html`<text x="${x.toFixed(1)}" y="${HEIGHT - 4}" text-anchor="middle"
+        >${label(buckets[index]!.from, step)}</text
+      >`,
+    )
   }
   return out
 }
@@ -94,13 +114,27 @@ export function stackedBars(
 ): Html {
   const totals = buckets.map((bucket) => series.reduce((sum, name) => sum + (bucket.counts[name] ?? 0), 0))
   const max = Math.max(1, ...totals)
-  const sums = series.map((name) => [name, buckets.reduce((sum, bucket) => sum + (bucket.counts[name] ?? 0), 0)] as const)
+  const sums = series.map(
+    (name) => [name, buckets.reduce((sum, bucket) => sum + (bucket.counts[name] ?? 0), 0)] as const,
+  )
   return html`<figure class="chart">
-  <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg">${axes(buckets, max)}${bars(buckets, series, colors, max)}</svg>
-  <figcaption class="legend"><strong>${title}</strong>${
-    sums.length === 0
-      ? html`<span class="muted">nothing in this range</span>`
-      : sums.map(([name, sum]) => html`<span><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" rx="2" fill="${colors[name] ?? OTHER_COLOR}"></rect></svg> ${name} ${sum}</span>`)
-  }</figcaption>
-</figure>`
+    <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg">
+      ${axes(buckets, max)}${bars(buckets, series, colors, max)}
+    </svg>
+    <figcaption class="legend">
+      <strong>${title}</strong>${
+        sums.length === 0
+          ? html`<span class="muted">nothing in this range</span>`
+          : sums.map(
+              ([name, sum]) =>
+                html`<span
+                  ><svg width="10" height="10" aria-hidden="true">
+                    <rect width="10" height="10" rx="2" fill="${colors[name] ?? OTHER_COLOR}"></rect>
+                  </svg>
+                  ${name} ${sum}</span
+                >`,
+            )
+      }
+    </figcaption>
+  </figure>`
 }

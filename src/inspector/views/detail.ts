@@ -46,34 +46,40 @@ function time(ms: number | undefined): Html {
 }
 
 function fact(name: string, value: unknown): Html {
-  return value === undefined || value === '' ? html`` : html`<dt>${name}</dt><dd>${value}</dd>`
+  return value === undefined || value === ''
+    ? html``
+    : html`<dt>${name}</dt>
+        <dd>${value}</dd>`
 }
 
 function facts(record: DeliveryRecord): Html {
   return html`<dl class="facts">
-${fact('Received', time(record.receivedAt))}
-${fact('Receiver', record.receiver)}
-${fact('Provider', record.provider)}
-${fact('Request', html`<span class="mono">${record.method} ${record.path}</span>`)}
-${fact('Answered', html`<span class="mono">${record.status}</span> <span class="badge o-${record.outcome}">${record.outcome}</span>`)}
-${fact('Code', record.code)}
-${fact('Reason', record.reason)}
-${fact('Event id', record.eventId)}
-${fact('Type', record.type)}
-${fact('Key', record.key)}
-${fact('Replay of', record.replayOf ? html`<a class="mono" href="${pageUrl({ id: record.replayOf })}">${record.replayOf}</a>${record.verified === false ? ' (not verified)' : ''}` : undefined)}
-${fact('Worker', record.state ? html`${record.state}, ${record.attempts ?? 0} attempt(s), updated ${time(record.updatedAt)}` : undefined)}
-${fact('Last error', record.lastError)}
-${fact('Time in receiver', `${Math.round(record.durationMs * 10) / 10} ms`)}
-</dl>`
+    ${fact('Received', time(record.receivedAt))} ${fact('Receiver', record.receiver)}
+    ${fact('Provider', record.provider)}
+    ${fact('Request', html`<span class="mono">${record.method} ${record.path}</span>`)}
+    ${fact('Answered', html`<span class="mono">${record.status}</span> <span class="badge o-${record.outcome}">${record.outcome}</span>`)}
+    ${fact('Code', record.code)} ${fact('Reason', record.reason)} ${fact('Event id', record.eventId)}
+    ${fact('Type', record.type)} ${fact('Key', record.key)}
+    ${fact('Replay of', record.replayOf ? html`<a class="mono" href="${pageUrl({ id: record.replayOf })}">${record.replayOf}</a>${record.verified === false ? ' (not verified)' : ''}` : undefined)}
+    ${fact('Worker', record.state ? html`${record.state}, ${record.attempts ?? 0} attempt(s), updated ${time(record.updatedAt)}` : undefined)}
+    ${fact('Last error', record.lastError)} ${fact('Time in receiver', `${Math.round(record.durationMs * 10) / 10} ms`)}
+  </dl>`
 }
 
 function headersTable(record: DeliveryRecord): Html {
   const headers = Object.entries(displayHeaders(record.headers))
   if (headers.length === 0) return html`<p class="muted">No headers archived.</p>`
-  return html`<table class="headers"><tbody>${headers.map(
-    ([name, value]) => html`<tr><th class="mono">${name}</th><td class="mono">${value}</td></tr>`,
-  )}</tbody></table>`
+  return html`<table class="headers">
+    <tbody>
+      ${headers.map(
+        ([name, value]) =>
+          html`<tr>
+            <th class="mono">${name}</th>
+            <td class="mono">${value}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`
 }
 
 function prettyJson(text: string): string | undefined {
@@ -104,11 +110,19 @@ function body(record: DeliveryRecord, max: number): Html {
   const hidden = long ? `; the first ${max} bytes shown` : ''
   const text = textOf(shownBytes, long || record.truncated)
   if (text === undefined)
-    return html`<p class="muted">${size}${cut}; binary, shown as hex${hidden} · ${download}</p><pre class="body">${block(hexDump(shownBytes, max))}</pre>`
+    return html`<p class="muted">${size}${cut}; binary, shown as hex${hidden} · ${download}</p>
+      <pre class="body">${block(hexDump(shownBytes, max))}</pre>`
   const pretty = long || record.truncated ? undefined : prettyJson(text)
   return html`<p class="muted">${size}${cut}; UTF-8${hidden} · ${download}</p>
-<pre class="body" id="hg-body">${block(text)}</pre>
-${pretty !== undefined ? html`<details><summary>Formatted JSON</summary><pre class="body">${block(pretty)}</pre></details>` : ''}`
+    <pre class="body" id="hg-body">${block(text)}</pre>
+    ${
+      pretty !== undefined
+        ? html`<details>
+            <summary>Formatted JSON</summary>
+            <pre class="body">${block(pretty)}</pre>
+          </details>`
+        : ''
+    }`
 }
 
 function replayForm(data: DetailData): Html {
@@ -116,22 +130,24 @@ function replayForm(data: DetailData): Html {
     return data.replayBlocked ? html`<span class="muted">Replay: ${data.replayBlocked}.</span>` : html``
   const action = pageUrl({ id: data.record.deliveryId, action: 'replay' })
   return html`<form method="post" action="${action}" data-once>
-  <input type="hidden" name="token" value="${data.replayToken}">
-  <button type="submit" class="primary" id="hg-replay">Replay</button>
-</form>`
+    <input type="hidden" name="token" value="${data.replayToken}" />
+    <button type="submit" class="primary" id="hg-replay">Replay</button>
+  </form>`
 }
 
 export function detailView(data: DetailData): Html {
   const { record } = data
   const { body: _body, sealedHeaders: _sealed, ...summary } = record
   return html`<p><a href="?">← All deliveries</a></p>
-<h2 class="mono">${record.deliveryId}</h2>
-${data.error ? html`<div class="notice error" role="alert">${data.error}</div>` : ''}
-<div class="actions">${replayForm(data)}<button type="button" id="hg-copy" hidden>Copy as JSON</button></div>
-${facts(record)}
-<h2>Headers</h2>
-${headersTable(record)}
-<h2>Body</h2>
-${body(record, data.maxBodyDisplayBytes)}
-<script type="application/json" id="hg-record">${jsonData({ ...summary, headers: displayHeaders(record.headers) })}</script>`
+    <h2 class="mono">${record.deliveryId}</h2>
+    ${data.error ? html`<div class="notice error" role="alert">${data.error}</div>` : ''}
+    <div class="actions">${replayForm(data)}<button type="button" id="hg-copy" hidden>Copy as JSON</button></div>
+    ${facts(record)}
+    <h2>Headers</h2>
+    ${headersTable(record)}
+    <h2>Body</h2>
+    ${body(record, data.maxBodyDisplayBytes)}
+    <script type="application/json" id="hg-record">
+      ${jsonData({ ...summary, headers: displayHeaders(record.headers) })}
+    </script>`
 }

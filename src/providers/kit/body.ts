@@ -70,10 +70,24 @@ export function formPairs(text: string, max = MAX_FORM_PARAMS): Array<[string, s
   return pairs
 }
 
+/**
+ * The pairs of a form body. The parameters are counted on the raw bytes
+ * (memchr) before the body is even decoded to text, so an oversized form
+ * costs a fraction of one pass.
+ */
+export function bodyFormPairs(body: Uint8Array, max = MAX_FORM_PARAMS): Array<[string, string]> {
+  let count = 1
+  for (let at = body.indexOf(0x26); at !== -1; at = body.indexOf(0x26, at + 1)) {
+    if (++count > max)
+      throw new HookguardError('body.malformed', { reason: `form body has more than ${max} parameters` })
+  }
+  return formPairs(bodyText(body), max)
+}
+
 /** `application/x-www-form-urlencoded` body as an object; repeated names become arrays. */
 export function parseForm(body: Uint8Array): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null)
-  for (const [name, value] of formPairs(bodyText(body))) {
+  for (const [name, value] of bodyFormPairs(body)) {
     const existing = out[name]
     if (existing === undefined) out[name] = value
     else if (Array.isArray(existing)) existing.push(value)

@@ -20,7 +20,11 @@ function newestInput(): number {
   const metafile = join(OUT, 'dist/metafile-esm.json')
   if (!existsSync(metafile) || !existsSync(BIN)) return Infinity
   const inputs = Object.keys(JSON.parse(readFileSync(metafile, 'utf8')).inputs as Record<string, unknown>)
-  const files = [...inputs.map((input) => join(ROOT, input)), join(ROOT, 'bin/hookguard.mjs'), join(ROOT, 'tsup.config.ts')]
+  const files = [
+    ...inputs.map((input) => join(ROOT, input)),
+    join(ROOT, 'bin/hookguard.mjs'),
+    join(ROOT, 'tsup.config.ts'),
+  ]
   let newest = 0
   for (const file of files) newest = Math.max(newest, existsSync(file) ? statSync(file).mtimeMs : Infinity)
   return newest
@@ -53,7 +57,8 @@ async function withLock<T>(work: () => T): Promise<T> {
       break
     } catch {
       // A lock older than 5 minutes was left by a killed run.
-      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 300_000) rmSync(LOCK, { recursive: true, force: true })
+      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 300_000)
+        rmSync(LOCK, { recursive: true, force: true })
       if (waited > 300_000) throw new Error('timed out waiting for the CLI build lock')
       await sleep(250)
     }

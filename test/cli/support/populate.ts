@@ -5,7 +5,13 @@
  * has dead letters. Resolves once the worker has settled everything and
  * the archive holds every record and every progress update.
  */
-import { createReceiver, stripe, type DeliveryArchive, type WebhookEvent, type WebhookQueue } from '../../../src/index.js'
+import {
+  createReceiver,
+  stripe,
+  type DeliveryArchive,
+  type WebhookEvent,
+  type WebhookQueue,
+} from '../../../src/index.js'
 import { fixedClock, signRequest } from '../../../src/testing.js'
 
 export const SECRET = 'whsec_cli_archive_0123456789abcdef'
@@ -34,7 +40,11 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
-export async function populate(archive: DeliveryArchive, queue: WebhookQueue, start = Date.now() - 120_000): Promise<Populated> {
+export async function populate(
+  archive: DeliveryArchive,
+  queue: WebhookQueue,
+  start = Date.now() - 120_000,
+): Promise<Populated> {
   const clock = fixedClock(start)
   const provider = stripe({ secret: SECRET })
   const handled: WebhookEvent[] = []

@@ -66,13 +66,17 @@ const SENDGRID = {
     'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgrRuN+ZDDW82qzzeC73LdB0hvAeQ+96qcfmCscTrUus2hRANCAAT4a3u0tb5bAFiVQgN6qXkWPH0O/g+Ws89DuclbBsvR51MV+RDQwzWaVdivLFOhQfSPfJ+LqL+O0RXGwUXXWYSv',
 }
 
-const hmacScheme = JSON.parse(
-  readFileSync(new URL('../../../src/cli/fixtures/hmac.json', import.meta.url), 'utf8'),
-).providerOptions as Record<string, unknown>
+const hmacScheme = JSON.parse(readFileSync(new URL('../../../src/cli/fixtures/hmac.json', import.meta.url), 'utf8'))
+  .providerOptions as Record<string, unknown>
 
 function shared(name: keyof typeof SECRETS, make: (secret: string) => Provider): CliProvider {
   const variable = `HG_${name.replace('-', '_').toUpperCase()}_SECRET`
-  return { name, env: { [variable]: SECRETS[name] }, args: ['--secret', `env:${variable}`], verifier: () => make(SECRETS[name]) }
+  return {
+    name,
+    env: { [variable]: SECRETS[name] },
+    args: ['--secret', `env:${variable}`],
+    verifier: () => make(SECRETS[name]),
+  }
 }
 
 export const CLI_PROVIDERS: CliProvider[] = [
@@ -106,7 +110,14 @@ export const CLI_PROVIDERS: CliProvider[] = [
   {
     name: 'paypal',
     env: { HG_PAYPAL_KEY: PAYPAL_TEST.leafKey },
-    args: ['--webhook-id', PAYPAL_TEST.webhookId, '--private-key', 'env:HG_PAYPAL_KEY', '--cert-url', PAYPAL_TEST.certUrl],
+    args: [
+      '--webhook-id',
+      PAYPAL_TEST.webhookId,
+      '--private-key',
+      'env:HG_PAYPAL_KEY',
+      '--cert-url',
+      PAYPAL_TEST.certUrl,
+    ],
     verifier: () =>
       paypal({
         webhookId: PAYPAL_TEST.webhookId,

@@ -6,16 +6,16 @@
  * @module
  */
 import { configError, HookguardError } from '../../errors.js'
-import { invalidSignature } from '../kit/fail.js'
+import { invalidSignature } from './fail.js'
 import {
   checkChain,
   readRoots,
   type CertificateReader,
   type CertificateView,
   type VerifiedCertificate,
-} from '../kit/x509/chain.js'
+} from './x509/chain.js'
 
-export type { VerifiedCertificate } from '../kit/x509/chain.js'
+export type { VerifiedCertificate } from './x509/chain.js'
 
 export const HOSTS = {
   live: ['api.paypal.com', 'api-m.paypal.com'],
