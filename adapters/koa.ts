@@ -108,7 +108,12 @@ export function hookguard<T = unknown>(
           return ctx.status >= 200 && ctx.status < 300
         }
       : undefined
-    const input = { method: ctx.method, url: ctx.href, headers: nodeHeaders(ctx.req.rawHeaders), body: rawBody(ctx) }
+    const input = {
+      method: ctx.method,
+      url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
+      headers: nodeHeaders(ctx.req.rawHeaders),
+      body: rawBody(ctx),
+    }
     const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (delivered) return
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {

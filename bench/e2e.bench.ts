@@ -25,10 +25,13 @@
  *   npm run bench:e2e
  *   REDIS_URL=redis://127.0.0.1:6379/0 npm run bench:e2e
  *   BENCH_ONLY=sqlite,sqlite-intake BENCH_QUICK=1 npm run bench:e2e
+ *   BENCH_PROFILE=1 BENCH_ONLY=sqlite npm run bench:e2e   # + node --cpu-prof of each server, summarised
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { printSummary, readProfile, summariseProfile } from './lib/cpuprofile.js'
 import { signedPool, STRIPE_PATH } from './lib/deliveries.js'
+import { DIST } from './lib/dist.js'
 import { fsyncFloor, type FloorResult } from './lib/fsync-floor.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
@@ -46,7 +49,10 @@ const CONFIG = {
   redisUrl: process.env.REDIS_URL,
   databaseUrl: process.env.DATABASE_URL,
   only: process.env.BENCH_ONLY?.split(',').map((name) => name.trim()),
+  /** Profile each server (node --cpu-prof, 250 µs) and print its top functions for the measured window. */
+  profile: process.env.BENCH_PROFILE === '1',
 }
+const PROFILES = resolve(TMP, 'profiles')
 const TARGET = 5000
 
 interface RunSpec {
@@ -87,6 +93,10 @@ interface Row {
   accepted: number
   acceptedPerSecond: number
   cpuUsPerRequest: number
+  /** Event-loop time per request (JavaScript and synchronous calls, a blocking fsync included), µs. */
+  loopUsPerRequest: number
+  /** Events the in-process handler ran per second in the window: whether the worker keeps up. */
+  handledPerSecond: number
   storeMsPerRequest: number
   enqueueMs: number
   /** Time in store calls / enqueue as a share of the summed client-observed latency. */
@@ -98,18 +108,38 @@ interface Row {
 }
 
 async function runSetup(name: string, options: E2eServerOptions, pool: Buffer[]): Promise<Row> {
-  const server = await startServer({ server: 'e2e', options })
+  const profileDir = resolve(PROFILES, `e2e-${name}.tmp`)
+  const execArgv = CONFIG.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=250'] : []
+  const server = await startServer({ server: 'e2e', options }, { execArgv })
+  let usage: ServerUsage
+  let row: Row
   try {
     const cursor = new RequestCursor(pool)
     const base = { url: server.url, path: STRIPE_PATH, connections: CONFIG.connections, cursor }
     await runLoad({ ...base, durationMs: CONFIG.warmupMs })
     await server.mark()
     const load = await runLoad({ ...base, durationMs: CONFIG.measureMs })
-    const usage = await server.report()
-    return toRow(name, load, usage)
+    usage = await server.report()
+    row = toRow(name, load, usage)
   } finally {
     await server.stop()
   }
+  if (CONFIG.profile) printProfile(name, profileDir, server.pid, usage)
+  return row
+}
+
+/** Summarises the server's main-thread profile over the measured window; kept as .tmp/profiles/e2e-<name>.cpuprofile. */
+function printProfile(name: string, dir: string, pid: number, usage: ServerUsage): void {
+  const main = readdirSync(dir).find((file) => file.includes(`.${pid}.0.`) && file.endsWith('.cpuprofile'))
+  if (!main) throw new Error(`bench: no main-thread profile of pid ${pid} in ${dir}`)
+  const file = resolve(PROFILES, `e2e-${name}.cpuprofile`)
+  renameSync(resolve(dir, main), file)
+  rmSync(dir, { recursive: true, force: true })
+  // For bench/cpuprofile-top.ts: which build ran, and which part of the profile is the measured load.
+  const meta = { distDir: DIST, window: usage.window, requests: usage.served }
+  writeFileSync(file.replace(/\.cpuprofile$/, '.meta.json'), JSON.stringify(meta))
+  const summary = summariseProfile(readProfile(file), { distDir: DIST, window: usage.window })
+  printSummary(`e2e ${name} (${file})`, summary, usage.served)
 }
 
 function toRow(name: string, load: LoadResult, usage: ServerUsage): Row {
@@ -125,6 +155,8 @@ function toRow(name: string, load: LoadResult, usage: ServerUsage): Row {
     accepted,
     acceptedPerSecond: accepted / (load.durationMs / 1000),
     cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served),
+    loopUsPerRequest: ((stats.loopBusyMs ?? 0) * 1000) / Math.max(1, usage.served),
+    handledPerSecond: (stats.handled ?? 0) / (usage.elapsedMs / 1000),
     storeMsPerRequest: (stats.storeMs ?? 0) / Math.max(1, load.requests),
     enqueueMs: (stats.enqueueMs ?? 0) / Math.max(1, stats.enqueues ?? 0),
     storeShare: (stats.storeMs ?? 0) / latencyMs,
@@ -156,6 +188,8 @@ function printRows(rows: Row[]): void {
         'p50 ms',
         'p99 ms',
         'server µs/req',
+        'loop µs/req',
+        'handled/s',
         'store ms/req',
         'store share',
         'enqueue ms',
@@ -170,6 +204,8 @@ function printRows(rows: Row[]): void {
         fixed(r.load.p50Ms, 0),
         fixed(r.load.p99Ms, 0),
         fixed(r.cpuUsPerRequest),
+        fixed(r.loopUsPerRequest),
+        rate(r.handledPerSecond),
         fixed(r.storeMsPerRequest, 3),
         pct(r.storeShare),
         fixed(r.enqueueMs, 3),
@@ -182,6 +218,10 @@ function printRows(rows: Row[]): void {
   )
   for (const r of rows) console.log(`${r.name}: ${RUNS.find((run) => run.name === r.name)!.note}`)
   console.log('store/enqueue share: time inside store calls / enqueue over the summed client-observed latency.')
+  console.log(
+    'loop µs/req: event-loop busy time per request (JavaScript and synchronous calls: a blocking fsync counts here, ' +
+      'not in server CPU); handled/s: events the in-process worker ran.',
+  )
 }
 
 function printFloors(results: FloorResult[], sqlite: Row | undefined): void {
@@ -230,7 +270,7 @@ async function main(): Promise<void> {
   )
   if (!CONFIG.redisUrl) console.log('redis: skipped (set REDIS_URL=redis://127.0.0.1:6379/0 to run it)')
   if (!CONFIG.databaseUrl) console.log('postgres: skipped (set DATABASE_URL=postgres://… to run it)')
-  mkdirSync(TMP, { recursive: true })
+  mkdirSync(CONFIG.profile ? PROFILES : TMP, { recursive: true })
   const dir = mkdtempSync(resolve(TMP, 'bench-e2e-'))
   try {
     const size = Math.ceil((30_000 * (CONFIG.warmupMs + CONFIG.measureMs)) / 1000)

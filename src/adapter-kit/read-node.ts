@@ -5,6 +5,7 @@
  * @module
  */
 import type { HookguardError } from '../errors.js'
+import { deadline } from '../internal/deadlines.js'
 import { aborted, concat, noop, timedOut, tooLarge, type BodyLimits } from './limits.js'
 
 /** The parts of a Node `Readable` (such as `http.IncomingMessage`) the reader uses. */
@@ -40,16 +41,15 @@ export function readNodeStream(stream: NodeReadableLike, limits: BodyLimits): Pr
     const chunks: Uint8Array[] = []
     let size = 0
     let settled = false
-    const timer = setTimeout(() => finish(timedOut(limits.timeoutMs)), limits.timeoutMs)
+    const watch = deadline(limits.timeoutMs, () => finish(timedOut(limits.timeoutMs)))
 
     function finish(error: HookguardError | undefined): void {
       if (settled) return
       settled = true
-      clearTimeout(timer)
+      watch.clear()
       stream.removeListener('data', onData)
       stream.removeListener('end', onEnd)
       stream.removeListener('error', onError)
-      stream.removeListener('aborted', onAborted)
       stream.removeListener('close', onClose)
       if (error) {
         stream.pause()
@@ -72,18 +72,14 @@ export function readNodeStream(stream: NodeReadableLike, limits: BodyLimits): Pr
     function onError(error: unknown): void {
       finish(aborted(error))
     }
-    function onAborted(): void {
-      finish(aborted())
-    }
     function onClose(): void {
-      // 'close' before 'end' means the connection went away mid-body.
+      // 'close' before 'end' means the connection went away mid-body (it also follows 'aborted').
       if (stream.readableEnded !== true) finish(aborted())
     }
 
     stream.on('data', onData)
     stream.on('end', onEnd)
     stream.on('error', onError)
-    stream.on('aborted', onAborted)
     stream.on('close', onClose)
     stream.resume()
   })

@@ -5,6 +5,7 @@
  * @module
  */
 import { isHookguardError } from '../errors.js'
+import { deadline } from '../internal/deadlines.js'
 import { aborted, concat, noop, timedOut, tooLarge, type BodyLimits } from './limits.js'
 
 /** Like {@link readNodeStream}, for a Web `ReadableStream` (Fetch `Request.body`). */
@@ -16,17 +17,16 @@ export async function readWebStream(
   const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut(limits.timeoutMs)), limits.timeoutMs)
-  })
+  let expire!: (error: unknown) => void
+  const expired = new Promise<never>((_, reject) => (expire = reject))
   // The deadline may fire after the read is over; nobody awaits it then.
-  deadline.catch(noop)
+  expired.catch(noop)
+  const watch = deadline(limits.timeoutMs, () => expire(timedOut(limits.timeoutMs)))
   try {
     for (;;) {
       let step: ReadableStreamReadResult<Uint8Array>
       try {
-        step = await Promise.race([reader.read(), deadline])
+        step = await Promise.race([reader.read(), expired])
       } catch (error) {
         throw isHookguardError(error) ? error : aborted(error)
       }
@@ -41,7 +41,7 @@ export async function readWebStream(
     reader.cancel().catch(noop)
     throw error
   } finally {
-    clearTimeout(timer)
+    watch.clear()
     try {
       reader.releaseLock()
     } catch {}

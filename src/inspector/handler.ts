@@ -13,7 +13,7 @@ import { errorText } from '../internal/log.js'
 import type { DeliveryRecord } from '../types/index.js'
 import { SCRIPT } from './internal/assets.js'
 import { formTokens, nonce, sameOrigin, securityHeaders, type FormTokens } from './internal/guard.js'
-import { html, pageUrl } from './internal/html.js'
+import { markup, pageUrl, type Html } from './internal/html.js'
 import { resolveOptions, type InspectorOptions, type ResolvedInspector } from './options.js'
 import { detailView, notReplayable } from './views/detail.js'
 import { page } from './views/layout.js'
@@ -38,12 +38,7 @@ function textResponse(status: number, text: string, extra: Record<string, string
   })
 }
 
-function htmlResponse(
-  state: State,
-  status: number,
-  heading: string,
-  build: (pageNonce: string) => ReturnType<typeof html>,
-): Response {
+function htmlResponse(state: State, status: number, heading: string, build: (pageNonce: string) => Html): Response {
   const pageNonce = nonce()
   const { title, allowReplay } = state.config
   const body = page({ title, nonce: pageNonce, allowReplay }, heading, build(pageNonce))
@@ -119,9 +114,7 @@ async function detailPage(state: State, id: string, failure?: { status: number; 
       state,
       404,
       'Not found',
-      () =>
-        html`<p><a href="?">← All deliveries</a></p>
-          <p>No archived delivery with this id.</p>`,
+      () => markup`<p><a href="?">← All deliveries</a></p><p>No archived delivery with this id.</p>`,
     )
   let replayToken: string | undefined
   let replayBlocked: string | undefined

@@ -167,7 +167,13 @@ export function adyen(options: AdyenOptions): Provider {
       const items = parsed.get(request)?.items ?? notificationItems(payload).map(signedItem)
       const type = batchType(items.map((item) => item.eventCode || undefined))
       if (items.length === 1) return { id: items[0]!.id, type }
-      return { id: await batchId(backend, items.map((item) => item.id)), type }
+      return {
+        id: await batchId(
+          backend,
+          items.map((item) => item.id),
+        ),
+        type,
+      }
     },
     acknowledge() {
       return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '[accepted]' }

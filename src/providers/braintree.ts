@@ -32,10 +32,15 @@ import { hmacMatch, settle } from './kit/hmac.js'
 import { withKeys } from './kit/keys.js'
 import { hmacScheme, openProvider, requireOptions, type UntimedProviderOptions } from './kit/setup.js'
 import { signBodyText } from './kit/sign.js'
-import { PAYLOAD_RE, payloadXml, readNotification, type BraintreeNotification } from './braintree/notification.js'
-import { sha1 } from './braintree/sha1.js'
+import {
+  PAYLOAD_RE,
+  payloadXml,
+  readNotification,
+  type BraintreeNotification,
+} from './internal/braintree-notification.js'
+import { sha1 } from './kit/sha1.js'
 
-export type { BraintreeNotification } from './braintree/notification.js'
+export type { BraintreeNotification } from './internal/braintree-notification.js'
 
 export interface BraintreeOptions extends UntimedProviderOptions {
   /**

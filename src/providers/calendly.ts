@@ -49,7 +49,8 @@ function parseHeader(header: string): { timestampText: string; received: Uint8Ar
       timestampText = pair[2]!
     } else if (pair[1] === 'v1') {
       const signature = decodeHex(pair[2]!)
-      if (!signature || signature.length !== 32) throw malformedSignature(`${HEADER} v1 is not 64 lower-case hex digits`)
+      if (!signature || signature.length !== 32)
+        throw malformedSignature(`${HEADER} v1 is not 64 lower-case hex digits`)
       received.push(signature)
     }
   }
@@ -93,7 +94,11 @@ export function calendly(options: CalendlyOptions): Provider {
       const [key] = await keys.forSigning(sign)
       const mac = await backend.hmac('sha256', key!, [`${timestamp}.`, sign.body])
       return {
-        headers: { 'content-type': 'application/json', ...sign.headers, [HEADER]: `t=${timestamp},v1=${encodeHex(mac)}` },
+        headers: {
+          'content-type': 'application/json',
+          ...sign.headers,
+          [HEADER]: `t=${timestamp},v1=${encodeHex(mac)}`,
+        },
         body: sign.body,
       }
     },

@@ -16,13 +16,13 @@
  *   received>.<random>`. A retry then runs the handler again, which is what
  *   Dropbox's design expects (the handler calls `list_folder/continue` with
  *   its cursor, which is idempotent). `coalesceMs` makes identical bodies
- *   within a window one event, for handlers that would rather trade that
- *   risk for fewer runs. No fingerprint: the MAC covers only the body.
+ *   within one slot of time one event (`sha256:<hex>@<slot start ms>`), for
+ *   handlers that would rather trade that risk for fewer runs. No
+ *   fingerprint: the MAC covers only the body.
  * - Type: `list_folder` (or the body's first member).
  *
  * @module
  */
-import { LRUCache } from 'lru-cache'
 import { encodeHex } from '../crypto.js'
 import { configError } from '../errors.js'
 import { SIGN, type ProviderRequest, type SignOptions } from '../types/index.js'
@@ -35,11 +35,12 @@ import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/set
 
 export interface DropboxOptions extends UntimedProviderOptions {
   /**
-   * Identical bodies received within this many ms of the first are one
-   * event (the later ones are answered as duplicates). Remembered per
-   * process, at most 10 000 bodies. A change made within the window after
-   * the handler ran is then seen only at the next notification: keep it
-   * short, or 0.
+   * Identical bodies received within the same `coalesceMs`-long slot of the
+   * receiver's clock (slots start at multiples of `coalesceMs` since the
+   * epoch) are one event: the later ones are answered as duplicates. No
+   * state is kept, so every instance of a receiver agrees. A change made
+   * within the slot after the handler ran is then seen only at the next
+   * notification: keep it short, or 0.
    * @default 0 (every delivery is its own event)
    */
   coalesceMs?: number
@@ -73,14 +74,10 @@ export function dropbox(options: DropboxOptions): HandshakeProvider<DropboxNotif
   const opened = openProvider(name, options, { untimed: 'Dropbox', secret: { minBytes: 12 } })
   const scheme = hmacScheme(opened, 'sha256', false)
   const coalesceMs = checkCoalesce(options.coalesceMs)
-  const firstSeen = new LRUCache<string, number>({ max: 10_000 })
 
   function eventId(hash: string, request: ProviderRequest): string {
     if (coalesceMs === 0) return `sha256:${hash}@${request.now}.${encodeHex(opened.backend.randomBytes(4))}`
-    const seen = firstSeen.get(hash)
-    if (seen !== undefined && request.now >= seen && request.now - seen < coalesceMs) return `sha256:${hash}@${seen}`
-    firstSeen.set(hash, request.now)
-    return `sha256:${hash}@${request.now}`
+    return `sha256:${hash}@${Math.floor(request.now / coalesceMs) * coalesceMs}`
   }
 
   return {

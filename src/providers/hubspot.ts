@@ -36,12 +36,7 @@ import { batchType } from './kit/batch.js'
 import { readHeader } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
 import { withKeys } from './kit/keys.js'
-import {
-  ABSOLUTE_RE,
-  checkPublicUrlOption,
-  resolvePublicUrl,
-  type PublicUrlOption,
-} from './kit/public-url.js'
+import { ABSOLUTE_RE, checkPublicUrlOption, resolvePublicUrl, type PublicUrlOption } from './kit/public-url.js'
 import { hmacScheme, openProvider, type ProviderOptions } from './kit/setup.js'
 import { signingTimestamp } from './kit/sign.js'
 import { checkTimestamp } from './kit/timestamp.js'

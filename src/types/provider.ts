@@ -23,10 +23,12 @@ export interface Verification {
   type?: string
   /**
    * Bytes unique to the signed content (the verified MAC), given by schemes
-   * whose event id travels outside the signature (GitHub, Shopify …). The
+   * whose event id travels outside the signature (GitHub, Twilio …). The
    * receiver dedupes on a digest of it, so a captured delivery resent with
-   * a fresh id header is still a duplicate. Absent where the id is signed or
-   * the signed content is not unique per event.
+   * a fresh id header is still a duplicate. Given only where the signed
+   * content is the same on every retry of one event and differs between
+   * events; absent where the id is signed, where retries are re-signed
+   * (Linear, PayPal) or where distinct events can share a body (Shopify).
    */
   fingerprint?: Uint8Array
 }

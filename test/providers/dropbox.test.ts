@@ -80,7 +80,7 @@ describe.each(BACKENDS)('dropbox with %s', (_name, crypto) => {
     expect(events[0]!.id).not.toBe(events[1]!.id)
   })
 
-  it('coalesceMs: identical bodies within the window are one event; after it, a new one', async () => {
+  it('coalesceMs: identical bodies within one slot are one event; in the next slot, a new one', async () => {
     const clock = fixedClock(NOW_MS)
     const { send, events } = receiverWith(dropbox({ secret: SECRET, coalesceMs: 10_000, crypto }), clock)
     expect((await send()).outcome.kind).toBe('accepted')

@@ -373,33 +373,30 @@ describe('plaid: the default fetcher (Plaid’s API, with global fetch stubbed: 
 })
 
 describe('plaid: configuration', () => {
-  it.each([
+  const none = async (): Promise<undefined> => undefined
+  it.each<[string, Record<string, unknown>, RegExp]>([
     ['nothing', {}, /pass clientId and secret/],
     ['a clientId without a secret', { clientId: '5e2b3f0c8a1d4e6f7a8b9c0d' }, /secret must be a string/],
     ['a weak secret', { clientId: '5e2b3f0c8a1d4e6f7a8b9c0d', secret: 'secret' }, /placeholder/],
     [
       'fetchKey and credentials',
       {
-        fetchKey: async () => undefined,
+        fetchKey: none,
         clientId: '5e2b3f0c8a1d4e6f7a8b9c0d',
         secret: '0123456789abcdef0123456789abcd',
       },
       /either fetchKey or clientId/,
     ],
-    ['another environment', { fetchKey: async () => undefined, environment: 'development' }, /environment must be/],
-    ['a cacheSize of 0', { fetchKey: async () => undefined, cacheSize: 0 }, /cacheSize must be/],
-    [
-      'a signing key that is not PKCS#8',
-      { fetchKey: async () => undefined, signing: { privateKey: 'x', kid: T.kid } },
-      /PKCS#8/,
-    ],
-    ['a negative tolerance', { fetchKey: async () => undefined, tolerance: -1 }, /tolerance must be/],
+    ['another environment', { fetchKey: none, environment: 'development' }, /environment must be/],
+    ['a cacheSize of 0', { fetchKey: none, cacheSize: 0 }, /cacheSize must be/],
+    ['a signing key that is not PKCS#8', { fetchKey: none, signing: { privateKey: 'x', kid: T.kid } }, /PKCS#8/],
+    ['a negative tolerance', { fetchKey: none, tolerance: -1 }, /tolerance must be/],
   ])('refuses %s', (_title, options, message) => {
     expect(configMessage(() => plaid(options as never))).toMatch(message)
   })
 
   it('cannot sign without a signing key, and lists Plaid-Verification as sensitive', async () => {
-    const p = plaid({ fetchKey: async () => undefined })
+    const p = plaid({ fetchKey: none })
     expect(p.sensitiveHeaders).toEqual(['plaid-verification'])
     expect(p.tolerance).toBe(300)
     await expect(signRequest(p, { body: BODY })).rejects.toThrow(/cannot sign/)

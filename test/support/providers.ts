@@ -466,10 +466,10 @@ export const FIXTURES: ProviderFixture[] = [
     bodySigned: false,
   },
   {
-    // coalesceMs: identical bodies within a minute are one event, so a resend is a duplicate (default: every delivery is new).
+    // By default every delivery is a new event (random id); a year-long coalesceMs slot makes a resend a duplicate, with one id on every adapter.
     name: 'dropbox',
     signatureEncoding: 'hex',
-    make: (o = {}) => dropbox({ secret: 'k5dh3l1r7wsy0bn', coalesceMs: 60_000, ...o }),
+    make: (o = {}) => dropbox({ secret: 'k5dh3l1r7wsy0bn', coalesceMs: 365 * 86_400_000, ...o }),
     body: (id) => JSON.stringify({ list_folder: { accounts: [`dbid:${id}`] }, delta: { users: [12345] } }),
     timestamped: false,
   },

@@ -4,6 +4,7 @@
  * worker's cost counts, as in a single-process deployment). Store and
  * enqueue calls are timed from `mark()` on.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { STRIPE_SECRET } from '../deliveries.js'
 import { load } from '../dist.js'
 import type { DedupeStore, WebhookQueue } from '../../../src/index.js'
@@ -48,10 +49,20 @@ class Timing {
   enqueueTurns = 0
   private turnOpen = false
   private from = Infinity
+  private loop: EventLoopUtilization = performance.eventLoopUtilization()
 
   mark(): void {
     Object.assign(this, { storeMs: 0, storeCalls: 0, enqueueMs: 0, enqueues: 0, enqueueTurns: 0 })
     this.from = performance.now()
+    this.loop = performance.eventLoopUtilization()
+  }
+
+  /**
+   * Time the event loop was not waiting for I/O since `mark()`, ms: JavaScript
+   * plus every synchronous call, so a blocking fsync counts here but not as CPU.
+   */
+  loopBusyMs(): number {
+    return performance.eventLoopUtilization(this.loop).active
   }
 
   async time<T>(kind: 'store' | 'enqueue', call: () => Promise<T>): Promise<T> {
@@ -157,6 +168,7 @@ export async function buildE2eServer(options: E2eServerOptions): Promise<BuiltSe
   const pair = await PAIRS[options.setup](options)
   const timing = new Timing()
   let handled = 0
+  let handledAtMark = 0
   const listener = hookguard({
     provider: stripe({ secret: STRIPE_SECRET }),
     store: timedStore(pair.store, timing),
@@ -171,10 +183,14 @@ export async function buildE2eServer(options: E2eServerOptions): Promise<BuiltSe
   })
   return {
     listener,
-    mark: () => timing.mark(),
+    mark() {
+      timing.mark()
+      handledAtMark = handled
+    },
     stats() {
       const { storeMs, storeCalls, enqueueMs, enqueues, enqueueTurns } = timing
-      return { handled, storeMs, storeCalls, enqueueMs, enqueues, enqueueTurns }
+      const loopBusyMs = timing.loopBusyMs()
+      return { handled: handled - handledAtMark, storeMs, storeCalls, enqueueMs, enqueues, enqueueTurns, loopBusyMs }
     },
     close: pair.close,
   }

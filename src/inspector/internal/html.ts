@@ -1,7 +1,7 @@
 /**
  * Internal: HTML built only through a tagged template that escapes every
  * interpolation. A value is trusted markup only when it is itself the result
- * of `html```; everything else — strings, numbers, anything from the archive
+ * of `markup```; everything else — strings, numbers, anything from the archive
  * — is escaped for text and quoted attribute values alike (& < > " ' all
  * become entities) and has its control, bidi and invisible characters
  * written visibly as `[U+202E]`. Templates always quote attribute values.
@@ -12,7 +12,7 @@ import { visible } from '../../internal/display.js'
 
 const TRUSTED = Symbol('hookguard.html')
 
-/** Markup produced by {@link html}; the only thing interpolated unescaped. */
+/** Markup produced by {@link markup}; the only thing interpolated unescaped. */
 export interface Html {
   readonly [TRUSTED]: true
   readonly text: string
@@ -44,8 +44,12 @@ function render(value: unknown): string {
   return escapeHtml(value)
 }
 
-/** The one way markup is made: every `${value}` is escaped unless it is already Html. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+/**
+ * The one way markup is made: every `${value}` is escaped unless it is
+ * already Html. (Not named `html`: Prettier would reformat such templates as
+ * HTML, whitespace inside `<pre>` included.)
+ */
+export function markup(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0]!
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!
   return trusted(out)

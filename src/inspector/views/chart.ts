@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { html, type Html } from '../internal/html.js'
+import { markup, type Html } from '../internal/html.js'
 
 export interface Bucket {
   from: number
@@ -58,26 +58,20 @@ function bars(
   const plotWidth = WIDTH - LEFT
   const plotHeight = HEIGHT - BOTTOM - TOP
   const slot = plotWidth / Math.max(1, buckets.length)
-  const width = Math.max(1, slot - 2)
+  const width = Math.max(1, slot - 2).toFixed(1)
   const out: Html[] = []
   buckets.forEach((bucket, index) => {
     let y = HEIGHT - BOTTOM
     const x = (LEFT + index * slot + 1).toFixed(1)
+    const when = `${new Date(bucket.from).toISOString().slice(0, 16).replace('T', ' ')} UTC`
     for (const name of series) {
       const count = bucket.counts[name] ?? 0
       if (count <= 0) continue
       const height = (count / max) * plotHeight
       y -= height
-      const when = `${new Date(bucket.from).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+      const fill = colors[name] ?? OTHER_COLOR
       out.push(
-        html`<rect
-          x="${x}"
-          y="${y.toFixed(1)}"
-          width="${width.toFixed(1)}"
-          height="${Math.max(height, 0.5).toFixed(1)}"
-          fill="${colors[name] ?? OTHER_COLOR}"
-          ><title>${when} — ${name}: ${count}</title></rect
-        >`,
+        markup`<rect x="${x}" y="${y.toFixed(1)}" width="${width}" height="${Math.max(height, 0.5).toFixed(1)}" fill="${fill}"><title>${when} — ${name}: ${count}</title></rect>`,
       )
     }
   })
@@ -87,22 +81,29 @@ function bars(
 function axes(buckets: readonly Bucket[], max: number): Html[] {
   const base = HEIGHT - BOTTOM
   const out: Html[] = [
-    html`<line x1="${LEFT}" y1="${base}" x2="${WIDTH}" y2="${base}" stroke="#9aa5b2" stroke-width="1"></line>`,
-    html`<text x="${LEFT - 4}" y="${TOP + 8}" text-anchor="end">${max}</text>`,
-    html`<text x="${LEFT - 4}" y="${base}" text-anchor="end">0</text>`,
+    markup`<line x1="${LEFT}" y1="${base}" x2="${WIDTH}" y2="${base}" stroke="#9aa5b2" stroke-width="1"></line>`,
+    markup`<text x="${LEFT - 4}" y="${TOP + 8}" text-anchor="end">${max}</text>`,
+    markup`<text x="${LEFT - 4}" y="${base}" text-anchor="end">0</text>`,
   ]
   if (buckets.length === 0) return out
   const step = buckets[0]!.to - buckets[0]!.from
   const slot = (WIDTH - LEFT) / buckets.length
   for (const index of new Set([0, Math.floor(buckets.length / 2), buckets.length - 1])) {
-    const x = LEFT + index * slot + slot / 2
-    out.push(
-      html`<text x="${x.toFixed(1)}" y="${HEIGHT - 4}" text-anchor="middle"
-        >${label(buckets[index]!.from, step)}</text
-      >`,
-    )
+    const x = (LEFT + index * slot + slot / 2).toFixed(1)
+    out.push(markup`<text x="${x}" y="${HEIGHT - 4}" text-anchor="middle">${label(buckets[index]!.from, step)}</text>`)
   }
   return out
+}
+
+function legend(title: string, sums: ReadonlyArray<readonly [string, number]>, colors: Record<string, string>): Html {
+  const items =
+    sums.length === 0
+      ? markup`<span class="muted">nothing in this range</span>`
+      : sums.map(
+          ([name, sum]) =>
+            markup`<span><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" rx="2" fill="${colors[name] ?? OTHER_COLOR}"></rect></svg> ${name} ${sum}</span>`,
+        )
+  return markup`<figcaption class="legend"><strong>${title}</strong>${items}</figcaption>`
 }
 
 /** A stacked bar chart of `series` per bucket, with a legend of totals. */
@@ -114,27 +115,9 @@ export function stackedBars(
 ): Html {
   const totals = buckets.map((bucket) => series.reduce((sum, name) => sum + (bucket.counts[name] ?? 0), 0))
   const max = Math.max(1, ...totals)
-  const sums = series.map(
-    (name) => [name, buckets.reduce((sum, bucket) => sum + (bucket.counts[name] ?? 0), 0)] as const,
-  )
-  return html`<figure class="chart">
-    <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg">
-      ${axes(buckets, max)}${bars(buckets, series, colors, max)}
-    </svg>
-    <figcaption class="legend">
-      <strong>${title}</strong>${
-        sums.length === 0
-          ? html`<span class="muted">nothing in this range</span>`
-          : sums.map(
-              ([name, sum]) =>
-                html`<span
-                  ><svg width="10" height="10" aria-hidden="true">
-                    <rect width="10" height="10" rx="2" fill="${colors[name] ?? OTHER_COLOR}"></rect>
-                  </svg>
-                  ${name} ${sum}</span
-                >`,
-            )
-      }
-    </figcaption>
-  </figure>`
+  const sums = series.map((name) => [name, buckets.reduce((sum, b) => sum + (b.counts[name] ?? 0), 0)] as const)
+  return markup`<figure class="chart">
+<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg">${axes(buckets, max)}${bars(buckets, series, colors, max)}</svg>
+${legend(title, sums, colors)}
+</figure>`
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ArchivePage, ArchiveStats, DeliverySummary } from '../../types/index.js'
-import { html, pageUrl, type Html } from '../internal/html.js'
+import { markup, pageUrl, type Html } from '../internal/html.js'
 import { OUTCOME_COLORS, seriesColors, stackedBars, type Bucket } from './chart.js'
 
 export const OUTCOMES = ['accepted', 'duplicate', 'in_flight', 'ignored', 'handshake', 'rejected', 'unavailable']
@@ -48,116 +48,80 @@ function choices(counts: Record<string, number>, selected: string | undefined): 
   return names
 }
 
+function option(value: string, label: string, selected: boolean): Html {
+  return markup`<option value="${value}"${selected ? markup` selected` : ''}>${label}</option>`
+}
+
 function select(name: string, label: string, names: readonly string[], selected: string | undefined): Html {
-  return html`<label
-    >${label}<select name="${name}">
-      <option value="">any</option>
-      ${names.map(
-        (value) => html`<option value="${value}" ${value === selected ? html` selected` : ''}>${value}</option>`,
-      )}
-    </select></label
-  >`
+  const options = names.map((value) => option(value, value, value === selected))
+  return markup`<label>${label}<select name="${name}"><option value="">any</option>${options}</select></label>`
 }
 
 function filterForm(data: ListData): Html {
   const { filters, known, range } = data
-  const types = choices(known.byType, filters.type)
-  return html`<form class="filters" method="get">
-    ${select('outcome', 'Outcome', OUTCOMES, filters.outcome)}
-    ${select('provider', 'Provider', choices(known.byProvider, filters.provider), filters.provider)}
-    <label>Type<input name="type" list="hg-types" value="${filters.type ?? ''}" placeholder="any" size="24" /></label>
-    <datalist id="hg-types">${types.map((type) => html`<option value="${type}"></option>`)}</datalist>
-    ${select('code', 'Code', choices(known.byCode, filters.code), filters.code)}
-    <label
-      >Chart<select name="range">
-        ${Object.entries(RANGES).map(
-          ([key, value]) =>
-            html`<option value="${key}" ${key === range ? html` selected` : ''}>${value.label}</option>`,
-        )}
-      </select></label
-    >
-    <button type="submit" class="primary">Apply</button>
-    <a href="?">Reset</a>
-    <label id="hg-live" hidden
-      ><span><input type="checkbox" /> refresh every 5 s</span></label
-    >
-  </form>`
+  const types = choices(known.byType, filters.type).map((type) => markup`<option value="${type}"></option>`)
+  const ranges = Object.entries(RANGES).map(([key, value]) => option(key, value.label, key === range))
+  return markup`<form class="filters" method="get">
+${select('outcome', 'Outcome', OUTCOMES, filters.outcome)}
+${select('provider', 'Provider', choices(known.byProvider, filters.provider), filters.provider)}
+<label>Type<input name="type" list="hg-types" value="${filters.type ?? ''}" placeholder="any" size="24"></label>
+<datalist id="hg-types">${types}</datalist>
+${select('code', 'Code', choices(known.byCode, filters.code), filters.code)}
+<label>Chart<select name="range">${ranges}</select></label>
+<button type="submit" class="primary">Apply</button>
+<a href="?">Reset</a>
+<label id="hg-live" hidden><span><input type="checkbox"> refresh every 5 s</span></label>
+</form>`
 }
 
 function row(item: DeliverySummary): Html {
   const link = pageUrl({ id: item.deliveryId })
-  return html`<tr class="row">
-    <td class="mono nowrap">
-      <a href="${link}"
-        ><time datetime="${new Date(item.receivedAt).toISOString()}"
-          >${new Date(item.receivedAt).toISOString()}</time
-        ></a
-      >
-    </td>
-    <td>${item.provider}</td>
-    <td class="nowrap"><span class="badge o-${item.outcome}">${item.outcome}</span></td>
-    <td class="mono">${item.status}</td>
-    <td class="mono">${item.code ?? ''}</td>
-    <td>${item.type ?? ''}</td>
-    <td class="mono">${item.eventId ?? ''}</td>
-    <td class="nowrap">
-      ${item.state ?? ''}${item.attempts ? html` <span class="muted">×${item.attempts}</span>` : ''}
-    </td>
-    <td class="mono nowrap">
-      <a href="${link}">${item.deliveryId}</a>${item.replayOf ? html` <span class="muted">replay</span>` : ''}
-    </td>
-  </tr>`
+  const iso = new Date(item.receivedAt).toISOString()
+  const attempts = item.attempts ? markup` <span class="muted">×${item.attempts}</span>` : ''
+  const replay = item.replayOf ? markup` <span class="muted">replay</span>` : ''
+  return markup`<tr class="row">
+<td class="mono nowrap"><a href="${link}"><time datetime="${iso}">${iso}</time></a></td>
+<td>${item.provider}</td>
+<td class="nowrap"><span class="badge o-${item.outcome}">${item.outcome}</span></td>
+<td class="mono">${item.status}</td>
+<td class="mono">${item.code ?? ''}</td>
+<td>${item.type ?? ''}</td>
+<td class="mono">${item.eventId ?? ''}</td>
+<td class="nowrap">${item.state ?? ''}${attempts}</td>
+<td class="mono nowrap"><a href="${link}">${item.deliveryId}</a>${replay}</td>
+</tr>`
 }
 
 function charts(data: ListData): Html {
   const outcomes = OUTCOMES.filter((name) => data.outcomeBuckets.some((bucket) => (bucket.counts[name] ?? 0) > 0))
   const codes = Object.keys(data.rangeStats.byCode).sort()
   const { label } = RANGES[data.range]
-  return html`<div class="charts">
-    ${stackedBars(`By outcome, ${label}`, data.outcomeBuckets, outcomes, seriesColors(outcomes, OUTCOME_COLORS))}
-    ${stackedBars(`By code, ${label}`, data.codeBuckets, codes, seriesColors(codes))}
-  </div>`
+  return markup`<div class="charts">
+${stackedBars(`By outcome, ${label}`, data.outcomeBuckets, outcomes, seriesColors(outcomes, OUTCOME_COLORS))}
+${stackedBars(`By code, ${label}`, data.codeBuckets, codes, seriesColors(codes))}
+</div>`
 }
 
 function totals(stats: ArchiveStats, label: string): Html {
-  return html`<div class="totals">
-    <span><b>${stats.total}</b><span class="muted">deliveries, ${label}</span></span
-    >${OUTCOMES.filter((name) => stats.byOutcome[name]).map(
-      (name) => html`<span><b>${stats.byOutcome[name]}</b><span class="muted">${name}</span></span>`,
-    )}
-  </div>`
+  const parts = OUTCOMES.filter((name) => stats.byOutcome[name]).map(
+    (name) => markup`<span><b>${stats.byOutcome[name]}</b><span class="muted">${name}</span></span>`,
+  )
+  return markup`<div class="totals"><span><b>${stats.total}</b><span class="muted">deliveries, ${label}</span></span>${parts}</div>`
 }
 
 export function listView(data: ListData): Html {
   const { page, filters, range } = data
   const next = page.cursor ? pageUrl({ ...filters, range, cursor: page.cursor }) : undefined
-  return html`${totals(data.rangeStats, RANGES[range].label)} ${charts(data)} ${filterForm(data)}
-    <table>
-      <thead>
-        <tr>
-          <th>Received</th>
-          <th>Provider</th>
-          <th>Outcome</th>
-          <th>Status</th>
-          <th>Code</th>
-          <th>Type</th>
-          <th>Event</th>
-          <th>Worker</th>
-          <th>Delivery</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          page.items.length === 0
-            ? html`<tr>
-                <td colspan="9" class="muted">No deliveries match.</td>
-              </tr>`
-            : page.items.map(row)
-        }
-      </tbody>
-    </table>
-    <nav class="pager">
-      <a href="${pageUrl({ ...filters, range })}">Newest</a
-      >${next ? html`<a href="${next}" rel="next">Older →</a>` : ''}
-    </nav>`
+  const rows =
+    page.items.length === 0
+      ? markup`<tr><td colspan="9" class="muted">No deliveries match.</td></tr>`
+      : page.items.map(row)
+  return markup`${totals(data.rangeStats, RANGES[range].label)}
+${charts(data)}
+${filterForm(data)}
+<table>
+<thead><tr><th>Received</th><th>Provider</th><th>Outcome</th><th>Status</th><th>Code</th><th>Type</th><th>Event</th><th>Worker</th><th>Delivery</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>
+<nav class="pager"><a href="${pageUrl({ ...filters, range })}">Newest</a>${next ? markup`<a href="${next}" rel="next">Older →</a>` : ''}</nav>`
 }

@@ -7,18 +7,36 @@
  * changed, and one lock serialises test files that need it at once.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export const ROOT = resolve(import.meta.dirname, '../../..')
-const OUT = join(ROOT, '.tmp/cli-build')
+const BUILDS = join(ROOT, '.tmp/cli-build')
+const CURRENT = join(BUILDS, 'current')
 const LOCK = join(ROOT, '.tmp/cli-build.lock')
-export const BIN = join(OUT, 'bin/hookguard.mjs')
+/** The bin this test file runs, set by builtBin(). */
+let bin: string | undefined
 
-function newestInput(): number {
-  const metafile = join(OUT, 'dist/metafile-esm.json')
-  if (!existsSync(metafile) || !existsSync(BIN)) return Infinity
+function currentBuild(): string | undefined {
+  if (!existsSync(CURRENT)) return undefined
+  const dir = join(BUILDS, readFileSync(CURRENT, 'utf8').trim())
+  return existsSync(join(dir, 'stamp')) ? dir : undefined
+}
+
+function newestInput(dir: string): number {
+  const metafile = join(dir, 'dist/metafile-esm.json')
+  if (!existsSync(metafile)) return Infinity
   const inputs = Object.keys(JSON.parse(readFileSync(metafile, 'utf8')).inputs as Record<string, unknown>)
   const files = [
     ...inputs.map((input) => join(ROOT, input)),
@@ -30,27 +48,43 @@ function newestInput(): number {
   return newest
 }
 
-function stale(): boolean {
-  const stamp = join(OUT, 'stamp')
-  return !existsSync(stamp) || newestInput() > Number(readFileSync(stamp, 'utf8'))
+/** The current build when none of its inputs changed since, else undefined. */
+function fresh(): string | undefined {
+  const dir = currentBuild()
+  if (!dir) return undefined
+  return newestInput(dir) > Number(readFileSync(join(dir, 'stamp'), 'utf8')) ? undefined : dir
 }
 
-function build(): void {
+/**
+ * A new build in a folder of its own: test files already running keep the
+ * build they started with, whatever gets rebuilt meanwhile. Builds older
+ * than an hour (but the current one) are removed.
+ */
+function build(): string {
   const started = Date.now()
-  rmSync(OUT, { recursive: true, force: true })
-  execFileSync('npx', ['tsup', '--format', 'esm', '--no-dts', '--metafile', '--out-dir', join(OUT, 'dist')], {
+  const name = `${started}-${process.pid}`
+  const dir = join(BUILDS, name)
+  execFileSync('npx', ['tsup', '--format', 'esm', '--no-dts', '--metafile', '--out-dir', join(dir, 'dist')], {
     cwd: ROOT,
     stdio: 'pipe',
   })
-  mkdirSync(join(OUT, 'bin'), { recursive: true })
-  copyFileSync(join(ROOT, 'bin/hookguard.mjs'), BIN)
+  mkdirSync(join(dir, 'bin'), { recursive: true })
+  copyFileSync(join(ROOT, 'bin/hookguard.mjs'), join(dir, 'bin/hookguard.mjs'))
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  writeFileSync(join(OUT, 'package.json'), JSON.stringify({ name: 'hookguard', version, type: 'module' }))
-  writeFileSync(join(OUT, 'stamp'), String(started))
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'hookguard', version, type: 'module' }))
+  writeFileSync(join(dir, 'stamp'), String(started))
+  writeFileSync(`${CURRENT}.${process.pid}`, name)
+  renameSync(`${CURRENT}.${process.pid}`, CURRENT)
+  for (const old of readdirSync(BUILDS)) {
+    const path = join(BUILDS, old)
+    if (old !== name && /^\d+-\d+$/.test(old) && started - statSync(path).mtimeMs > 3_600_000)
+      rmSync(path, { recursive: true, force: true })
+  }
+  return dir
 }
 
 async function withLock<T>(work: () => T): Promise<T> {
-  mkdirSync(dirname(LOCK), { recursive: true })
+  mkdirSync(BUILDS, { recursive: true })
   for (let waited = 0; ; waited += 250) {
     try {
       mkdirSync(LOCK)
@@ -70,13 +104,16 @@ async function withLock<T>(work: () => T): Promise<T> {
   }
 }
 
-/** Builds the bin if it is missing or older than its sources; returns its path. */
+/** Builds the bin if it is missing or older than its sources; returns its path. Call it in beforeAll. */
 export async function builtBin(): Promise<string> {
-  if (!stale()) return BIN
-  await withLock(() => {
-    if (stale()) build()
-  })
-  return BIN
+  const dir = fresh() ?? (await withLock(() => fresh() ?? build()))
+  bin = join(dir, 'bin/hookguard.mjs')
+  return bin
+}
+
+function binPath(): string {
+  if (!bin) throw new Error('call builtBin() in beforeAll first')
+  return bin
 }
 
 export interface RunResult {
@@ -97,7 +134,7 @@ export interface RunOptions {
 /** Runs the built bin to completion. */
 export function run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [binPath(), ...args], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -119,7 +156,7 @@ export function run(args: readonly string[], options: RunOptions = {}): Promise<
 
 /** Starts the built bin and leaves it running (`tail`, `inspect`); stop it with `child.kill('SIGINT')`. */
 export function start(args: readonly string[], options: RunOptions = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [binPath(), ...args], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
