@@ -8,9 +8,9 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import { hookguard } from '../adapters/node.js'
-import { memoryArchive } from '../src/archive/memory.js'
 import {
   createReceiver,
+  memoryArchive,
   github,
   memoryQueue,
   stripe,

@@ -9,8 +9,21 @@ import type { HeadersInput } from '../types/index.js'
 
 export type NormalizedHeaders = Record<string, string | string[]>
 
+/** Lower-case spellings of header names seen before: senders repeat the same few names, so no new string per request. */
+const lowerNames = new Map<string, string>()
+
+function lower(rawName: string): string {
+  let name = lowerNames.get(rawName)
+  if (name === undefined) {
+    name = rawName.toLowerCase()
+    // Attacker-chosen names must not grow the cache without bound.
+    if (lowerNames.size < 1024) lowerNames.set(rawName, name)
+  }
+  return name
+}
+
 function add(out: NormalizedHeaders, rawName: string, value: string): void {
-  const name = rawName.toLowerCase()
+  const name = lower(rawName)
   const existing = out[name]
   if (existing === undefined) out[name] = value
   else if (Array.isArray(existing)) existing.push(value)

@@ -6,6 +6,8 @@
  * @module
  */
 import Database from 'better-sqlite3'
+import { realpathSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { configError } from '../errors.js'
 
 /** A better-sqlite3 connection. */
@@ -154,4 +156,64 @@ export function ensureTable(
     )
   }
   db.exec(indexes)
+}
+
+/**
+ * Internal: runs `work` with the connection's commit level at NORMAL and puts
+ * back the level it found. Only for writes whose loss on a power cut is
+ * harmless (the caller says why): in WAL mode a NORMAL commit still survives
+ * a crash of the process, and the next FULL commit on the file flushes it
+ * along with its own. The level cannot change inside a transaction, so
+ * `work` opens and commits its own; inside someone else's it runs as it is.
+ */
+export function withRelaxedCommit<T>(db: SqliteDatabase, work: () => T): T {
+  if (db.inTransaction) return work()
+  const level = Number(db.pragma('synchronous', { simple: true }))
+  if (level <= SYNCHRONOUS_LEVEL.normal) return work()
+  // A prepared PRAGMA setter acts when it is prepared, not when it runs: exec each time (about 1 µs).
+  db.exec(`PRAGMA synchronous = ${SYNCHRONOUS_LEVEL.normal}`)
+  try {
+    return work()
+  } finally {
+    db.exec(`PRAGMA synchronous = ${level}`)
+  }
+}
+
+/** Internal: whether two connections are to the same database file (the same connection, or one file on disk). */
+export function sameDatabaseFile(a: SqliteDatabase, b: SqliteDatabase): boolean {
+  if (a === b) return true
+  if (a.memory || b.memory || !a.name || !b.name) return false
+  try {
+    return realpathSync(resolve(a.name)) === realpathSync(resolve(b.name))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Internal: what `sqliteStore` shares with a `sqliteQueue` on the same file
+ * (under {@link SQLITE_DEDUPE}), so the queue can reserve, enqueue and
+ * complete in one transaction of its own (`queue.atomicIntake(store)`)
+ * without importing the store.
+ */
+export interface SqliteDedupeShare {
+  /** The store's connection (the queue writes through its own, to the same file). */
+  database: SqliteDatabase
+  /** The store's keys table. */
+  table: string
+  /** The store's clock, ms: expiry of the keys written for it. */
+  now(): number
+  /** False once the store is closed: the intake then fails as the store would. */
+  isOpen(): boolean
+  /** The store's bounded purge of expired keys, due every `purgeIntervalMs`; never throws. */
+  maybePurge(at: number): void
+}
+
+export const SQLITE_DEDUPE: unique symbol = Symbol.for('hookguard.sqliteDedupe')
+
+/** Internal: the share of a `sqliteStore`, or undefined for any other store. */
+export function sqliteDedupeShare(store: unknown): SqliteDedupeShare | undefined {
+  if (!store || typeof store !== 'object') return undefined
+  const share = (store as { [SQLITE_DEDUPE]?: SqliteDedupeShare })[SQLITE_DEDUPE]
+  return share && typeof share === 'object' && typeof share.table === 'string' ? share : undefined
 }

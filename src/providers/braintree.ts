@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { decodeHex, encodeBase64, encodeHex } from '../crypto.js'
+import { decodeBase64, decodeHex, encodeBase64, encodeHex } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import { bodyText, formPairs } from './kit/body.js'
@@ -32,15 +32,8 @@ import { hmacMatch, settle } from './kit/hmac.js'
 import { withKeys } from './kit/keys.js'
 import { hmacScheme, openProvider, requireOptions, type UntimedProviderOptions } from './kit/setup.js'
 import { signBodyText } from './kit/sign.js'
-import {
-  PAYLOAD_RE,
-  payloadXml,
-  readNotification,
-  type BraintreeNotification,
-} from './internal/braintree-notification.js'
 import { sha1 } from './kit/sha1.js'
-
-export type { BraintreeNotification } from './internal/braintree-notification.js'
+import { rootChildText } from './kit/xml.js'
 
 export interface BraintreeOptions extends UntimedProviderOptions {
   /**
@@ -49,6 +42,35 @@ export interface BraintreeOptions extends UntimedProviderOptions {
    * matching private key (or keys).
    */
   publicKey: string | readonly string[]
+}
+
+/** What the handler receives as `event.payload`. */
+export interface BraintreeNotification {
+  /** The notification kind (`subscription_went_past_due` …). */
+  kind?: string
+  /** The notification's `<timestamp>` text (UTC, ISO 8601). */
+  timestamp?: string
+  /** The decoded notification XML, for a full parse (Braintree's SDK uses xml2js). */
+  xml: string
+  /** `bt_payload` as received (base64 of the XML). */
+  payload: string
+}
+
+/** Braintree's payload alphabet (its SDKs refuse anything else before the signature check). */
+const PAYLOAD_RE = /^[A-Za-z0-9+/=\n]+$/
+
+/** The XML bytes of a verified `bt_payload`: base64, possibly with line breaks. */
+function payloadXml(payload: string): Uint8Array {
+  const bytes = decodeBase64(payload.replace(/\n/g, ''))
+  if (!bytes) throw new HookguardError('body.malformed', { reason: 'bt_payload is not base64' })
+  return bytes
+}
+
+/** The notification a verified `bt_payload` holds: its root `<kind>` and `<timestamp>`, and the XML. */
+export function readNotification(payload: string): BraintreeNotification {
+  const xml = bodyText(payloadXml(payload)).replace(/^<\?xml[^>]*\?>/, '')
+  const { kind, timestamp } = rootChildText(xml, ['kind', 'timestamp'])
+  return { kind: kind?.trim() || undefined, timestamp: timestamp?.trim() || undefined, xml, payload }
 }
 
 /** The private key as Braintree's SDKs use it: the SHA-1 of its bytes. */

@@ -10,15 +10,14 @@
  * by kid; concurrent requests share one fetch) and the signature verified.
  * An unknown or expired kid is a 401; Plaid out of reach is a 503.
  *
- * - Id: Plaid sends no event id. The id is `sha256:` + the hex SHA-256 of
- *   the body (the signed claim), but the dedupe key comes from the signed
- *   token itself (the verified header and claims, as fingerprint): Plaid
- *   makes a new token, with a new `iat`, for every attempt. So a replay of a
- *   captured request is a duplicate, while a retry runs the handler again,
- *   and so do two genuine notifications with the same body
- *   (`SYNC_UPDATES_AVAILABLE` for one Item repeats byte for byte), which
- *   deduping on the body alone would drop. Plaid asks for idempotent
- *   handlers for this reason.
+ * - Id: Plaid sends no event id, and distinct notifications can share a
+ *   body (`SYNC_UPDATES_AVAILABLE` for one Item repeats byte for byte), so
+ *   a body hash alone would drop the later ones for as long as the store
+ *   remembers the first. Plaid signs a new token, with a new `iat`, for
+ *   every attempt, so the id is `sha256:<hex of the body>@<iat>`: both parts
+ *   signed, one per transmission. A replay of a captured request is a
+ *   duplicate; a retry and a repeated notification run the handler again
+ *   (Plaid asks for idempotent handlers). No fingerprint: the id is signed.
  * - Type: `<webhook_type>.<webhook_code>` (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`).
  *
  * @module
@@ -217,13 +216,14 @@ export function plaid(options: PlaidOptions): Provider {
       const spki = await keyFor(token.kid, request.now)
       const signature = ecdsaRawToDer(token.signature, 32)
       if (!(await verifyPublicKey('ecdsa-p256-sha256', spki, token.signingInput, signature))) throw invalidSignature()
-      return { timestamp: iat, fingerprint: token.signingInput }
+      return { timestamp: iat }
     },
     parse: (request) => parseJson(request.body),
-    async describe(payload, request) {
+    async describe(payload, request, verification) {
       const type = stringField(payload, 'webhook_type')
       const code = stringField(payload, 'webhook_code')
-      return { id: await bodyHashId(backend, request.body), type: type && code ? `${type}.${code}` : type }
+      const id = `${await bodyHashId(backend, request.body)}@${verification.timestamp}`
+      return { id, type: type && code ? `${type}.${code}` : type }
     },
   }
   if (signing) Object.defineProperty(provider, SIGN, { value: signer(backend, signing) })

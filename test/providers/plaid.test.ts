@@ -83,7 +83,7 @@ describe('plaid: a webhook Plaid signed', () => {
       )
       expect(result.status).toBe(200)
       expect(event).toMatchObject({
-        id: `sha256:${sha256(PUBLISHED.body)}`,
+        id: `sha256:${sha256(PUBLISHED.body)}@${PUBLISHED.iat}`,
         type: 'TRANSACTIONS.HISTORICAL_UPDATE',
         timestamp: PUBLISHED.iat,
         provider: 'plaid',
@@ -123,7 +123,7 @@ describe.each(BACKENDS)('plaid with %s', (_name, crypto) => {
     expect(await verifyCode(p, request(signed.headers['plaid-verification']!), NOW)).toBe('ok')
   })
 
-  it('dedupes on the signed token: a replay is a duplicate; a retry (new iat) and an identical notification are new events', async () => {
+  it('one event per transmission: a replay is a duplicate; a retry (new iat) or an identical notification is a new event', async () => {
     const { provider: p } = provider({ crypto })
     const receiver = testReceiver(p, NOW)
     const events: WebhookEvent[] = []
@@ -134,7 +134,7 @@ describe.each(BACKENDS)('plaid with %s', (_name, crypto) => {
     expect(await send(first)).toBe('accepted')
     expect(await send(first)).toBe('duplicate')
     expect(await send(await joseToken(BODY, { iat: NOW_S + 30 }))).toBe('accepted')
-    expect(events.map((e) => e.id)).toEqual([`sha256:${sha256(BODY)}`, `sha256:${sha256(BODY)}`])
+    expect(events.map((e) => e.id)).toEqual([`sha256:${sha256(BODY)}@${NOW_S}`, `sha256:${sha256(BODY)}@${NOW_S + 30}`])
   })
 
   it.each([

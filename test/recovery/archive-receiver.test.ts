@@ -11,6 +11,7 @@ import {
   createReceiver,
   github,
   isHookguardError,
+  memoryArchive,
   memoryQueue,
   slack,
   stripe,
@@ -18,8 +19,7 @@ import {
   type Receiver,
   type WebhookEvent,
 } from '../../src/index.js'
-import { memoryArchive } from '../../src/archive/memory.js'
-import { sqliteArchive } from '../../src/archive/sqlite.js'
+import { sqliteArchive } from '../../src/sqlite.js'
 import { fixedClock, signRequest } from '../../src/testing.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'hookguard-archive-receiver-'))
@@ -217,9 +217,8 @@ for (const { name, make } of archives) {
         })
         expect(record!.receivedAt).toBe(T0 + 3 * 24 * 3600 * 1000)
         // A provider re-send of the original is still a duplicate: replay does not touch the dedupe state.
-        expect((await receiver.handle(await stripeRequest(provider, stripeBody('evt_replay')))).outcome.kind).toBe(
-          'duplicate',
-        )
+        const resent = await stripeRequest(provider, stripeBody('evt_replay'), Math.floor(clock() / 1000))
+        expect((await receiver.handle(resent)).outcome.kind).toBe('duplicate')
         await receiver.close()
       })
 

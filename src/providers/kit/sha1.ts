@@ -2,7 +2,7 @@
  * SHA-1, synchronously: Braintree keys its webhook HMAC with the SHA-1 of
  * the private key, and secrets are decoded synchronously at construction.
  * node:crypto when the runtime has it; a small pure implementation for the
- * others (Workers, browsers). Only ever used to derive that key.
+ * others (Workers, browsers). Used only to derive such keys.
  *
  * @module
  */

@@ -70,45 +70,85 @@ export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatemen
   }
 }
 
-/** Runs the next pass in `delayMs`, unless one is already due sooner. */
+/**
+ * Runs a pass soon: at once (after this turn's I/O) for `delayMs` ≤ 0, else
+ * on a timer, unless a pass is already due sooner.
+ */
 export function schedule(s: QueueState, delayMs: number): void {
   if (s.closed || !s.handler) return
+  if (delayMs <= 0) return wake(s)
   const due = Date.now() + delayMs
   if (s.timer !== undefined && s.timerDue <= due) return
   if (s.timer !== undefined) clearTimeout(s.timer)
   s.timerDue = due
-  s.timer = setTimeout(() => tick(s), delayMs)
+  s.timer = setTimeout(() => {
+    s.timer = undefined
+    s.timerDue = Infinity
+    wake(s)
+  }, delayMs)
 }
 
-function tick(s: QueueState): void {
-  s.timer = undefined
-  s.timerDue = Infinity
-  if (s.closed || !s.handler) return
-  if (!s.db.open) {
-    // Someone closed a shared connection under the worker: nothing left to poll.
-    s.onError(new Error(`${WHERE}: the database connection was closed; the worker stopped`))
-    return
-  }
-  let delay = s.pollIntervalMs
+/**
+ * A pass after this turn: jobs are known to be waiting (an enqueue in this
+ * process committed, a handler finished) or outcomes wait for their commit.
+ */
+export function wake(s: QueueState): void {
+  if (s.passScheduled) return
+  s.passScheduled = true
+  setImmediate(() => pass(s))
+}
+
+/**
+ * One pass: commit the outcomes of the handlers that finished since the last
+ * one, and claim as many due jobs as there is room for, in one transaction.
+ */
+function pass(s: QueueState): void {
+  s.passScheduled = false
+  const outcomes = s.outcomes
+  s.outcomes = []
+  if (outcomes.length === 0 && (s.closed || !s.handler)) return
+  if (!s.db.open) return stopped(s, outcomes)
+  // The jobs of these outcomes are still counted as running until they settle below.
+  const room = s.closed || !s.handler ? 0 : s.concurrency - s.running.size + outcomes.length
+  const now = s.now()
+  let applied: boolean[] = outcomes.map(() => false)
+  let rows: JobRow[] = []
   try {
     maybePurge(s)
-    const room = s.concurrency - s.running.size
-    if (room <= 0) return // full: a finishing job schedules the next pass
-    const now = s.now()
-    const rows = s.statements.worker.claim.all({
-      worker: s.workerId,
-      now,
-      until: now + s.visibilityTimeoutMs,
-      limit: room,
-    })
-    for (const row of rows) start(s, row)
-    if (rows.length === room) return
-    const due = s.statements.worker.nextDue.get()
-    if (due !== null && due !== undefined) delay = Math.min(s.pollIntervalMs, Math.max(0, due - s.now()))
+    const claim = room > 0 ? { worker: s.workerId, now, until: now + s.visibilityTimeoutMs, limit: room } : undefined
+    // Outcomes and claims commit without an fsync of their own. A power cut
+    // can roll back the last of them: a lost claim or a lost outcome leaves
+    // its job to run again once its claim runs out, which at-least-once
+    // delivery allows (handlers are idempotent; the event says its attempt).
+    // The next enqueue's FULL commit makes everything before it durable.
+    ;({ applied, rows } = withRelaxedCommit(s.db, () => s.statements.worker.pass.immediate(outcomes, claim)))
   } catch (error) {
+    // Nothing of this pass was written: the claims of these jobs run out and they run again.
     s.onError(error)
   }
-  schedule(s, delay)
+  outcomes.forEach((outcome, i) => outcome.settled(applied[i]!))
+  for (const row of rows) start(s, row)
+  if (room > 0 && rows.length < room) schedule(s, nextPoll(s))
+}
+
+/** How long until the next due retry, capped at the poll interval (jobs may come from other processes). */
+function nextPoll(s: QueueState): number {
+  try {
+    const due = s.statements.worker.nextDue.get()
+    if (due === null || due === undefined) return s.pollIntervalMs
+    return Math.min(s.pollIntervalMs, Math.max(1, due - s.now()))
+  } catch (error) {
+    s.onError(error)
+    return s.pollIntervalMs
+  }
+}
+
+/** Someone closed a shared connection under the worker: settle what is left (unwritten) and stop polling. */
+function stopped(s: QueueState, outcomes: Outcome[]): void {
+  for (const outcome of outcomes) outcome.settled(false)
+  if (s.closed || s.stopped) return
+  s.stopped = true
+  s.onError(new Error(`${WHERE}: the database connection was closed; the worker stopped`))
 }
 
 function startHeartbeat(s: QueueState): void {
@@ -116,7 +156,9 @@ function startHeartbeat(s: QueueState): void {
   const renew = (): void => {
     try {
       const now = s.now()
-      s.statements.worker.renew.run({ worker: s.workerId, now, until: now + s.visibilityTimeoutMs })
+      const until = now + s.visibilityTimeoutMs
+      // A lost renewal costs nothing after a power cut: the process holding the claim is gone too.
+      withRelaxedCommit(s.db, () => s.statements.worker.renew.run({ worker: s.workerId, now, until }))
     } catch (error) {
       s.onError(error)
     }
@@ -134,20 +176,21 @@ function start(s: QueueState, row: JobRow): void {
   const job = run(s, row).finally(() => {
     s.running.delete(job)
     stopHeartbeat(s)
-    schedule(s, 0)
   })
   s.running.add(job)
   startHeartbeat(s)
 }
 
-/** Runs one compare-and-set; false when the claim was lost or the write failed (the claim then runs out and the job runs again). */
-function settle(s: QueueState, write: () => { changes: number }): boolean {
-  try {
-    return write().changes === 1
-  } catch (error) {
-    s.onError(error)
-    return false
-  }
+/**
+ * Hands one compare-and-set to the next pass; resolves after its commit with
+ * whether it changed the row (false: the claim was lost or the write failed,
+ * so the claim runs out and the job runs again).
+ */
+function settle(s: QueueState, write: () => { changes: number }): Promise<boolean> {
+  return new Promise((settled) => {
+    s.outcomes.push({ write, settled })
+    wake(s)
+  })
 }
 
 async function run(s: QueueState, row: JobRow): Promise<void> {
