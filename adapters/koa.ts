@@ -124,8 +124,9 @@ export function hookguard<T = unknown>(
       ctx.set('connection', 'close')
       lingerOnClose(ctx.req)
     }
+    // Body first: Koa turns a null body set after the status into a 204 (Trello's HEAD check needs its 200).
+    ctx.body = result.body === '' ? null : result.body
     ctx.status = result.status
     ctx.set(result.headers)
-    ctx.body = result.body === '' ? null : result.body
   }
 }

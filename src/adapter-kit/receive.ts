@@ -88,10 +88,15 @@ export async function receive<T>(
 ): Promise<Received> {
   const context = { method: input.method, url: input.url, headers: input.headers }
   const headers = asNormalized(input.headers)
-  const early = checkBeforeReading(input.method, headers, receiver.maxBodyBytes)
+  const early = checkBeforeReading(input.method, headers, receiver.maxBodyBytes, receiver.provider.handshakeMethods)
   if (early) {
     const streamed = input.body.kind !== 'bytes' && input.body.kind !== 'consumed'
     return { result: receiver.reject(early, context), delivered: false, unread: streamed && announcesBody(headers) }
+  }
+  // A handshake method (Meta's GET, Trello's HEAD) is answered without reading a body.
+  if (input.method.toUpperCase() !== 'POST') {
+    const result = await receiver.handle({ method: input.method, url: input.url, headers, body: undefined })
+    return { result, delivered: false, unread: input.body.kind !== 'bytes' && announcesBody(headers) }
   }
   let body: Uint8Array
   try {

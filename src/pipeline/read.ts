@@ -25,8 +25,10 @@ export function checkBeforeReading(
   method: unknown,
   headers: HeadersInput | NormalizedHeaders,
   maxBytes: number,
+  handshakeMethods: readonly string[] = [],
 ): HookguardError | undefined {
-  if (typeof method !== 'string' || (method !== 'POST' && method.toUpperCase() !== 'POST')) {
+  const upper = typeof method === 'string' ? method.toUpperCase() : ''
+  if (upper !== 'POST' && !handshakeMethods.includes(upper)) {
     return new HookguardError('method.not_allowed', {
       reason: `method ${typeof method === 'string' && method ? method : '(none)'}`,
     })
@@ -65,7 +67,12 @@ function toBytes(raw: unknown): Uint8Array {
 /** Fills in the delivery's headers and bytes; throws the early rejections. */
 export function read(config: ReceiverConfig, delivery: Delivery, request: WebhookRequest): void {
   delivery.headers = asNormalized(request.headers)
-  const early = checkBeforeReading(delivery.method, delivery.headers, config.maxBodyBytes)
+  const early = checkBeforeReading(
+    delivery.method,
+    delivery.headers,
+    config.maxBodyBytes,
+    config.provider.handshakeMethods,
+  )
   if (early) throw early
   const body = toBytes(request.body)
   delivery.body = body

@@ -142,6 +142,7 @@ export function failure(config: ReceiverConfig, error: HookguardError, delivery?
   const result = json(error.status, body, outcome, outcome.kind)
   Object.assign(result.headers, error.headers)
   if (unavailable) result.headers['retry-after'] ??= config.retryAfter
-  if (error.code === 'method.not_allowed') result.headers.allow = 'POST'
+  if (error.code === 'method.not_allowed')
+    result.headers.allow = ['POST', ...(config.provider.handshakeMethods ?? [])].join(', ')
   return result
 }

@@ -15,6 +15,7 @@ import type { ReceiverConfig } from './config.js'
 import { deliver, type InlineDeliver } from './deliver.js'
 import type { Delivery } from './delivery.js'
 import { describe } from './describe.js'
+import { methodHandshake } from './handshake.js'
 import { identify } from './identify.js'
 import { intake } from './intake.js'
 import { read } from './read.js'
@@ -29,6 +30,7 @@ export async function run(
   inlineDeliver: InlineDeliver | undefined,
 ): Promise<HandleResult> {
   read(config, delivery, request)
+  if (delivery.method.toUpperCase() !== 'POST') return methodHandshake(config, delivery)
   delivery.trace?.enter('verify')
   let verification
   try {

@@ -37,7 +37,7 @@ export { calendly, type CalendlyOptions } from './calendly.js'
 export { zendesk, type ZendeskOptions } from './zendesk.js'
 export { braintree, type BraintreeOptions, type BraintreeNotification } from './braintree.js'
 // Handshakes and signatures that need care (GET/HEAD handshakes: see kit/handshake.ts).
-export type { HandshakeProvider, HandshakeRequest, MethodHandshake } from './kit/handshake.js'
+export type { HandshakeProvider, MethodHandshake } from './kit/handshake.js'
 export { meta, whatsapp, messenger, instagram, type MetaOptions, type MetaNotification } from './meta.js'
 export { asana, type AsanaOptions, type AsanaPayload, type AsanaEvent } from './asana.js'
 export { trello, type TrelloOptions, type TrelloPayload, type CallbackUrlOption } from './trello.js'

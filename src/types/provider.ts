@@ -58,6 +58,9 @@ export interface ProviderRequest {
   secretTimeoutMs?: number
 }
 
+/** What a handshake outside POST sees (Meta's and Dropbox's GET, Okta's GET, Trello's HEAD): a request without a body. */
+export type HandshakeRequest = Omit<ProviderRequest, 'body'>
+
 /** Options a signing helper takes (see `hookguard/testing`). */
 export interface SignOptions {
   body: Uint8Array | string
@@ -117,4 +120,12 @@ export interface Provider<TPayload = unknown> {
    * Default: hookguard's small JSON body.
    */
   acknowledge?(event: QueuedEvent, duplicate: boolean): HandshakeResponse | undefined
+  /** Upper-case methods besides POST that {@link Provider.handshake} answers (`GET`, `HEAD`). Default none. */
+  readonly handshakeMethods?: readonly string[]
+  /**
+   * Answers a request whose method is in `handshakeMethods`, before any body
+   * is read: the sender's expected answer, or a HookguardError (400/401).
+   * Never reaches the store or the queue.
+   */
+  handshake?(request: HandshakeRequest): HandshakeResponse | Promise<HandshakeResponse>
 }

@@ -53,7 +53,12 @@ describe('early answers reach a client that is still writing', () => {
   for (const adapter of ADAPTERS) {
     for (const chunked of [true, false]) {
       it(`${adapter.name}: 413 is readable during a ${chunked ? 'chunked flood' : 'body past Content-Length limit'}`, async () => {
-        const receiver = createReceiver({ provider, maxBodyBytes: 1024, logger: false, queue: { enqueue: async () => {} } })
+        const receiver = createReceiver({
+          provider,
+          maxBodyBytes: 1024,
+          logger: false,
+          queue: { enqueue: async () => {} },
+        })
         const server = await adapter.start(receiver)
         try {
           const { port, pathname } = new URL(server.url)

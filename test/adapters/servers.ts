@@ -139,7 +139,7 @@ export const ADAPTERS: AdapterUnderTest[] = [
     preParse: false,
     start(receiver, options = {}) {
       const listener = nodeHookguard(receiver, { bodyTimeoutMs: options.bodyTimeoutMs })
-      return listen(createServer((req, res) => (req.url === PATH ? listener(req, res) : notFound(res))))
+      return listen(createServer((req, res) => (req.url?.split('?')[0] === PATH ? listener(req, res) : notFound(res))))
     },
   },
   {

@@ -98,6 +98,9 @@ function createState(options: SqliteQueueOptions): QueueState {
       counters: { commits: 0, enqueued: 0 },
       closed: false,
       timerDue: Infinity,
+      outcomes: [],
+      passScheduled: false,
+      stopped: false,
       running: new Set(),
       nextPurgeAt: 0,
     }

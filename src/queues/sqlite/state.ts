@@ -12,7 +12,7 @@ import type { DeadStatements } from './dead.js'
 import type { EnqueueStatements, PendingInsert } from './enqueue.js'
 import type { SqliteQueueSettings } from './options.js'
 import type { PurgeStatements } from './purge.js'
-import type { WorkerStatements } from './worker.js'
+import type { Outcome, WorkerStatements } from './worker.js'
 
 export interface QueueState extends SqliteQueueSettings, Reporting {
   db: SqliteDatabase
@@ -39,6 +39,12 @@ export interface QueueState extends SqliteQueueSettings, Reporting {
   closing?: Promise<void>
   timer?: ReturnType<typeof setTimeout>
   timerDue: number
+  /** Outcomes of finished handlers, committed together by the next pass. */
+  outcomes: Outcome[]
+  /** A pass is queued for after this turn. */
+  passScheduled: boolean
+  /** The worker found its (shared) connection closed and stopped. */
+  stopped: boolean
   heartbeat?: ReturnType<typeof setInterval>
   running: Set<Promise<void>>
   nextPurgeAt: number

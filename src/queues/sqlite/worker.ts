@@ -4,12 +4,18 @@
  * compare-and-set, so a job whose worker died runs again — here or in
  * another process — and a worker whose claim was taken over changes nothing.
  *
+ * It works in passes: one transaction commits the outcomes of every handler
+ * that finished since the last pass and claims the next due jobs. A pass
+ * runs right after an enqueue of this process committed or a handler
+ * finished, and otherwise on the poll timer (jobs of other processes, due
+ * retries).
+ *
  * @module
  */
-import type { Statement } from 'better-sqlite3'
+import type { Statement, Transaction } from 'better-sqlite3'
 import { configError } from '../../errors.js'
 import { errorText } from '../../internal/log.js'
-import type { SqliteDatabase } from '../../internal/sqlite.js'
+import { withRelaxedCommit, type SqliteDatabase } from '../../internal/sqlite.js'
 import type { WebhookEvent, WebhookHandler, WorkerHooks } from '../../types/index.js'
 import { checkHooks, combineHooks } from '../internal/hooks.js'
 import { WHERE } from './options.js'
@@ -18,9 +24,19 @@ import { JOB_COLUMNS, toEvent, type JobRow } from './rows.js'
 import type { QueueState } from './state.js'
 
 type Claim = { id: number; worker: string; attempt: number; now: number }
+type ClaimParams = { worker: string; now: number; until: number; limit: number }
+
+/** A finished job's compare-and-set, waiting for the next pass to commit it. */
+export interface Outcome {
+  write(): { changes: number }
+  /** After the pass: whether the write changed the row (this worker still owned the job). */
+  settled(applied: boolean): void
+}
 
 export interface WorkerStatements {
-  claim: Statement<[{ worker: string; now: number; until: number; limit: number }], JobRow>
+  /** One pass: the outcomes, then a claim of up to `limit` due jobs (none without `claim`), in one transaction. */
+  pass: Transaction<(outcomes: Outcome[], claim: ClaimParams | undefined) => { applied: boolean[]; rows: JobRow[] }>
+  claim: Statement<[ClaimParams], JobRow>
   renew: Statement<[{ worker: string; now: number; until: number }]>
   markDone: Statement<[Claim & { expiresAt: number }]>
   markRetry: Statement<[Claim & { runAt: number; error: string }]>
@@ -32,7 +48,7 @@ export interface WorkerStatements {
 export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatements {
   // Every outcome is a compare-and-set on (claimed_by, attempt).
   const owned = `WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`
-  return {
+  const statements: Omit<WorkerStatements, 'pass'> = {
     // Due jobs and jobs whose worker stopped renewing its claim, in one
     // statement: SQLite takes the write lock before it reads, so two workers
     // can never claim the same row.
@@ -68,6 +84,11 @@ export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatemen
     ),
     nextDue: db.prepare<[], number | null>(`SELECT MIN(run_at) FROM ${table} WHERE state = 'pending'`).pluck(),
   }
+  const pass = db.transaction((outcomes: Outcome[], claim: ClaimParams | undefined) => ({
+    applied: outcomes.map((outcome) => outcome.write().changes === 1),
+    rows: claim ? statements.claim.all(claim) : [],
+  }))
+  return { ...statements, pass }
 }
 
 /**
@@ -206,38 +227,37 @@ async function run(s: QueueState, row: JobRow): Promise<void> {
     event = toEvent(row)
   } catch (error) {
     // A row that cannot be read back will never run: give it up at once.
-    settle(s, () => s.statements.worker.markDead.run(dead(error)))
+    await settle(s, () => s.statements.worker.markDead.run(dead(error)))
     return
   }
   if (row.attempt > s.retry.attempts) {
     // Its last attempt was claimed by a worker that died mid-run (the claim
     // ran out): it counts as failed rather than running beyond the limit.
     const error = new Error(`worker stopped during the last attempt (claim expired after ${s.visibilityTimeoutMs} ms)`)
-    if (settle(s, () => s.statements.worker.markLost.run(dead(error))))
+    if (await settle(s, () => s.statements.worker.markLost.run(dead(error))))
       s.hooks.dead({ ...event, attempt: s.retry.attempts }, error)
     return
   }
   try {
     await s.handler!(event)
   } catch (error) {
-    failed(s, claim, event, error)
-    return
+    return failed(s, claim, event, error)
   }
   const now = s.now()
-  if (settle(s, () => s.statements.worker.markDone.run({ ...claim, now, expiresAt: now + s.retentionMs })))
+  if (await settle(s, () => s.statements.worker.markDone.run({ ...claim, now, expiresAt: now + s.retentionMs })))
     s.hooks.success(event)
 }
 
-function failed(s: QueueState, claim: Omit<Claim, 'now'>, event: WebhookEvent, error: unknown): void {
+async function failed(s: QueueState, claim: Omit<Claim, 'now'>, event: WebhookEvent, error: unknown): Promise<void> {
   const now = s.now()
   if (event.attempt < s.retry.attempts) {
     const delayMs = s.retry.delay(event.attempt)
     const retry = { ...claim, now, runAt: now + delayMs, error: errorText(error) }
-    if (settle(s, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
+    if (await settle(s, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
     return
   }
   const dead = { ...claim, now, expiresAt: now + s.deadRetentionMs, error: errorText(error) }
-  if (settle(s, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
+  if (await settle(s, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
 }
 
 /** `process(handler, hooks)`: starts polling in this process. */
