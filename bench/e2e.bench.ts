@@ -4,8 +4,10 @@
  * → 2xx out, on loopback, for each store+queue pair:
  *
  *   memory         memoryStore + memoryQueue (not durable; the baseline)
- *   sqlite         sqliteStore + sqliteQueue, one WAL file, defaults (queue: synchronous=FULL, group commit)
- *   sqlite-intake  the same without the worker in the process: the intake alone
+ *   sqlite         sqliteStore + sqliteQueue, one WAL file, defaults (queue: synchronous=FULL, group commit):
+ *                  the receiver takes the queue's atomic intake (reserve + enqueue + complete in one write)
+ *   sqlite-3step   the same pair through reserve → enqueue → complete (what a custom queue or store gets)
+ *   sqlite-intake  sqlite without the worker in the process: the intake alone
  *   redis          redisStore + bullmqQueue (when REDIS_URL is set)
  *   postgres       postgresStore + postgresQueue on one Pool, atomic intake (when DATABASE_URL is set)
  *
@@ -60,6 +62,8 @@ interface RunSpec {
   setup: E2eSetupName
   /** Run the no-op handler in the server process (the queue's worker then shares its event loop and disk). */
   worker: boolean
+  /** Let the receiver use the queue's atomic intake for this store (default true). */
+  atomicIntake?: boolean
   note: string
 }
 
@@ -69,7 +73,16 @@ const RUNS: RunSpec[] = [
     name: 'sqlite',
     setup: 'sqlite',
     worker: true,
-    note: 'sqliteStore + sqliteQueue in one WAL file, defaults (the queue commits with synchronous=FULL), worker in process',
+    note:
+      'sqliteStore + sqliteQueue in one WAL file, defaults (the queue commits with synchronous=FULL), worker in ' +
+      'process; the receiver takes the atomic intake (reserve + enqueue + complete in one group-committed write)',
+  },
+  {
+    name: 'sqlite-3step',
+    setup: 'sqlite',
+    worker: true,
+    atomicIntake: false,
+    note: 'the same pair through reserve → enqueue → complete, three writes (atomic intake not taken)',
   },
   {
     name: 'sqlite-intake',
@@ -283,6 +296,7 @@ async function main(): Promise<void> {
       const options: E2eServerOptions = {
         setup: run.setup,
         worker: run.worker,
+        atomicIntake: run.atomicIntake,
         path: resolve(dir, `${run.name}.db`),
         redisUrl: CONFIG.redisUrl,
         prefix,

@@ -3,8 +3,10 @@
 # commands: a small Stripe receiver (SQLite store, queue and archive) is
 # started in the current folder, which must have hookguard and better-sqlite3
 # installed; then each command is printed after a "$ " and run.
-#   cd my-project && bash docs-drafts/cli-session.sh > session.txt
+#   cd my-project && bash path/to/cli-session.sh > session.txt
 set -uo pipefail
+# The project's own hookguard, as `npx hookguard` would run it.
+export PATH="$PWD/node_modules/.bin:$PATH"
 export STRIPE_WEBHOOK_SECRET=whsec_docs_session_5f3a9c0e7b2d4816
 rm -f webhooks.db webhooks.db-wal webhooks.db-shm
 cat > server.mjs <<'JS'
@@ -43,7 +45,8 @@ run_then_ctrl_c() {
   local seconds=$1
   shift
   printf '$ %s\n' "$*"
-  eval "$@" &
+  # Not through eval: its subshell would take the SIGINT instead of the command.
+  "$@" &
   local pid=$!
   sleep "$seconds"
   kill -INT "$pid"
@@ -58,22 +61,22 @@ cat > failed.json <<'JSON'
 {"id":"evt_1QfailedInvoice","object":"event","type":"invoice.payment_failed","data":{"object":{"id":"in_1Qx","amount_due":4200}}}
 JSON
 
-run npx hookguard send --fixture list
-run npx hookguard sign --fixture stripe --secret env:STRIPE_WEBHOOK_SECRET --id 3f9a1c2b7d4e5f60a1b2c3d4 --url http://localhost:3000/webhooks/stripe
-run npx hookguard send http://localhost:3000/webhooks/stripe --fixture stripe --secret env:STRIPE_WEBHOOK_SECRET
-run npx hookguard send http://localhost:3000/webhooks/stripe --provider stripe --body failed.json --secret env:STRIPE_WEBHOOK_SECRET
-run WRONG=whsec_not_the_endpoint_secret_0000 npx hookguard send http://localhost:3000/webhooks/stripe --fixture stripe --secret env:WRONG
+run hookguard send --fixture list
+run hookguard sign --fixture stripe --secret env:STRIPE_WEBHOOK_SECRET --id 3f9a1c2b7d4e5f60a1b2c3d4 --url http://localhost:3000/webhooks/stripe
+run hookguard send http://localhost:3000/webhooks/stripe --fixture stripe --secret env:STRIPE_WEBHOOK_SECRET
+run hookguard send http://localhost:3000/webhooks/stripe --provider stripe --body failed.json --secret env:STRIPE_WEBHOOK_SECRET
+run WRONG=whsec_not_the_endpoint_secret_0000 hookguard send http://localhost:3000/webhooks/stripe --fixture stripe --secret env:WRONG
 sleep 2
-run npx hookguard stats --sqlite webhooks.db
-run npx hookguard list --sqlite webhooks.db
-OK=$(npx hookguard list --sqlite webhooks.db --outcome accepted --type payment_intent.succeeded --json | node -e 'process.stdin.on("data",d=>console.log(JSON.parse(d).items[0].deliveryId))')
-run npx hookguard show "$OK" --sqlite webhooks.db
-run npx hookguard replay "$OK" --sqlite webhooks.db --secret env:STRIPE_WEBHOOK_SECRET
-run npx hookguard dead list --sqlite webhooks.db
-run npx hookguard dead retry stripe:default:evt_1QfailedInvoice --sqlite webhooks.db
-run npx hookguard list --sqlite webhooks.db --outcome rejected --json
-(sleep 2; npx hookguard send http://localhost:3000/webhooks/stripe --fixture stripe --secret env:STRIPE_WEBHOOK_SECRET > /dev/null) &
-run_then_ctrl_c 5 node_modules/.bin/hookguard tail --sqlite webhooks.db -n 1 --interval 250
-run_then_ctrl_c 2 node_modules/.bin/hookguard inspect --sqlite webhooks.db --port 4000
-run npx hookguard list --sqllite webhooks.db
-run npx hookguard show 01NOSUCHDELIVERY0000000000 --sqlite webhooks.db
+run hookguard stats --sqlite webhooks.db
+run hookguard list --sqlite webhooks.db
+OK=$(hookguard list --sqlite webhooks.db --outcome accepted --type payment_intent.succeeded --json | node -e 'process.stdin.on("data",d=>console.log(JSON.parse(d).items[0].deliveryId))')
+run hookguard show "$OK" --sqlite webhooks.db
+run hookguard replay "$OK" --sqlite webhooks.db --secret env:STRIPE_WEBHOOK_SECRET
+run hookguard dead list --sqlite webhooks.db
+run hookguard dead retry stripe:default:evt_1QfailedInvoice --sqlite webhooks.db
+run hookguard list --sqlite webhooks.db --outcome rejected --json
+(sleep 2; hookguard send http://localhost:3000/webhooks/stripe --fixture stripe --secret env:STRIPE_WEBHOOK_SECRET > /dev/null) &
+run_then_ctrl_c 5 hookguard tail --sqlite webhooks.db -n 1 --interval 250
+run_then_ctrl_c 2 hookguard inspect --sqlite webhooks.db --port 4000
+run hookguard list --sqllite webhooks.db
+run hookguard show 01NOSUCHDELIVERY0000000000 --sqlite webhooks.db

@@ -6,7 +6,7 @@
  * @module
  */
 import Database from 'better-sqlite3'
-import { realpathSync } from 'node:fs'
+import { closeSync, fdatasync, openSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { configError } from '../errors.js'
 
@@ -216,4 +216,70 @@ export function sqliteDedupeShare(store: unknown): SqliteDedupeShare | undefined
   if (!store || typeof store !== 'object') return undefined
   const share = (store as { [SQLITE_DEDUPE]?: SqliteDedupeShare })[SQLITE_DEDUPE]
   return share && typeof share === 'object' && typeof share.table === 'string' ? share : undefined
+}
+
+/**
+ * Internal: fdatasync of a connection's WAL file on libuv's thread pool. A
+ * commit made at synchronous=NORMAL is in the WAL (the OS has it) but not yet
+ * on the disk; once an fdatasync of the WAL that began after the commit has
+ * returned, the commit is as durable as a FULL one — FULL does exactly this
+ * sync, inside COMMIT, on the event loop. (SQLite syncs a restarted WAL's
+ * header itself at NORMAL, and checkpoints sync at every level.)
+ *
+ * Unlike FULL, other connections see the commit before the sync: whoever
+ * answers from what it read must wait for a sync too (see `sqliteStore`'s
+ * duplicate and the queue's group commit).
+ */
+export interface WalSync {
+  /**
+   * Calls `done` once an fdatasync that began after this call has finished
+   * (with its error when it failed). Calls made while one runs share the next.
+   */
+  after(done: (error: Error | null) => void): void
+  close(): void
+}
+
+/** Internal: a {@link WalSync} for the connection's main database, or undefined when its WAL file cannot be opened. */
+export function openWalSync(db: SqliteDatabase): WalSync | undefined {
+  let fd: number
+  try {
+    // The path SQLite resolved when it opened the file (db.name may be relative to another cwd).
+    const main = (db.pragma('database_list') as Array<{ name: string; file: string }>).find((d) => d.name === 'main')
+    if (!main?.file) return undefined
+    fd = openSync(`${main.file}-wal`, 'r+')
+  } catch {
+    return undefined
+  }
+  let running = false
+  let next: Array<(error: Error | null) => void> = []
+  const closed = (): Error => new Error('hookguard: the WAL sync was closed')
+  const start = (): void => {
+    running = true
+    const waiting = next
+    next = []
+    const syncing = fd
+    fdatasync(syncing, (error) => {
+      running = false
+      for (const done of waiting) done(error)
+      // Closed while it ran: the descriptor is ours to close now.
+      if (fd !== syncing) return closeSync(syncing)
+      if (next.length > 0) start()
+    })
+  }
+  return {
+    after(done) {
+      if (fd < 0) return done(closed())
+      next.push(done)
+      if (!running) start()
+    },
+    close() {
+      if (fd < 0) return
+      const open = fd
+      fd = -1
+      const waiting = next
+      next = []
+      for (const done of waiting) done(closed())
+      if (!running) closeSync(open)
+    },
+  }
 }

@@ -20,12 +20,11 @@
  * @module
  */
 import { constantTimeEqual, decodeBase64, decodeHex, encodeBase64, encodeHex } from '../crypto.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions, type Verification } from '../types/index.js'
+import { SIGN, type Provider, type SignOptions, type Verification } from '../types/index.js'
 import { parseJson } from './kit/body.js'
 import { invalidSignature, malformedSignature } from './kit/fail.js'
 import { readHeader, requireSignatureHeader } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
-import { withKeys } from './kit/keys.js'
 import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
 /** Options of {@link netlify}. `secret` is the notification's "JWS secret token". */
@@ -74,7 +73,7 @@ function readToken(text: string): Hs256Token {
 }
 
 /** After the MAC: the issuer, and the body's SHA-256 against the signed one. Returns the signed hash. */
-async function checkClaims(request: ProviderRequest, token: Hs256Token, digest: Uint8Array): Promise<string> {
+function checkClaims(token: Hs256Token, digest: Uint8Array): string {
   if (token.claims.iss !== 'netlify') throw invalidSignature(`${SIGNATURE} iss is not netlify`)
   const claimed = typeof token.claims.sha256 === 'string' ? token.claims.sha256 : ''
   const expected = decodeHex(claimed)
@@ -106,7 +105,7 @@ export function netlify(options: NetlifyOptions): Provider {
       const received = [token.signature]
       const keys = await opened.keys.forRequest(request)
       await verifyHmac(scheme, keys, [token.signingInput], received, {})
-      const hash = await checkClaims(request, token, await opened.backend.digest('sha256', request.body))
+      const hash = checkClaims(token, await opened.backend.digest('sha256', request.body))
       const verification: Verification = { id: `sha256:${hash}` }
       const type = readHeader(request, 'x-netlify-event')
       if (type) verification.type = type

@@ -7,6 +7,10 @@
  * secret-only receiver, nor a `v1` entry a public-key-only one. The
  * `webhook-id` is part of the signed content.
  *
+ * Senders built on it get their own factory here, differing only in name,
+ * the headers their signing helper writes and the body's type field:
+ * `clerk()` and `resend()` (Svix, `svix-*`), `brex()` (`webhook-*`).
+ *
  * @module
  */
 import { concatBytes, decodeBase64, encodeBase64, toBytes, type CryptoBackend } from '../crypto.js'
@@ -206,8 +210,22 @@ function verifier(
  * ```
  */
 export function standardWebhooks(options: StandardWebhooksOptions): Provider {
-  requireOptions('standard-webhooks', options, '{ secret } or { publicKey }')
-  const name = checkProviderName(options.name ?? 'standard-webhooks')
+  return build(options, STANDARD)
+}
+
+/** How a sender built on the scheme differs: its default name, header spelling and type field. */
+interface Sender {
+  readonly name: string
+  /** The headers its signing helper writes (`webhook-*` or Svix's `svix-*`); both are always read. */
+  readonly prefix: 'webhook' | 'svix'
+  readonly typeField: string
+}
+
+const STANDARD: Sender = { name: 'standard-webhooks', prefix: 'webhook', typeField: 'type' }
+
+function build(options: StandardWebhooksOptions, sender: Sender): Provider {
+  requireOptions(sender.name, options, '{ secret } or { publicKey }')
+  const name = checkProviderName(options.name ?? sender.name)
   if (options.secret === undefined && options.publicKey === undefined)
     throw configError(`${name}: give secret (whsec_…, for v1 signatures) or publicKey (whpk_…, for v1a signatures)`)
   const keys =
@@ -225,11 +243,11 @@ export function standardWebhooks(options: StandardWebhooksOptions): Provider {
     verify: verifier(scheme, keys, publicKeys, tolerance),
     parse: (request) => parseJson(request.body),
     describe(payload, _request, verification) {
-      return { id: verification.id, type: stringField(payload, 'type') }
+      return { id: verification.id, type: stringField(payload, sender.typeField) }
     },
   }
   if (keys !== undefined || seed)
-    Object.defineProperty(provider, SIGN, { value: signer(backend, keys, seed, publicKeys) })
+    Object.defineProperty(provider, SIGN, { value: signer(backend, keys, seed, publicKeys, sender.prefix) })
   return provider
 }
 
@@ -238,6 +256,7 @@ function signer(
   keys: KeySource | undefined,
   seed: Uint8Array | undefined,
   publicKeys: Uint8Array[],
+  headerPrefix: Sender['prefix'],
 ) {
   return async function signStandardWebhooks(sign: SignOptions) {
     const id = sign.id ?? `msg_${Math.random().toString(36).slice(2)}`
@@ -256,10 +275,69 @@ function signer(
       signatures.push(`v1a,${encodeBase64(signature)}`)
     }
     const headers = {
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatures.join(' '),
+      [`${headerPrefix}-id`]: id,
+      [`${headerPrefix}-timestamp`]: String(timestamp),
+      [`${headerPrefix}-signature`]: signatures.join(' '),
     }
     return { headers: { 'content-type': 'application/json', ...sign.headers, ...headers }, body: sign.body }
   }
+}
+
+/**
+ * Options of the senders built on Standard Webhooks ({@link clerk},
+ * {@link resend}, {@link brex}): the `whsec_…` signing secret (several
+ * during a rotation, or a per-tenant resolver), and the usual tolerance.
+ */
+export type SvixSenderOptions = Omit<StandardWebhooksOptions, 'secret' | 'publicKey' | 'privateKey'> & {
+  /** The endpoint's signing secret, `whsec_…` (see each factory for where the dashboard shows it). */
+  secret: ProviderOptions['secret']
+}
+
+function svixSender(options: SvixSenderOptions, sender: Sender): Provider {
+  requireOptions(sender.name, options)
+  if (options.secret === undefined) throw configError(`${sender.name}: pass { secret } (the whsec_… signing secret)`)
+  return build(options, sender)
+}
+
+/**
+ * Clerk webhooks (Svix): `svix-id`, `svix-timestamp`, `svix-signature`; the
+ * id is the signed `svix-id`, the type the body's `type` (`user.created` …).
+ *
+ * @example
+ * ```ts
+ * // Dashboard → Configure → Webhooks → your endpoint → Signing Secret
+ * const provider = clerk({ secret: process.env.CLERK_WEBHOOK_SIGNING_SECRET! })
+ * ```
+ */
+export function clerk(options: SvixSenderOptions): Provider {
+  return svixSender(options, { name: 'clerk', prefix: 'svix', typeField: 'type' })
+}
+
+/**
+ * Resend webhooks (Svix): `svix-id`, `svix-timestamp`, `svix-signature`; the
+ * id is the signed `svix-id`, the type the body's `type` (`email.delivered` …).
+ *
+ * @example
+ * ```ts
+ * // Dashboard → Webhooks → your webhook → Signing Secret
+ * const provider = resend({ secret: process.env.RESEND_WEBHOOK_SECRET! })
+ * ```
+ */
+export function resend(options: SvixSenderOptions): Provider {
+  return svixSender(options, { name: 'resend', prefix: 'svix', typeField: 'type' })
+}
+
+/**
+ * Brex webhooks (Standard Webhooks): `Webhook-Id`, `Webhook-Timestamp`,
+ * `Webhook-Signature`; the id is the signed `Webhook-Id`, the type the
+ * body's `event_type` (`TRANSFER_PROCESSED` …).
+ *
+ * @example
+ * ```ts
+ * // GET /v1/webhooks/secrets: during a rotation it lists two; give both.
+ * const provider = brex({ secret: [process.env.BREX_WEBHOOK_SECRET!, process.env.BREX_WEBHOOK_SECRET_OLD!] })
+ * ```
+ */
+export function brex(options: SvixSenderOptions): Provider {
+  return svixSender(options, { name: 'brex', prefix: 'webhook', typeField: 'event_type' })
 }

@@ -13,8 +13,10 @@ import {
   ensureTable,
   openSqlite,
   positiveInteger,
+  SQLITE_DEDUPE,
   type SqliteConnectionOptions,
   type SqliteDatabase,
+  type SqliteDedupeShare,
   type SqliteSynchronous,
 } from '../internal/sqlite.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
@@ -297,7 +299,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (closed) throw new Error('sqliteStore is closed')
   }
 
-  return {
+  const store: SqliteStore = {
     ...keyMethods(s, opened, checkOpen, maybePurge),
     async advance(entity, version, retentionMs) {
       checkOpen()
@@ -321,4 +323,15 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       return sql.count.get() ?? 0
     },
   }
+  // For sqliteQueue.atomicIntake on the same file: the table, clock and purge it must follow (not enumerable,
+  // so a wrapper that spreads the store is not mistaken for it).
+  const share: SqliteDedupeShare = {
+    database: db,
+    table: s.table,
+    now: s.now,
+    isOpen: () => !closed && db.open,
+    maybePurge,
+  }
+  Object.defineProperty(store, SQLITE_DEDUPE, { value: share })
+  return store
 }

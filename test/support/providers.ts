@@ -13,6 +13,8 @@ import { gitlab, mailgun } from '../../src/index.js'
 import { adyen, braintree, calendly, coinbaseCommerce, hubspot, lemonSqueezy } from '../../src/index.js'
 import { razorpay, typeform, wooCommerce, zendesk } from '../../src/index.js'
 import { asana, box, dropbox, meta, okta, plaid, telegram, trello } from '../../src/index.js'
+import { bitbucket, brex, clerk, contentful, docusign, mandrill, mux, netlify } from '../../src/index.js'
+import { pagerduty, postmark, resend, sanity, sentry, vercel } from '../../src/index.js'
 import { PAYPAL_TEST, servingFetcher } from '../fixtures/paypal/index.js'
 import { PLAID_TEST, servingKeyFetcher } from '../fixtures/plaid/index.js'
 
@@ -520,6 +522,160 @@ export const FIXTURES: ProviderFixture[] = [
         item_id: id,
         environment: 'sandbox',
       }),
+    timestamped: true,
+  },
+  // Batch C: developer tools, content, e-signature and email.
+  {
+    // The id comes from X-Request-UUID, which signRequest sets from `id`; the MAC is the dedupe key.
+    name: 'bitbucket',
+    signatureEncoding: 'hex',
+    make: (o = {}) => bitbucket({ secret: 'bb-webhook-secret-7Hq2Lx9', ...o }),
+    body: (id) => JSON.stringify({ push: { changes: [{ new: { name: 'main', target: { hash: id } } }] } }),
+    timestamped: false,
+  },
+  {
+    // The id comes from Request-ID, which signRequest sets from `id`; the MAC is the dedupe key.
+    name: 'sentry',
+    signatureEncoding: 'hex',
+    make: (o = {}) => sentry({ secret: 'a9f3c1e7b5d2f8a4c6e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        action: 'created',
+        installation: { uuid: '7a485448-a9e2-4c85-8a3c-4f44175783c9' },
+        data: { issue: { id, title: 'TypeError' } },
+        actor: { type: 'application', id: 'sentry', name: 'Sentry' },
+      }),
+    timestamped: false,
+  },
+  {
+    // The secret of go-pagerduty's webhookv3 test.
+    name: 'pagerduty',
+    signatureEncoding: 'hex',
+    make: (o = {}) => pagerduty({ secret: 'lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        event: {
+          id,
+          event_type: 'incident.triggered',
+          resource_type: 'incident',
+          occurred_at: '2023-11-14T22:13:20.000Z',
+          data: { id: 'PGR0VU2', type: 'incident' },
+        },
+      }),
+    timestamped: false,
+  },
+  {
+    name: 'vercel',
+    signatureEncoding: 'hex',
+    make: (o = {}) => vercel({ secret: 'vercel-whsec-Qm7Tz2Kp9Lx4', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        id,
+        type: 'deployment.created',
+        createdAt: 1700000000000,
+        payload: { deployment: { id: 'd1' } },
+      }),
+    timestamped: false,
+  },
+  {
+    // A JWS (base64url), not decoded by the canonical-encoding checks. The id is sha256:<hex of the body>.
+    name: 'netlify',
+    make: (o = {}) => netlify({ secret: 'netlify-jws-token-4Kx9Pq', ...o }),
+    body: (id) => JSON.stringify({ id: '5ebc34bf4fea0b01f02efa3a', state: 'ready', commit_ref: id }),
+    timestamped: false,
+  },
+  {
+    name: 'mux',
+    signatureEncoding: 'hex',
+    make: (o = {}) => mux({ secret: 'mux-whsec-R8t2Lq6Vn3Wp', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        id,
+        type: 'video.asset.ready',
+        created_at: '2023-11-14T22:13:20.000000Z',
+        object: { type: 'asset', id: 'a1' },
+        data: { id: 'a1', status: 'ready' },
+      }),
+    timestamped: true,
+  },
+  {
+    // The canonical request covers method, path, the signed headers and the body; the id is the idempotency key.
+    name: 'contentful',
+    signatureEncoding: 'hex',
+    make: (o = {}) => contentful({ secret: 'hookguard-contentful-signing-secret-0123456789-ABCDEFGHIJKLMNOPQ', ...o }),
+    body: (id) => JSON.stringify({ sys: { id, type: 'Entry', version: 3 }, fields: { title: { 'en-US': 'Hello' } } }),
+    timestamped: true,
+    url: 'https://hooks.example.com/contentful',
+  },
+  {
+    // base64url signatures, checked for canonical spelling in test/providers/sanity.test.ts. The id is idempotency-key.
+    name: 'sanity',
+    make: (o = {}) => sanity({ secret: 'sanity-webhook-secret-9Xq', ...o }),
+    body: (id) => JSON.stringify({ _id: id, _type: 'post', title: 'Hello' }),
+    timestamped: true,
+  },
+  {
+    name: 'docusign',
+    signatureEncoding: 'base64',
+    make: (o = {}) => docusign({ secret: 'tQ2b5Xq7Yb0pZ9m3Lk8Vw4Rf6Hs1Jd2Gc5Nb8Ma0Pe4=', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        event: 'envelope-completed',
+        apiVersion: 'v2.1',
+        uri: `/restapi/v2.1/accounts/acc1/envelopes/${id}`,
+        retryCount: 0,
+        configurationId: 10418,
+        generatedDateTime: '2023-11-14T22:13:20.1234567Z',
+        data: { accountId: 'acc1', userId: 'u1', envelopeId: id },
+      }),
+    timestamped: false,
+  },
+  {
+    // Basic auth, not a MAC: the body is not covered.
+    name: 'postmark',
+    make: (o = {}) => postmark({ username: 'postmark', password: 'hookguard-postmark-password-42', ...o }),
+    body: (id) =>
+      JSON.stringify({
+        RecordType: 'Delivery',
+        MessageID: id,
+        Recipient: 'john@example.com',
+        DeliveredAt: '2023-11-14T22:13:20Z',
+        MessageStream: 'outbound',
+      }),
+    timestamped: false,
+    bodySigned: false,
+  },
+  {
+    // Form body without '+' or '%': Mandrill signs decoded parameters, so other spellings of one value would verify.
+    name: 'mandrill',
+    signatureEncoding: 'base64',
+    make: (o = {}) => mandrill({ secret: 'mandrill-webhook-key-Xr4Tq8Zp', ...o }),
+    body: (id) =>
+      'mandrill_events=' +
+      JSON.stringify([{ event: 'send', _id: id, ts: 1700000000, msg: { email: 'a@example.com', state: 'sent' } }]),
+    timestamped: false,
+    url: 'https://hooks.example.com/mandrill',
+  },
+  {
+    name: 'clerk',
+    signatureEncoding: 'base64',
+    make: (o = {}) => clerk({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...o }),
+    body: (id) => JSON.stringify({ type: 'user.created', object: 'event', data: { id: `user_${id}` } }),
+    timestamped: true,
+  },
+  {
+    name: 'resend',
+    signatureEncoding: 'base64',
+    make: (o = {}) => resend({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...o }),
+    body: (id) =>
+      JSON.stringify({ type: 'email.delivered', created_at: '2023-11-14T22:13:20Z', data: { email_id: id } }),
+    timestamped: true,
+  },
+  {
+    name: 'brex',
+    signatureEncoding: 'base64',
+    make: (o = {}) => brex({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', ...o }),
+    body: (id) => JSON.stringify({ event_type: 'TRANSFER_PROCESSED', transfer_id: id, company_id: 'c1' }),
     timestamped: true,
   },
 ]

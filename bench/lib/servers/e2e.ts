@@ -16,6 +16,8 @@ export interface E2eServerOptions {
   setup: E2eSetupName
   /** Run the no-op handler (the queue's worker) in this process. Default true. */
   worker?: boolean
+  /** Let the receiver take the queue's atomic intake when it offers one for the store. Default true. */
+  atomicIntake?: boolean
   /** The SQLite file (sqlite setup). */
   path?: string
   /** redis setup. */
@@ -98,7 +100,7 @@ function timedStore(store: DedupeStore, timing: Timing): DedupeStore {
 }
 
 function timedQueue(queue: WebhookQueue, timing: Timing, store?: DedupeStore): WebhookQueue {
-  // postgres: reserve, enqueue and complete in one transaction, all timed as the enqueue.
+  // postgres, sqlite: reserve, enqueue and complete in one transaction, all timed as the enqueue.
   const intake = store && queue.atomicIntake?.(store)
   return {
     enqueue: (event) => timing.time('enqueue', () => queue.enqueue(event)),
@@ -172,7 +174,7 @@ export async function buildE2eServer(options: E2eServerOptions): Promise<BuiltSe
   const listener = hookguard({
     provider: stripe({ secret: STRIPE_SECRET }),
     store: timedStore(pair.store, timing),
-    queue: timedQueue(pair.queue, timing, pair.store),
+    queue: timedQueue(pair.queue, timing, options.atomicIntake === false ? undefined : pair.store),
     handler:
       options.worker === false
         ? undefined

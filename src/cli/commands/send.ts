@@ -8,7 +8,7 @@ import { toArrayBuffer } from '../../crypto.js'
 import { clip, utf8Text, visible } from '../../internal/display.js'
 import { integerValue, positionals } from '../internal/args.js'
 import type { Command } from '../internal/command.js'
-import { DELIVERY_HELP, DELIVERY_OPTIONS, signDelivery } from '../internal/delivery.js'
+import { DELIVERY_HELP, DELIVERY_OPTIONS, signDelivery, type SignedDelivery } from '../internal/delivery.js'
 import { EXIT, OperationError, UsageError } from '../internal/errors.js'
 import { FIXTURE_NAMES, findFixture } from '../internal/fixtures.js'
 import type { Output } from '../internal/output.js'
@@ -36,6 +36,51 @@ function networkReason(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause
   if ((error as Error).name === 'TimeoutError') return 'timed out'
   return cause?.code ?? cause?.message ?? (error as Error).message
+}
+
+interface Answer {
+  response: Response
+  body: Uint8Array
+  ms: number
+}
+
+async function post(delivery: SignedDelivery, timeoutMs: number): Promise<Answer> {
+  const started = performance.now()
+  let response: Response
+  try {
+    response = await fetch(delivery.url, {
+      method: 'POST',
+      headers: delivery.headers,
+      body: toArrayBuffer(delivery.body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    throw new OperationError(`could not reach ${delivery.url}: ${networkReason(error)}`)
+  }
+  const body = new Uint8Array(await response.arrayBuffer())
+  return { response, body, ms: Math.round(performance.now() - started) }
+}
+
+function printAnswer(out: Output, delivery: SignedDelivery, { response, body, ms }: Answer): void {
+  if (out.json) {
+    const headers: Record<string, string> = {}
+    response.headers.forEach((value, name) => (headers[name] = value))
+    const ok = response.status >= 200 && response.status < 300
+    const request = { url: delivery.url, headers: printableHeaders(delivery) }
+    out.value({ status: response.status, ok, headers, ...bodyField(body), ms, request })
+    return
+  }
+  const what = delivery.fixture ? `fixture ${delivery.fixture.name}` : delivery.built.provider.name
+  out.line(`POST ${shown(delivery.url)} (${what}, ${delivery.body.length} bytes)`)
+  out.line(`${response.status} ${shown(response.statusText)} in ${ms} ms`)
+  if (body.length === 0) return
+  const text = utf8Text(body)
+  out.line(
+    text === undefined
+      ? `(${body.length} bytes of binary)`
+      : clip(visible(text, 'escape', { lines: true }), MAX_SHOWN_ANSWER),
+  )
 }
 
 export const send: Command = {
@@ -70,45 +115,8 @@ Examples:
       throw new UsageError(`URL must be an absolute http(s) URL (got ${JSON.stringify(url)})`)
     const timeoutMs = integerValue(parsed.values, 'timeout', 1, 600_000) ?? 10_000
     const delivery = await signDelivery(parsed.values, io, url!, now)
-    const started = performance.now()
-    let response: Response
-    try {
-      response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: delivery.headers,
-        body: toArrayBuffer(delivery.body),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      })
-    } catch (error) {
-      throw new OperationError(`could not reach ${delivery.url}: ${networkReason(error)}`)
-    }
-    const answer = new Uint8Array(await response.arrayBuffer())
-    const ms = Math.round(performance.now() - started)
-    const ok = response.status >= 200 && response.status < 300
-    if (out.json) {
-      const headers: Record<string, string> = {}
-      response.headers.forEach((value, name) => (headers[name] = value))
-      out.value({
-        status: response.status,
-        ok,
-        headers,
-        ...bodyField(answer),
-        ms,
-        request: { url: delivery.url, headers: printableHeaders(delivery) },
-      })
-    } else {
-      const what = delivery.fixture ? `fixture ${delivery.fixture.name}` : delivery.built.provider.name
-      out.line(`POST ${shown(delivery.url)} (${what}, ${delivery.body.length} bytes)`)
-      out.line(`${response.status} ${shown(response.statusText)} in ${ms} ms`)
-      const text = utf8Text(answer)
-      if (answer.length > 0)
-        out.line(
-          text === undefined
-            ? `(${answer.length} bytes of binary)`
-            : clip(visible(text, 'escape', { lines: true }), MAX_SHOWN_ANSWER),
-        )
-    }
-    return ok ? EXIT.ok : EXIT.failed
+    const answer = await post(delivery, timeoutMs)
+    printAnswer(out, delivery, answer)
+    return answer.response.status >= 200 && answer.response.status < 300 ? EXIT.ok : EXIT.failed
   },
 }

@@ -15,8 +15,8 @@ import { UsageError } from './errors.js'
 import type { CliIo } from './io.js'
 import { readSecret, type SecretValue } from './secrets.js'
 
-/** How a provider takes its keys. */
-type KeyKind = 'secret' | 'public-key' | 'paypal' | 'standard'
+/** How a provider takes its keys; 'any' for factories this table has no entry for. */
+type KeyKind = 'secret' | 'public-key' | 'paypal' | 'standard' | 'any'
 
 interface Entry {
   create: (options: any) => Provider
@@ -25,28 +25,40 @@ interface Entry {
   url?: boolean
 }
 
-const PROVIDERS: Record<string, Entry> = {
-  stripe: { create: factories.stripe, keys: 'secret' },
-  github: { create: factories.github, keys: 'secret' },
-  gitlab: { create: factories.gitlab, keys: 'secret' },
-  slack: { create: factories.slack, keys: 'secret' },
-  shopify: { create: factories.shopify, keys: 'secret' },
-  twilio: { create: factories.twilio, keys: 'secret', url: true },
-  square: { create: factories.square, keys: 'secret', url: true },
-  paddle: { create: factories.paddle, keys: 'secret' },
-  linear: { create: factories.linear, keys: 'secret' },
-  twitch: { create: factories.twitch, keys: 'secret' },
-  zoom: { create: factories.zoom, keys: 'secret' },
-  intercom: { create: factories.intercom, keys: 'secret' },
-  mailgun: { create: factories.mailgun, keys: 'secret' },
-  hmac: { create: factories.hmac, keys: 'secret' },
-  'standard-webhooks': { create: factories.standardWebhooks, keys: 'standard' },
-  discord: { create: factories.discord, keys: 'public-key' },
-  sendgrid: { create: factories.sendgrid, keys: 'public-key' },
-  paypal: { create: factories.paypal, keys: 'paypal' },
+/** Providers whose keys are not one `secret`, or that sign the URL. */
+const SPECIAL: Record<string, Omit<Entry, 'create'>> = {
+  'standard-webhooks': { keys: 'standard' },
+  discord: { keys: 'public-key' },
+  sendgrid: { keys: 'public-key' },
+  paypal: { keys: 'paypal' },
+  twilio: { keys: 'secret', url: true },
+  square: { keys: 'secret', url: true },
 }
 
-export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS)
+/** The shared-secret providers checked flag by flag; the others take whatever key flags are given. */
+const SHARED_SECRET = new Set(
+  'stripe github gitlab slack shopify paddle linear twitch zoom intercom mailgun hmac'.split(' '),
+)
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)
+}
+
+/** Every factory `hookguard` exports, by its kebab-case name (`lemonSqueezy` → `lemon-squeezy`). */
+const PROVIDERS: Record<string, Entry> = {}
+/** Other spellings: the export name lower-cased (`lemonsqueezy`), as provider names often are. */
+const ALIASES: Record<string, string> = {}
+for (const [exported, create] of Object.entries(factories)) {
+  if (typeof create !== 'function') continue
+  const name = kebab(exported)
+  PROVIDERS[name] = {
+    create: create as Entry['create'],
+    ...(SPECIAL[name] ?? { keys: SHARED_SECRET.has(name) ? 'secret' : 'any' }),
+  }
+  if (exported.toLowerCase() !== name) ALIASES[exported.toLowerCase()] = name
+}
+
+export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS).sort()
 
 /** The flags that build a provider. */
 export const PROVIDER_OPTIONS: OptionSpecs = {
@@ -61,8 +73,22 @@ export const PROVIDER_OPTIONS: OptionSpecs = {
   option: { type: 'string', multiple: true },
 }
 
+function wrapped(names: readonly string[], indent: number, width = 100): string {
+  const lines: string[] = []
+  let line = ''
+  for (const name of names) {
+    const next = line ? `${line}, ${name}` : name
+    if (next.length + indent > width && line) {
+      lines.push(`${line},`)
+      line = name
+    } else line = next
+  }
+  lines.push(line)
+  return lines.join(`\n${' '.repeat(indent)}`)
+}
+
 export const PROVIDER_HELP = `Provider:
-  -p, --provider NAME      ${PROVIDER_NAMES.join(', ')}
+  -p, --provider NAME      ${wrapped(PROVIDER_NAMES, 27)}
   -s, --secret VALUE       signing secret: env:NAME (recommended), file:PATH or the value itself
       --public-key VALUE   discord, sendgrid, standard-webhooks (whpk_…); same forms as --secret
       --private-key VALUE  to sign for discord, sendgrid, standard-webhooks (whsk_…), paypal (PKCS#8 PEM)
@@ -80,12 +106,13 @@ export interface BuiltProvider {
 }
 
 function requireProviderName(values: Values, fallback: string | undefined): { name: string; entry: Entry } {
-  const name = stringValue(values, 'provider') ?? fallback
-  if (name === undefined) throw new UsageError(`--provider is required (${PROVIDER_NAMES.join(', ')})`)
+  const given = stringValue(values, 'provider') ?? fallback
+  if (given === undefined) throw new UsageError(`--provider is required (hookguard sign --help lists them)`)
+  const name = PROVIDERS[given] ? given : (ALIASES[given.toLowerCase()] ?? given)
   const entry = PROVIDERS[name]
   if (!entry) {
-    const guess = closest(name, PROVIDER_NAMES)
-    throw new UsageError(`unknown provider ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}`)
+    const guess = closest(given, PROVIDER_NAMES)
+    throw new UsageError(`unknown provider ${JSON.stringify(given)}${guess ? ` (did you mean ${guess}?)` : ''}`)
   }
   return { name, entry }
 }
@@ -159,6 +186,11 @@ function keyOptions(entry: Entry, context: KeyContext): Record<string, unknown> 
       if (certUrl === undefined) throw new UsageError('--provider paypal needs --cert-url with --private-key')
       options.signing = { privateKey, certUrl }
     }
+  } else if (entry.keys === 'any') {
+    set('secret', key(context, 'secret', undefined))
+    set('publicKey', key(context, 'public-key', undefined))
+    set('privateKey', key(context, 'private-key', undefined))
+    set('webhookId', stringValue(values, 'webhook-id'))
   } else {
     refuseFlags(name, values, ['webhook-id', 'cert-url'], '--secret or --public-key')
     set('secret', key(context, 'secret', undefined))
@@ -185,7 +217,8 @@ export function buildProvider(
   Object.assign(options, keyOptions(entry, { name, values, io, signing: purpose.signing, secrets }))
   const publicUrl = stringValue(values, 'public-url')
   if (publicUrl !== undefined) {
-    if (!entry.url) throw new UsageError(`--public-url is only for providers that sign the URL (twilio, square)`)
+    if (!entry.url && entry.keys !== 'any')
+      throw new UsageError(`--public-url is only for providers that sign the URL (twilio, square)`)
     options.publicUrl = publicUrl
   }
   const tolerance = stringValue(values, 'tolerance')

@@ -6,12 +6,21 @@
  * @module
  */
 import { randomToken } from '../../crypto.js'
-import { openSqlite } from '../../internal/sqlite.js'
-import type { DeadLetter, QueueStats, WebhookHandler, WebhookQueue, WorkerHooks } from '../../types/index.js'
+import { openSqlite, openWalSync } from '../../internal/sqlite.js'
+import type {
+  AtomicIntake,
+  DeadLetter,
+  DedupeStore,
+  QueueStats,
+  WebhookHandler,
+  WebhookQueue,
+  WorkerHooks,
+} from '../../types/index.js'
 import { checkHooks, combineHooks } from '../internal/hooks.js'
 import { closedError, deadLetterLimit, resolveReporting } from '../internal/options.js'
 import { discardDead, listDead, prepareDead, retryAllDead, retryDead } from './dead.js'
-import { enqueue, flush, prepareEnqueue } from './enqueue.js'
+import { drain, enqueue, prepareEnqueue } from './enqueue.js'
+import { atomicIntake } from './intake.js'
 import { resolveSettings, WHERE, type SqliteQueueOptions } from './options.js'
 import { preparePurge, purge } from './purge.js'
 import { prepareTable } from './schema.js'
@@ -44,6 +53,13 @@ export interface SqliteQueue extends WebhookQueue {
   discardDead(key: string): Promise<boolean>
   /** Delete up to `purgeBatchSize` expired rows now; returns how many went. */
   purge(): number
+  /**
+   * With a `sqliteStore` on the same file (or connection): reserve, enqueue
+   * and complete as one write of the enqueue group commit, so the completed
+   * key and the job are on disk together before the 2xx. `createReceiver`
+   * uses it by itself; undefined for any other store.
+   */
+  atomicIntake(store: DedupeStore): AtomicIntake | undefined
 }
 
 function countStates(s: QueueState): QueueStats {
@@ -54,13 +70,14 @@ function countStates(s: QueueState): QueueStats {
 
 function closeQueue(s: QueueState): Promise<void> {
   s.closing ??= (async () => {
-    // Events already handed to enqueue are committed, not dropped.
-    flush(s)
     s.closed = true
+    // Events already handed to enqueue are committed (and synced), not dropped.
+    await drain(s)
     if (s.timer !== undefined) clearTimeout(s.timer)
     s.timer = undefined
     while (s.running.size > 0) await Promise.allSettled([...s.running])
     stopHeartbeat(s)
+    s.wal?.close()
     if (s.owned && s.db.open) s.db.close()
   })()
   return s.closing
@@ -95,6 +112,9 @@ function createState(options: SqliteQueueOptions): QueueState {
       hooks: combineHooks(WHERE, reporting.logger, ownHooks),
       batch: [],
       flushScheduled: false,
+      wal: settings.synchronous === 'full' ? openWalSync(db) : undefined,
+      syncing: false,
+      whenSynced: [],
       counters: { commits: 0, enqueued: 0 },
       closed: false,
       timerDue: Infinity,
@@ -151,5 +171,6 @@ export function sqliteQueue(options: SqliteQueueOptions): SqliteQueue {
       return discardDead(s, key)
     },
     purge: () => purge(s),
+    atomicIntake: (store) => atomicIntake(s, store),
   }
 }

@@ -4,12 +4,12 @@
  * @module
  */
 import type { Statement } from 'better-sqlite3'
-import type { SqliteDatabase } from '../../internal/sqlite.js'
+import type { SqliteDatabase, WalSync } from '../../internal/sqlite.js'
 import type { WebhookHandler, WorkerHooks } from '../../types/index.js'
 import type { HookSet } from '../internal/hooks.js'
 import type { Reporting } from '../internal/options.js'
 import type { DeadStatements } from './dead.js'
-import type { EnqueueStatements, PendingInsert } from './enqueue.js'
+import type { EnqueueStatements, PendingWrite } from './enqueue.js'
 import type { SqliteQueueSettings } from './options.js'
 import type { PurgeStatements } from './purge.js'
 import type { Outcome, WorkerStatements } from './worker.js'
@@ -31,9 +31,15 @@ export interface QueueState extends SqliteQueueSettings, Reporting {
   ownHooks: WorkerHooks
   hooks: HookSet
   handler?: WebhookHandler
-  /** Enqueues of this event-loop turn, committed together. */
-  batch: PendingInsert[]
+  /** Enqueues (and atomic intakes) of this event-loop turn, committed together. */
+  batch: PendingWrite[]
   flushScheduled: boolean
+  /** The WAL's fdatasync after each group commit, with synchronous 'full' (undefined: COMMIT syncs, or 'normal'). */
+  wal?: WalSync
+  /** A group commit waits for its sync; the next batch gathers meanwhile. */
+  syncing: boolean
+  /** Called once no sync runs and nothing waits (close). */
+  whenSynced: Array<() => void>
   counters: { commits: number; enqueued: number }
   closed: boolean
   closing?: Promise<void>
