@@ -38,7 +38,6 @@ export default defineConfig({
     'bullmq',
     'pg',
     'better-sqlite3',
-    'lru-cache',
     '@opentelemetry/api',
     'prom-client',
   ],

@@ -48,16 +48,3 @@ export function parseJson(body: Uint8Array): unknown {
     throw new HookguardError('body.malformed', { reason: 'body is not valid JSON' })
   }
 }
-
-/** `application/x-www-form-urlencoded` body as an object; repeated names become arrays. */
-export function parseForm(body: Uint8Array): Record<string, string | string[]> {
-  const params = new URLSearchParams(bodyText(body))
-  const out: Record<string, string | string[]> = Object.create(null)
-  for (const [name, value] of params) {
-    const existing = out[name]
-    if (existing === undefined) out[name] = value
-    else if (Array.isArray(existing)) existing.push(value)
-    else out[name] = [existing, value]
-  }
-  return out
-}

@@ -21,6 +21,8 @@ export function verify(config: ReceiverConfig, delivery: Delivery): Verification
     headers: delivery.headers,
     body: delivery.body!,
     now: delivery.receivedAt,
+    // A per-tenant secret lookup gets the same budget as a store call.
+    secretTimeoutMs: config.storeTimeoutMs,
   }
   delivery.request = request
   try {

@@ -34,6 +34,7 @@ import { invalidSignature, malformedSignature } from './kit/fail.js'
 import { requireSignatureHeader } from './kit/headers.js'
 import { keySource, type ResolverSettings, type SecretOption } from './kit/keys.js'
 import { requireOptions, resolveBackend } from './kit/setup.js'
+import { refuseTolerance, type TimestampOptions } from './kit/timestamp.js'
 import { tokenMatcher } from './kit/token.js'
 
 export interface PostmarkOptions extends ResolverSettings {
@@ -112,6 +113,7 @@ function recordId(payload: unknown): { id?: string; type?: string } {
 export function postmark(options: PostmarkOptions): Provider {
   const name = 'postmark'
   requireOptions(name, options, '{ username, password }')
+  refuseTolerance(name, 'Postmark', options as TimestampOptions)
   const username = checkUsername(options.username)
   const keys = keySource(name, options.password, { option: 'password', decode: credentialBytes(username) }, options)
   const backend = resolveBackend(options.crypto)

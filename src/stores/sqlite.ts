@@ -12,12 +12,14 @@ import {
   checkTableName,
   ensureTable,
   openSqlite,
+  openWalSync,
   positiveInteger,
   SQLITE_DEDUPE,
   type SqliteConnectionOptions,
   type SqliteDatabase,
   type SqliteDedupeShare,
   type SqliteSynchronous,
+  type WalSync,
 } from '../internal/sqlite.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
 
@@ -237,11 +239,17 @@ function openStore(where: string, options: SqliteStoreOptions, s: Settings) {
       if (row?.state === 'done') return { status: 'duplicate' }
       return { status: 'in_flight', retryAfterMs: Math.max(0, (row?.expires_at ?? at) - at) }
     })
+    // Owner tokens only have to differ between reservations: a random prefix per store and a counter,
+    // instead of random bytes per call.
+    const prefix = randomToken(12)
+    let issued = 0
     return {
       db,
       owned,
       sql,
-      reserve: (key: string, at: number, leaseMs: number) => reserveTx.immediate(key, randomToken(), at, leaseMs),
+      wal: openWalSync(db),
+      reserve: (key: string, at: number, leaseMs: number) =>
+        reserveTx.immediate(key, `${prefix}${(++issued).toString(36)}`, at, leaseMs),
     }
   } catch (error) {
     if (owned) db.close()
@@ -249,7 +257,17 @@ function openStore(where: string, options: SqliteStoreOptions, s: Settings) {
   }
 }
 
-function keyMethods(s: Settings, { sql, reserve }: Opened, checkOpen: () => void, maybePurge: (at: number) => void) {
+/**
+ * A completed key can come from a queue's atomic intake (this process or
+ * another) whose WAL sync is still running: it is visible before it is on
+ * disk. A duplicate answer is a 2xx, so it waits for a sync of its own.
+ */
+function durable(wal: WalSync): Promise<void> {
+  return new Promise((resolve, reject) => wal.after((error) => (error ? reject(error) : resolve())))
+}
+
+function keyMethods(s: Settings, opened: Opened, checkOpen: () => void, maybePurge: (at: number) => void) {
+  const { sql, reserve, wal } = opened
   return {
     async reserve(key: string, leaseMs: number): Promise<ReserveResult> {
       checkOpen()
@@ -257,7 +275,9 @@ function keyMethods(s: Settings, { sql, reserve }: Opened, checkOpen: () => void
       checkMs('leaseMs', leaseMs)
       const at = s.now()
       maybePurge(at)
-      return reserve(key, at, leaseMs)
+      const result = reserve(key, at, leaseMs)
+      if (result.status === 'duplicate' && wal) await durable(wal)
+      return result
     },
     async complete(key: string, token: string, retentionMs: number): Promise<boolean> {
       checkOpen()
@@ -312,6 +332,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     async close() {
       if (closed) return
       closed = true
+      opened.wal?.close()
       if (owned && db.open) db.close()
     },
     purge() {

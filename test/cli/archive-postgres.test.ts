@@ -13,7 +13,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createReceiver, stripe } from '../../src/index.js'
 import { bullmqQueue } from '../../src/bullmq.js'
-import { migratePostgresArchive, postgresArchive } from '../../src/postgres.js'
+import { migratePostgresArchive, migratePostgresQueue, postgresArchive, postgresQueue } from '../../src/postgres.js'
 import { sqliteQueue } from '../../src/sqlite.js'
 import { signRequest } from '../../src/testing.js'
 import { dropPrefix } from '../bullmq/helpers.js'
@@ -126,6 +126,75 @@ describeWithPostgres('CLI on a PostgreSQL archive', () => {
     expect(result.code).toBe(1)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toMatch(/migratePostgresArchive/)
+  })
+})
+
+describeWithPostgres('CLI on postgresQueue: --postgres alone names archive and queue', () => {
+  const queueTable = `hgtest_cli_q_${randomBytes(4).toString('hex')}`
+  const schema = `hgq_cli_${process.pid}_${randomBytes(4).toString('hex')}`
+  const queueFlags = ['--postgres', 'env:HG_DB', '--queue-schema', schema, '--queue-name', 'cli']
+  let pool: pg.Pool
+  let accepted: string
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+    pool.on('error', () => {})
+    await migratePostgresArchive(pool, { table: queueTable })
+    await migratePostgresQueue(pool, { schema, name: 'cli' })
+    const archive = postgresArchive({ pool, table: queueTable, logger: false })
+    const queue = postgresQueue({ pool, schema, name: 'cli', attempts: 1, pollIntervalMs: 20, logger: false })
+    const provider = stripe({ secret: SECRET })
+    const receiver = createReceiver({
+      provider,
+      archive,
+      queue,
+      logger: false,
+      handler: (event) => {
+        if (event.type === 'charge.failed') throw new Error('ledger is read-only')
+      },
+    })
+    for (const [id, type] of [
+      ['evt_pg_ok', 'charge.succeeded'],
+      ['evt_pg_dead', 'charge.failed'],
+    ]) {
+      const body = JSON.stringify({ id, object: 'event', type, data: { object: {} } })
+      const signed = await signRequest(provider, { body })
+      expect((await receiver.handle({ method: 'POST', headers: signed.headers, body })).status).toBe(200)
+    }
+    const deadline = Date.now() + 20_000
+    while ((await queue.stats()).dead < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+    await receiver.close()
+    accepted = (await archive.list({ eventId: 'evt_pg_ok' })).items[0]!.deliveryId
+    await builtBin()
+  }, 300_000)
+
+  afterAll(async () => {
+    await pool.query(`DROP TABLE IF EXISTS "${queueTable}", "${queueTable}_counts"`)
+    await pool.query(`DROP FUNCTION IF EXISTS "${queueTable}_count"()`)
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await pool.end()
+  })
+
+  it('dead list and retry', async () => {
+    const listed = await run(['dead', 'list', ...queueFlags, '--json'], { env: ENV })
+    expect(listed.code).toBe(0)
+    expect(JSON.parse(listed.stdout).items).toMatchObject([
+      { key: 'stripe:default:evt_pg_dead', error: 'Error: ledger is read-only' },
+    ])
+    expect(await run(['dead', 'retry', 'stripe:default:evt_pg_dead', ...queueFlags], { env: ENV })).toMatchObject({
+      code: 0,
+      stdout: 'retried stripe:default:evt_pg_dead\n',
+    })
+  })
+
+  it('replay enqueues into postgresQueue', async () => {
+    const flags = [...queueFlags, '--table', queueTable, '--secret', 'env:HG_STRIPE', '--json']
+    const result = await run(['replay', accepted, ...flags], { env: ENV })
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ replayOf: accepted, verified: true })
+    const queue = postgresQueue({ pool, schema, name: 'cli', worker: false, logger: false })
+    expect((await queue.stats()).pending).toBeGreaterThanOrEqual(2)
+    await queue.close()
   })
 })
 

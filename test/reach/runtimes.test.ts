@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { Plugin } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { github, stripe } from '../../src/providers/index.js'
 import { signRequest } from '../../src/testing.js'
@@ -27,24 +26,10 @@ const HAS = {
   miniflare: existsSync(join(root, 'node_modules', 'miniflare', 'package.json')),
 }
 
-/**
- * lru-cache (used by the provider kit) tries `import('node:diagnostics_channel')`
- * and ignores a failure; workerd without nodejs_compat refuses to load a module
- * that names it at all. This stub stands in for it in that one build.
- */
-const stubDiagnosticsChannel: Plugin = {
-  name: 'stub-node-diagnostics-channel',
-  setup(build) {
-    build.onResolve({ filter: /^node:diagnostics_channel$/ }, () => ({ path: 'stub', namespace: 'stub' }))
-    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default {}' }))
-  },
-}
-
-async function bundle(entry: string, platform: 'neutral' | 'node', stub = false): Promise<string> {
+async function bundle(entry: string, platform: 'neutral' | 'node'): Promise<string> {
   const { build } = await import('esbuild')
-  const outfile = join(dir, `${entry}${stub ? '-stubbed' : ''}.mjs`)
+  const outfile = join(dir, `${entry}-${platform}.mjs`)
   await build({
-    plugins: stub ? [stubDiagnosticsChannel] : [],
     entryPoints: [fileURLToPath(new URL(`./runtimes/${entry}.ts`, import.meta.url))],
     outfile,
     bundle: true,
@@ -215,7 +200,7 @@ describe('hookguard/fetch beyond Node', () => {
   it.skipIf(!HAS.miniflare)(
     `workerd without nodejs_compat${HAS.miniflare ? '' : ': miniflare not installed — skipped'}: Web Crypto only, same answers`,
     async () => {
-      const observed = await onWorkerd(await bundle('worker', 'neutral', true), [])
+      const observed = await onWorkerd(await bundle('worker', 'neutral'), [])
       expect(observed).toEqual({ ...reference, backend: 'web', serverless: 'cloudflare-workers', keptAlive: true })
     },
     60_000,

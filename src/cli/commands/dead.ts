@@ -86,7 +86,7 @@ for good. Exits 1 when KEY is not a dead letter.
 
 QUEUE is one of:
       --sqlite PATH        the sqliteQueue in this file
-      --postgres URL       postgresQueue on this database (where this hookguard has it)
+      --postgres URL       postgresQueue (pg-boss) on this database
 ${QUEUE_HELP}
 
 Output:

@@ -28,6 +28,7 @@ export const QUEUE_OPTIONS: OptionSpecs = {
   redis: { type: 'string' },
   'queue-name': { type: 'string' },
   'queue-prefix': { type: 'string' },
+  'queue-schema': { type: 'string' },
 }
 
 export const STORAGE_HELP = `Archive:
@@ -39,8 +40,10 @@ export const QUEUE_HELP = `Queue (dead letters, replay):
       --queue-sqlite PATH  SQLite file of sqliteQueue (default: --sqlite)
       --queue-table NAME   sqliteQueue table (default hookguard_jobs)
       --redis URL          the Redis of bullmqQueue (redis://…; env:NAME works too)
-      --queue-name NAME    BullMQ queue name (default hookguard)
-      --queue-prefix P     BullMQ key prefix (default bull)`
+      --queue-name NAME    BullMQ or postgresQueue queue name (default hookguard)
+      --queue-prefix P     BullMQ key prefix (default bull)
+      --queue-schema S     postgresQueue's pg-boss schema (default hookguard_pgboss)
+      With --postgres and none of these, the queue is postgresQueue on the same database.`
 
 export interface Storage {
   archive: DeliveryArchive
@@ -130,13 +133,25 @@ async function openPostgresArchive(values: Values, io: CliIo, given: string): Pr
   }
 }
 
-/** postgresQueue, when this hookguard has it (looked up at run time, so the CLI builds without it). */
-async function openPostgresQueue(io: CliIo, given: string): Promise<Opened<WebhookQueue>> {
-  const postgres = (await import('../../postgres.js')) as Record<string, unknown>
-  const factory = postgres.postgresQueue as ((options: object) => WebhookQueue) | undefined
-  if (typeof factory !== 'function') throw new UsageError('give the queue: --redis URL (BullMQ) or --queue-sqlite PATH')
+/** postgresQueue (pg-boss) on this database; never a worker here. */
+async function openPostgresQueue(values: Values, io: CliIo, given: string): Promise<Opened<WebhookQueue>> {
+  const { postgresQueue } = await import('../../postgres.js')
   const pool = await postgresPool(io, given)
-  const queue = factory({ pool, logger: stderrLogger(io) })
+  const name = stringValue(values, 'queue-name')
+  const schema = stringValue(values, 'queue-schema')
+  let queue: WebhookQueue
+  try {
+    queue = postgresQueue({
+      pool,
+      worker: false,
+      logger: stderrLogger(io),
+      ...(name ? { name } : {}),
+      ...(schema ? { schema } : {}),
+    })
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
   return {
     value: queue,
     async close() {
@@ -178,7 +193,7 @@ export async function openQueue(values: Values, io: CliIo): Promise<Opened<Webho
   if (redis !== undefined) return closing(await openRedisQueue(values, io, redis))
   if (queueSqlite !== undefined) return closing(await openSqliteQueue(values, io, 'queue-sqlite', queueSqlite))
   if (sqlite !== undefined) return closing(await openSqliteQueue(values, io, 'sqlite', sqlite))
-  if (postgres !== undefined) return openPostgresQueue(io, postgres)
+  if (postgres !== undefined) return openPostgresQueue(values, io, postgres)
   throw new UsageError('give the queue: --sqlite PATH, --queue-sqlite PATH or --redis URL')
 }
 

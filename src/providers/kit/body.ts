@@ -8,26 +8,9 @@
 import { encodeHex, type CryptoBackend } from '../../crypto.js'
 import { HookguardError } from '../../errors.js'
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
-
-/** Strict UTF-8 text of the body; invalid bytes are a 400. */
-export function bodyText(body: Uint8Array): string {
-  try {
-    return strictUtf8.decode(body)
-  } catch {
-    throw new HookguardError('body.malformed', { reason: 'body is not valid UTF-8' })
-  }
-}
-
-/** Strict JSON of the body: a 400 when it is not JSON. */
-export function parseJson(body: Uint8Array): unknown {
-  const text = bodyText(body)
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new HookguardError('body.malformed', { reason: 'body is not valid JSON' })
-  }
-}
+// One strict decoder for the whole package (a native UTF-8 check on Node).
+export { bodyText, parseJson } from '../../internal/parse.js'
+import { bodyText } from '../../internal/parse.js'
 
 /** More form parameters than any sender uses is malformed, not slow. */
 const MAX_FORM_PARAMS = 1000

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { LRUCache } from 'lru-cache'
 import { configError, HookguardError } from '../../errors.js'
+import { TtlCache } from '../../internal/ttl-cache.js'
 import type { ProviderRequest, SignOptions } from '../../types/index.js'
 import { invalidSignature } from './fail.js'
 import { decodeSecrets, type SecretRules } from './secrets.js'
@@ -120,7 +120,7 @@ function resolvingSource(
   settings: ResolverSettings,
 ): KeySource {
   const { ttl, max } = checkSettings(provider, settings)
-  const cache = new LRUCache<string, Entry>({ max, ttl })
+  const cache = new TtlCache<string, Entry>(max, ttl)
 
   function keysOf(answer: SecretAnswer): readonly Uint8Array[] {
     if (answer === undefined) throw invalidSignature('unknown tenant')

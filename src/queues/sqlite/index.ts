@@ -6,7 +6,7 @@
  * @module
  */
 import { randomToken } from '../../crypto.js'
-import { openSqlite, openWalSync } from '../../internal/sqlite.js'
+import { openSqlite, openWalSync, type SqliteDatabase, type WalSync } from '../../internal/sqlite.js'
 import type {
   AtomicIntake,
   DeadLetter,
@@ -24,10 +24,14 @@ import { atomicIntake } from './intake.js'
 import { resolveSettings, WHERE, type SqliteQueueOptions } from './options.js'
 import { preparePurge, purge } from './purge.js'
 import { prepareTable } from './schema.js'
-import type { QueueState } from './state.js'
+import type { QueueState, QueueTestHooks } from './state.js'
 import { prepareWorker, startWorker, stopHeartbeat } from './worker.js'
 
 export type { SqliteQueueOptions } from './options.js'
+export type { QueueTestHooks } from './state.js'
+
+/** Test hooks, not part of the public API: an option under this symbol is a {@link QueueTestHooks}. */
+export const TEST_HOOKS: unique symbol = Symbol('hookguard.sqliteQueue.testHooks')
 
 /** What this instance's group commit did: transactions, and the events they carried. */
 export interface SqliteCommitStats {
@@ -83,6 +87,11 @@ function closeQueue(s: QueueState): Promise<void> {
   return s.closing
 }
 
+function walSync(db: SqliteDatabase, testHooks: QueueTestHooks | undefined): WalSync | undefined {
+  const sync = openWalSync(db)
+  return sync && testHooks?.wrapWalSync ? testHooks.wrapWalSync(sync) : sync
+}
+
 function createState(options: SqliteQueueOptions): QueueState {
   const settings = resolveSettings(options)
   const reporting = resolveReporting(WHERE, options)
@@ -90,6 +99,7 @@ function createState(options: SqliteQueueOptions): QueueState {
   // The queue asks for at least its level even on a shared connection: a 2xx
   // promises the event is on disk, which must not depend on who opened it.
   const { db, owned } = openSqlite(WHERE, options, settings.synchronous, 'raise')
+  const testHooks = (options as { [TEST_HOOKS]?: QueueTestHooks })[TEST_HOOKS]
   try {
     prepareTable(db, settings.table)
     const statements = {
@@ -110,9 +120,10 @@ function createState(options: SqliteQueueOptions): QueueState {
       statements,
       ownHooks,
       hooks: combineHooks(WHERE, reporting.logger, ownHooks),
+      testHooks,
       batch: [],
       flushScheduled: false,
-      wal: settings.synchronous === 'full' ? openWalSync(db) : undefined,
+      wal: settings.synchronous === 'full' ? walSync(db, testHooks) : undefined,
       syncing: false,
       whenSynced: [],
       counters: { commits: 0, enqueued: 0 },

@@ -14,6 +14,14 @@ import type { SqliteQueueSettings } from './options.js'
 import type { PurgeStatements } from './purge.js'
 import type { Outcome, WorkerStatements } from './worker.js'
 
+/** Test hooks (under `TEST_HOOKS` in the options), not part of the public API. */
+export interface QueueTestHooks {
+  /** Called in a pass with the keys whose outcomes it is about to commit (a crash test kills the process here). */
+  beforePass?(keys: string[]): void
+  /** Wraps the WAL sync, so a test can hold a sync and watch what waits for it. */
+  wrapWalSync?(sync: WalSync): WalSync
+}
+
 export interface QueueState extends SqliteQueueSettings, Reporting {
   db: SqliteDatabase
   /** Whether hookguard opened the connection (and so closes it). */
@@ -30,6 +38,7 @@ export interface QueueState extends SqliteQueueSettings, Reporting {
   }
   ownHooks: WorkerHooks
   hooks: HookSet
+  testHooks?: QueueTestHooks
   handler?: WebhookHandler
   /** Enqueues (and atomic intakes) of this event-loop turn, committed together. */
   batch: PendingWrite[]

@@ -28,6 +28,7 @@ type ClaimParams = { worker: string; now: number; until: number; limit: number }
 
 /** A finished job's compare-and-set, waiting for the next pass to commit it. */
 export interface Outcome {
+  key: string
   write(): { changes: number }
   /** After the pass: whether the write changed the row (this worker still owned the job). */
   settled(applied: boolean): void
@@ -132,6 +133,7 @@ function pass(s: QueueState): void {
   // The jobs of these outcomes are still counted as running until they settle below.
   const room = s.closed || !s.handler ? 0 : s.concurrency - s.running.size + outcomes.length
   const now = s.now()
+  if (outcomes.length > 0) s.testHooks?.beforePass?.(outcomes.map((outcome) => outcome.key))
   let applied: boolean[] = outcomes.map(() => false)
   let rows: JobRow[] = []
   try {
@@ -207,9 +209,9 @@ function start(s: QueueState, row: JobRow): void {
  * whether it changed the row (false: the claim was lost or the write failed,
  * so the claim runs out and the job runs again).
  */
-function settle(s: QueueState, write: () => { changes: number }): Promise<boolean> {
+function settle(s: QueueState, key: string, write: () => { changes: number }): Promise<boolean> {
   return new Promise((settled) => {
-    s.outcomes.push({ write, settled })
+    s.outcomes.push({ key, write, settled })
     wake(s)
   })
 }
@@ -227,14 +229,14 @@ async function run(s: QueueState, row: JobRow): Promise<void> {
     event = toEvent(row)
   } catch (error) {
     // A row that cannot be read back will never run: give it up at once.
-    await settle(s, () => s.statements.worker.markDead.run(dead(error)))
+    await settle(s, row.key, () => s.statements.worker.markDead.run(dead(error)))
     return
   }
   if (row.attempt > s.retry.attempts) {
     // Its last attempt was claimed by a worker that died mid-run (the claim
     // ran out): it counts as failed rather than running beyond the limit.
     const error = new Error(`worker stopped during the last attempt (claim expired after ${s.visibilityTimeoutMs} ms)`)
-    if (await settle(s, () => s.statements.worker.markLost.run(dead(error))))
+    if (await settle(s, row.key, () => s.statements.worker.markLost.run(dead(error))))
       s.hooks.dead({ ...event, attempt: s.retry.attempts }, error)
     return
   }
@@ -244,8 +246,8 @@ async function run(s: QueueState, row: JobRow): Promise<void> {
     return failed(s, claim, event, error)
   }
   const now = s.now()
-  if (await settle(s, () => s.statements.worker.markDone.run({ ...claim, now, expiresAt: now + s.retentionMs })))
-    s.hooks.success(event)
+  const done = { ...claim, now, expiresAt: now + s.retentionMs }
+  if (await settle(s, row.key, () => s.statements.worker.markDone.run(done))) s.hooks.success(event)
 }
 
 async function failed(s: QueueState, claim: Omit<Claim, 'now'>, event: WebhookEvent, error: unknown): Promise<void> {
@@ -253,11 +255,11 @@ async function failed(s: QueueState, claim: Omit<Claim, 'now'>, event: WebhookEv
   if (event.attempt < s.retry.attempts) {
     const delayMs = s.retry.delay(event.attempt)
     const retry = { ...claim, now, runAt: now + delayMs, error: errorText(error) }
-    if (await settle(s, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
+    if (await settle(s, event.key, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
     return
   }
   const dead = { ...claim, now, expiresAt: now + s.deadRetentionMs, error: errorText(error) }
-  if (await settle(s, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
+  if (await settle(s, event.key, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
 }
 
 /** `process(handler, hooks)`: starts polling in this process. */
