@@ -296,6 +296,8 @@ export type SvixSenderOptions = Omit<StandardWebhooksOptions, 'secret' | 'public
 function svixSender(options: SvixSenderOptions, sender: Sender): Provider {
   requireOptions(sender.name, options)
   if (options.secret === undefined) throw configError(`${sender.name}: pass { secret } (the whsec_… signing secret)`)
+  if ('publicKey' in options || 'privateKey' in options)
+    throw configError(`${sender.name}: signs with a whsec_ secret only; use standardWebhooks() for v1a public keys`)
   return build(options, sender)
 }
 

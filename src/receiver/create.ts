@@ -46,6 +46,8 @@ export interface HandleOptions<T = unknown> {
 }
 
 export interface Receiver<T = unknown> {
+  /** The receiver name in dedupe keys (`default` unless set; for a `name` function, `default` until a request names its tenant). */
+  readonly name: string
   readonly provider: Provider
   readonly store: DedupeStore
   readonly queue: WebhookQueue
@@ -196,6 +198,7 @@ function buildReceiver<T>(
 
   const receiver: Receiver<T> & { [BRAND]: true } = {
     [BRAND]: true,
+    name: config.receiverName,
     provider: config.provider,
     store: config.store,
     queue: config.queue,

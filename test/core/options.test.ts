@@ -81,3 +81,18 @@ describe('createReceiver tells a newcomer what is wrong', () => {
     expect(() => createWorker({ queue: memoryQueue() } as never)).toThrow(/handler or handlers/)
   })
 })
+
+describe('provider factories tell a newcomer what is wrong', () => {
+  it('a missing secret suggests the environment variable is unset', () => {
+    expect(() => stripe({ secret: process.env.HOOKGUARD_SURELY_UNSET_VARIABLE as string })).toThrow(
+      /secret must be a string.*got undefined.*environment variable/,
+    )
+  })
+
+  it('a tolerance that looks like milliseconds is refused with the conversion', () => {
+    expect(() => stripe({ secret: SECRET, tolerance: 300_000 })).toThrow(
+      /tolerance is in seconds.*milliseconds\?.*tolerance: 300/,
+    )
+    expect(() => stripe({ secret: SECRET, tolerance: 600 })).not.toThrow()
+  })
+})

@@ -10,11 +10,10 @@
  * @module
  */
 import { HookguardError } from '../../errors.js'
-import type { HandshakeResponse, Provider, ProviderRequest } from '../../types/index.js'
+import type { HandshakeRequest, HandshakeResponse, Provider } from '../../types/index.js'
 
 /** What a handshake sees: a request without a body. */
 export type { HandshakeRequest } from '../../types/index.js'
-import type { HandshakeRequest } from '../../types/index.js'
 
 /** The part of a provider that answers handshakes outside POST. */
 export interface MethodHandshake {

@@ -55,7 +55,9 @@ export function decodeSecrets(provider: string, secret: unknown, rules: SecretRu
   const list = typeof secret === 'string' ? [secret] : Array.isArray(secret) ? (secret as unknown[]) : undefined
   if (!list) {
     const got = secret === undefined ? 'undefined' : typeof secret
-    throw configError(`${provider}: ${option} must be a string, an array of strings or a function (got ${got})`)
+    // The usual cause: process.env.SOMETHING_SECRET is not set where the app runs.
+    const hint = secret === undefined || secret === null ? ' — is the environment variable that holds it set?' : ''
+    throw configError(`${provider}: ${option} must be a string, an array of strings or a function (got ${got})${hint}`)
   }
   if (list.length === 0) throw configError(`${provider}: ${option} list is empty`)
   if (list.length > MAX_SECRETS)

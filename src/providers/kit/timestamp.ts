@@ -47,6 +47,13 @@ export function resolveTolerance(
         'to turn the timestamp check off, pass skipTimestampCheck: true',
     )
   }
+  // Longer than a day is a unit mistake (ms for seconds), and it would open a replay window of that size.
+  if (tolerance > 86_400) {
+    throw configError(
+      `${provider}: tolerance is in seconds, and ${tolerance} s is over a day — did you give milliseconds? ` +
+        `(tolerance: ${Math.round(tolerance / 1000)} would be ${Math.round(tolerance / 1000)} s)`,
+    )
+  }
   return tolerance
 }
 

@@ -37,7 +37,8 @@ export interface Outcome {
 export interface WorkerStatements {
   /** One pass: the outcomes, then a claim of up to `limit` due jobs (none without `claim`), in one transaction. */
   pass: Transaction<(outcomes: Outcome[], claim: ClaimParams | undefined) => { applied: boolean[]; rows: JobRow[] }>
-  claim: Statement<[ClaimParams], JobRow>
+  due: Statement<[{ now: number; limit: number }], number>
+  claim: Statement<[ClaimParams & { id: number }], JobRow>
   renew: Statement<[{ worker: string; now: number; until: number }]>
   markDone: Statement<[Claim & { expiresAt: number }]>
   markRetry: Statement<[Claim & { runAt: number; error: string }]>
@@ -50,16 +51,21 @@ export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatemen
   // Every outcome is a compare-and-set on (claimed_by, attempt).
   const owned = `WHERE id = @id AND state = 'running' AND claimed_by = @worker AND attempt = @attempt`
   const statements: Omit<WorkerStatements, 'pass'> = {
-    // Due jobs and jobs whose worker stopped renewing its claim, in one
-    // statement: SQLite takes the write lock before it reads, so two workers
-    // can never claim the same row.
-    claim: db.prepare(
-      `UPDATE ${table} SET state = 'running', claimed_by = @worker, claimed_until = @until, attempt = attempt + 1, updated_at = @now
-       WHERE id IN (
-         SELECT id FROM ${table} WHERE state = 'pending' AND run_at <= @now
+    // Due jobs and jobs whose worker stopped renewing its claim. The pass
+    // runs under the write lock (BEGIN IMMEDIATE), so two workers can never
+    // claim the same row; updating the chosen rows one by one is cheaper in
+    // SQLite than one UPDATE … WHERE id IN (subquery).
+    due: db
+      .prepare<[{ now: number; limit: number }], number>(
+        `SELECT id FROM ${table} WHERE state = 'pending' AND run_at <= @now
          UNION ALL
          SELECT id FROM ${table} WHERE state = 'running' AND claimed_until <= @now
-         LIMIT @limit)
+         LIMIT @limit`,
+      )
+      .pluck(),
+    claim: db.prepare(
+      `UPDATE ${table} SET state = 'running', claimed_by = @worker, claimed_until = @until, attempt = attempt + 1, updated_at = @now
+       WHERE id = @id
        RETURNING ${JOB_COLUMNS}`,
     ),
     renew: db.prepare(
@@ -85,9 +91,11 @@ export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatemen
     ),
     nextDue: db.prepare<[], number | null>(`SELECT MIN(run_at) FROM ${table} WHERE state = 'pending'`).pluck(),
   }
-  const pass = db.transaction((outcomes: Outcome[], claim: ClaimParams | undefined) => ({
+  const claim = (params: ClaimParams): JobRow[] =>
+    statements.due.all(params).map((id) => statements.claim.get({ ...params, id })!)
+  const pass = db.transaction((outcomes: Outcome[], params: ClaimParams | undefined) => ({
     applied: outcomes.map((outcome) => outcome.write().changes === 1),
-    rows: claim ? statements.claim.all(claim) : [],
+    rows: params ? claim(params) : [],
   }))
   return { ...statements, pass }
 }
