@@ -99,7 +99,24 @@ function answeredOk(res: Response): Promise<boolean> {
   })
 }
 
-/** Express middleware for one webhook endpoint: `app.use(path, hookguard(...))` or `app.post(path, hookguard(...))`. */
+/**
+ * Express middleware for one webhook endpoint: `app.use(path, hookguard(...))` or `app.post(path, hookguard(...))`.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { github } from 'hookguard'
+ * import { hookguard } from 'hookguard/express'
+ *
+ * const app = express()
+ * // Inline mode: the next handler gets the verified event as req.webhook, and its 2xx completes the dedupe key.
+ * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET! })
+ * app.post('/webhooks/github', hookguard({ provider }, { inline: true }), (req, res) => {
+ *   console.log(req.webhook?.type, req.webhook?.id)
+ *   res.sendStatus(204)
+ * })
+ * ```
+ */
 export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: ExpressAdapterOptions = {},

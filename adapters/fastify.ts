@@ -137,6 +137,27 @@ function send(reply: FastifyReply, result: HandleResult, unread: boolean): Fasti
 /**
  * A Fastify plugin for one webhook endpoint:
  * `await app.register(hookguard(receiverOrOptions, { path: '/webhooks/stripe' }))`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { github } from 'hookguard'
+ * import { hookguard } from 'hookguard/fastify'
+ *
+ * const app = Fastify()
+ * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET! })
+ * // Inline mode: this route handler gets the verified event, and its 2xx completes the dedupe key.
+ * await app.register(
+ *   hookguard(
+ *     { provider },
+ *     {
+ *       path: '/webhooks/github',
+ *       inline: async (request, reply) => reply.code(202).send({ id: request.webhook?.id }),
+ *     },
+ *   ),
+ *   { prefix: '/api' },
+ * )
+ * ```
  */
 export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,

@@ -172,6 +172,20 @@ function lingerOnNode(env: unknown, result: HandleResult): void {
  * A Fetch handler that reads `request.body` under `maxBodyBytes` and
  * `bodyTimeoutMs`, for `export const POST = hookguard(...)` or
  * `export default { fetch: hookguard(...) }`.
+ *
+ * @example
+ * ```ts
+ * // Cloudflare Workers, Bun, Deno: the worker keeps running (waitUntil) until the handler is done.
+ * import { github } from 'hookguard'
+ * import { hookguard } from 'hookguard/fetch'
+ *
+ * export default {
+ *   fetch: hookguard({
+ *     provider: github({ secret: process.env.GITHUB_WEBHOOK_SECRET! }),
+ *     handler: async (event) => console.log(event.type, event.id),
+ *   }),
+ * }
+ * ```
  */
 export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,

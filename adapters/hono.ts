@@ -117,7 +117,25 @@ function inputOf(c: Context, incoming: NodeIncoming | undefined): ReceiveInput {
   return { method: c.req.method, url: c.req.url, headers, body: rawBody(c, incoming) }
 }
 
-/** A Hono handler for one webhook endpoint: `app.post(path, hookguard(...))`. */
+/**
+ * A Hono handler for one webhook endpoint: `app.post(path, hookguard(...))`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { github } from 'hookguard'
+ * import { hookguard } from 'hookguard/hono'
+ *
+ * const app = new Hono()
+ * // Inline mode: the next handler reads the verified event, and its 2xx completes the dedupe key.
+ * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET! })
+ * app.post('/webhooks/github', hookguard({ provider }, { inline: true }), (c) => {
+ *   console.log(c.get('webhook').type)
+ *   return c.body(null, 204)
+ * })
+ * export default app
+ * ```
+ */
 export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: HonoAdapterOptions = {},

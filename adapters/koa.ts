@@ -88,7 +88,22 @@ function checkPath(path: unknown): string | undefined {
   return path as string | undefined
 }
 
-/** Koa middleware for one webhook endpoint. */
+/**
+ * Koa middleware for one webhook endpoint.
+ *
+ * @example
+ * ```ts
+ * import Router from '@koa/router'
+ * import Koa from 'koa'
+ * import { github } from 'hookguard'
+ * import { hookguard } from 'hookguard/koa'
+ *
+ * const router = new Router()
+ * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET! })
+ * router.post('/webhooks/github', hookguard({ provider, handler: async (event) => console.log(event.type, event.id) }))
+ * new Koa().use(router.routes()).listen(3000)
+ * ```
+ */
 export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
   options: KoaAdapterOptions = {},

@@ -28,6 +28,8 @@ import {
 } from '../src/adapter-kit/index.js'
 import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
 
+export type { BaseAdapterOptions } from '../src/adapter-kit/index.js'
+
 /** Options of the `node:http` adapter. */
 export type NodeAdapterOptions = BaseAdapterOptions
 
@@ -41,6 +43,22 @@ const INTERNAL_ERROR = '{"ok":false,"error":{"code":"internal","message":"Intern
  * A `(req, res) => void` listener that answers every request it gets: mount
  * it on its own server or call it from your router for the webhook path.
  * Reads the body itself (under `maxBodyBytes` and `bodyTimeoutMs`).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { github } from 'hookguard'
+ * import { hookguard } from 'hookguard/node'
+ *
+ * const webhooks = hookguard({
+ *   provider: github({ secret: process.env.GITHUB_WEBHOOK_SECRET! }),
+ *   handler: async (event) => console.log(event.type, event.id),
+ * })
+ * createServer((req, res) => {
+ *   if (req.url?.startsWith('/webhooks/github')) return webhooks(req, res)
+ *   res.writeHead(404).end()
+ * }).listen(3000)
+ * ```
  */
 export function hookguard<T = unknown>(
   receiverOrOptions: Receiver<T> | ReceiverOptions<T>,

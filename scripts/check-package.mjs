@@ -54,6 +54,22 @@ try {
   )
   run('node', ['esm.mjs'], consumer)
   run('node', ['cjs.cjs'], consumer)
+  // The bin from the tarball: a version, and a signed request printed as headers and a curl command.
+  const version = capture('npx', ['--no-install', 'hookguard', '--version'], consumer).trim()
+  if (!version.includes(packed[0].version)) throw new Error(`hookguard --version printed ${version}`)
+  const signed = execFileSync(
+    'npx',
+    ['--no-install', 'hookguard', 'sign', '--provider', 'stripe', '--secret', 'env:S', '--fixture', 'stripe'],
+    {
+      cwd: consumer,
+      encoding: 'utf8',
+      env: { ...process.env, S: 'whsec_consumer_smoke_0123456789' },
+    },
+  )
+  if (!/stripe-signature/i.test(signed) || !/curl /.test(signed) || signed.includes('whsec_consumer_smoke')) {
+    throw new Error('hookguard sign did not print the signed headers and a curl command (or printed the secret)')
+  }
+  console.log(`bin ok: hookguard ${version}`)
   console.log('package check passed')
 } finally {
   rmSync(work, { recursive: true, force: true })

@@ -306,14 +306,36 @@ function createWebBackend(subtle: SubtleCrypto, getRandomValues: (a: Uint8Array)
   }
 }
 
-/** The Web Crypto backend (for runtimes without node:crypto, and for tests). */
+/**
+ * The Web Crypto backend (for runtimes without node:crypto, and for tests).
+ * Gives the same answers as node:crypto; every provider takes it as `crypto`.
+ *
+ * @example
+ * ```ts
+ * import { github, webCryptoBackend } from 'hookguard'
+ *
+ * const provider = github({ secret: process.env.GITHUB_WEBHOOK_SECRET!, crypto: webCryptoBackend() })
+ * ```
+ */
 export function webCryptoBackend(): CryptoBackend {
   const webcrypto = globalThis.crypto
   if (!webcrypto?.subtle) throw new TypeError('hookguard: this runtime has neither node:crypto nor Web Crypto')
   return createWebBackend(webcrypto.subtle, (a) => webcrypto.getRandomValues(a))
 }
 
-/** The node:crypto backend, or undefined when the runtime has no node:crypto. */
+/**
+ * The node:crypto backend, or undefined when the runtime has no node:crypto.
+ * It is the default wherever it exists; pass it to insist on it.
+ *
+ * @example
+ * ```ts
+ * import { nodeCryptoBackend, stripe } from 'hookguard'
+ *
+ * const crypto = nodeCryptoBackend()
+ * if (!crypto) throw new Error('this runtime has no node:crypto')
+ * const provider = stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET!, crypto })
+ * ```
+ */
 export function nodeCryptoBackend(): CryptoBackend | undefined {
   return nodeCrypto ? createNodeBackend(nodeCrypto) : undefined
 }

@@ -81,10 +81,11 @@ const MESSAGES: Record<HookguardErrorCode, string> = {
 const BRAND = Symbol.for('hookguard.error')
 
 export interface HookguardErrorOptions {
-  /** Why, for logs and hooks. Must never contain a secret or a signature. */
+  /** Why, for logs and hooks. Must never contain a secret or a signature. @default none */
   reason?: string
-  /** Response headers that go with this error (for example `retry-after`). */
+  /** Response headers that go with this error (for example `retry-after`). @default {} */
   headers?: Record<string, string>
+  /** The underlying error, kept as `error.cause` (never sent to the client). @default none */
   cause?: unknown
 }
 
@@ -114,7 +115,19 @@ export class HookguardError extends Error {
   }
 }
 
-/** Brand check that works across copies of the package (unlike `instanceof`). */
+/**
+ * Brand check that works across copies of the package (unlike `instanceof`).
+ *
+ * @example
+ * ```ts
+ * import { isHookguardError } from 'hookguard'
+ *
+ * export function statusOf(error: unknown): number {
+ *   // error.code is the stable dotted code ('signature.invalid' …); error.reason says why, for logs only.
+ *   return isHookguardError(error) ? error.status : 500
+ * }
+ * ```
+ */
 export function isHookguardError(value: unknown): value is HookguardError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
 }

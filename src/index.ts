@@ -21,6 +21,7 @@ export {
   isReceiver,
   type Receiver,
   type ReceiverOptions,
+  type ReceiverOptionsFor,
   type HandleOptions,
   type OutcomeContext,
   type OutcomeHook,
@@ -48,7 +49,14 @@ export {
   type MemoryArchiveOptions,
 } from './archive/memory.js'
 export type { RetryOptions } from './queues/retry.js'
-export { nodeCryptoBackend, webCryptoBackend, type CryptoBackend, type HmacAlgorithm } from './crypto.js'
+export {
+  nodeCryptoBackend,
+  webCryptoBackend,
+  type CryptoBackend,
+  type HmacAlgorithm,
+  type Piece,
+  type PublicKeyAlgorithm,
+} from './crypto.js'
 export type {
   ArchivePage,
   ArchivePolicy,
@@ -76,7 +84,12 @@ export type {
   WebhookMetrics,
   WorkerHooks,
   EventDescription,
+  EventMap,
+  EventsOf,
+  NoEvents,
+  PayloadOf,
   HandleResult,
+  HandshakeRequest,
   HandshakeResponse,
   HeadersInput,
   HeaderValue,

@@ -22,19 +22,22 @@ export interface SqliteConnectionOptions {
    * Database file; created when missing. hookguard opens its own connection,
    * switches the file to WAL and closes the connection on `close()`.
    * Give either `path` or `database`.
+   * @default none (one of `path` and `database` is required)
    */
   path?: string
   /**
    * A better-sqlite3 connection you opened (and close yourself). One
    * connection can serve the store and the queue. hookguard switches it to
    * WAL mode; the queue raises (never lowers) its `synchronous` level.
+   * @default none (one of `path` and `database` is required)
    */
   database?: SqliteDatabase
   /**
    * How long a statement waits for another process's write lock before it
    * fails with SQLITE_BUSY, ms. better-sqlite3 is synchronous, so this wait
    * blocks the event loop: keep it short. Only used with `path` (a
-   * connection you pass keeps its own `timeout`). Default 1000.
+   * connection you pass keeps its own `timeout`).
+   * @default 1000
    */
   busyTimeoutMs?: number
 }
@@ -158,24 +161,34 @@ export function ensureTable(
   db.exec(indexes)
 }
 
+/** Internal: runs `work` with the connection's commit level at NORMAL (see {@link relaxedCommits}). */
+export type RelaxedCommit = <T>(work: () => T) => T
+
 /**
- * Internal: runs `work` with the connection's commit level at NORMAL and puts
- * back the level it found. Only for writes whose loss on a power cut is
- * harmless (the caller says why): in WAL mode a NORMAL commit still survives
- * a crash of the process, and the next FULL commit on the file flushes it
- * along with its own. The level cannot change inside a transaction, so
- * `work` opens and commits its own; inside someone else's it runs as it is.
+ * Internal: a function that runs `work` with the connection's commit level
+ * at NORMAL and puts back the level it found. Only for writes whose loss on
+ * a power cut is harmless (the caller says why), or that are synced another
+ * way ({@link WalSync}): in WAL mode a NORMAL commit still survives a crash
+ * of the process, and the next sync of the WAL takes it along. The level
+ * cannot change inside a transaction, so `work` opens and commits its own;
+ * inside someone else's it runs as it is. On a connection hookguard owns
+ * nobody else changes the level, so it is read once; on a shared one, at
+ * every call.
  */
-export function withRelaxedCommit<T>(db: SqliteDatabase, work: () => T): T {
-  if (db.inTransaction) return work()
-  const level = Number(db.pragma('synchronous', { simple: true }))
-  if (level <= SYNCHRONOUS_LEVEL.normal) return work()
-  // A prepared PRAGMA setter acts when it is prepared, not when it runs: exec each time (about 1 µs).
-  db.exec(`PRAGMA synchronous = ${SYNCHRONOUS_LEVEL.normal}`)
-  try {
-    return work()
-  } finally {
-    db.exec(`PRAGMA synchronous = ${level}`)
+export function relaxedCommits(db: SqliteDatabase, owned: boolean): RelaxedCommit {
+  const level = (): number => Number(db.pragma('synchronous', { simple: true }))
+  const known = owned ? level() : undefined
+  return (work) => {
+    if (db.inTransaction) return work()
+    const found = known ?? level()
+    if (found <= SYNCHRONOUS_LEVEL.normal) return work()
+    // A prepared PRAGMA acts when it is prepared, not when it runs: exec each time (about 1 µs).
+    db.exec(`PRAGMA synchronous = ${SYNCHRONOUS_LEVEL.normal}`)
+    try {
+      return work()
+    } finally {
+      db.exec(`PRAGMA synchronous = ${found}`)
+    }
   }
 }
 

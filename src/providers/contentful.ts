@@ -57,6 +57,17 @@ const DEFAULT_TOLERANCE = 30
 const MAX_SIGNED_HEADERS = 64
 const HEADER_NAME_RE = /^[a-z0-9!#$%&'*+.^_`|~-]{1,128}$/
 const SECRET_RE = /^[0-9a-zA-Z+/=_-]{64}$/
+/**
+ * Signed headers whose grammar cannot hold ', ', so a value with it is a
+ * repeat joined by a Fetch Headers object (400). Any other signed header
+ * (a custom header of the webhook, its name) is free text: a joined value
+ * is then simply not what was signed (401).
+ */
+const SINGLE_VALUED = new Set(['x-contentful-topic', 'x-contentful-idempotency-key', 'x-contentful-crn', 'content-type'])
+
+function signedHeader(request: ProviderRequest, name: string): string | undefined {
+  return readHeader(request, name, { joinable: !SINGLE_VALUED.has(name) })
+}
 
 function decodeSecret(secret: string): Uint8Array {
   if (!SECRET_RE.test(secret))
@@ -101,7 +112,7 @@ function signedNames(request: ProviderRequest): string[] {
     if (!HEADER_NAME_RE.test(name)) throw malformedSignature(`${SIGNED_HEADERS} is not a list of lower-case names`)
     if (seen.has(name)) throw malformedSignature(`${SIGNED_HEADERS} names a header twice`)
     seen.add(name)
-    if (!names.has(name) && readHeader(request, name) === undefined)
+    if (!names.has(name) && signedHeader(request, name) === undefined)
       throw invalidSignature(`signed header ${name} is missing`)
     names.add(name)
   }
@@ -113,7 +124,7 @@ function canonicalHeaders(request: ProviderRequest, names: string[], ms: number)
   return names
     .map((name) => {
       const value =
-        name === TIMESTAMP ? String(ms) : name === SIGNED_HEADERS ? names.join(',') : readHeader(request, name)!.trim()
+        name === TIMESTAMP ? String(ms) : name === SIGNED_HEADERS ? names.join(',') : signedHeader(request, name)!.trim()
       return `${name}:${value}`
     })
     .join(';')

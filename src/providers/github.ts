@@ -9,11 +9,11 @@
  *
  * @module
  */
-import type { WebhookEvent as OctokitWebhookEvent } from '@octokit/webhooks-types'
+import type { WebhookEvent as OctokitWebhookEvent, WebhookEventMap } from '@octokit/webhooks-types'
 import { encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import { parseForm, parseJson } from './kit/body.js'
+import { parseForm, parseJson, stringField } from './kit/body.js'
 import { isForm, readHeader, readPrefixedHexSignature, requireIdHeader } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
 import { withKeys } from './kit/keys.js'
@@ -25,13 +25,27 @@ export type GitHubOptions = UntimedProviderOptions
 /** The payload type of {@link github}: octokit's webhook event union (types from the optional `@octokit/webhooks-types`). */
 export type GitHubEvent = OctokitWebhookEvent
 
+/** `[type, payload]` for each payload of one event: `issues.opened` for an action, the bare name without one. */
+type TypedPayloads<N extends string, V> = V extends { action: infer A extends string } ? [`${N}.${A}`, V] : [N, V]
+type GitHubPairs = { [N in keyof WebhookEventMap & string]: TypedPayloads<N, WebhookEventMap[N]> }[keyof WebhookEventMap &
+  string]
+
+/**
+ * GitHub's event types as hookguard names them (the `X-GitHub-Event` name,
+ * then `.action` when the payload has one: `issues.opened`, `push`) → octokit's
+ * payload type for it, for handlers by type.
+ */
+export type GitHubEvents = { [P in GitHubPairs as P[0]]: P[1] }
+
 /** What {@link github} returns: named, so inferred types that mention it stay portable in declarations. */
-export type GitHubProvider = Provider<GitHubEvent>
+export type GitHubProvider = Provider<GitHubEvent, GitHubEvents>
 
 const PREFIX = 'sha256='
 
 /**
- * GitHub webhooks (repository, organization and GitHub App).
+ * GitHub webhooks (repository, organization and GitHub App). The event type
+ * is `X-GitHub-Event`, followed by `.` and the payload's `action` when it has
+ * one: `issues.opened`, `pull_request.closed`, `push`, `ping`.
  *
  * @example
  * ```ts
@@ -71,8 +85,10 @@ export function github(options: GitHubOptions): GitHubProvider {
         throw new HookguardError('body.malformed', { reason: 'form body has no payload field' })
       return parseJson(new TextEncoder().encode(payload))
     },
-    describe(_payload, _request, verification) {
-      return { id: verification.id, type: verification.type }
+    describe(payload, _request, verification) {
+      // `issues` alone says little: the action (`opened`, `closed` …) is what handlers route on.
+      const action = verification.type === undefined ? undefined : stringField(payload, 'action')
+      return { id: verification.id, type: action === undefined ? verification.type : `${verification.type}.${action}` }
     },
     async [SIGN](sign: SignOptions) {
       const [key] = await opened.keys.forSigning(sign)

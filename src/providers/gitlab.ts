@@ -24,7 +24,7 @@ import { HookguardError } from '../errors.js'
 import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import { parseJson } from './kit/body.js'
 import { invalidSignature } from './kit/fail.js'
-import { readHeader, requireSignatureHeader } from './kit/headers.js'
+import { readHeader, requireSignatureHeader, tokenMayHoldCommaSpace } from './kit/headers.js'
 import { openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
 /** Options of {@link gitlab}. `secret` is the webhook's secret token. */
@@ -70,13 +70,15 @@ export function gitlab(options: GitLabOptions): Provider {
   const name = 'gitlab'
   const opened = openProvider(name, options, { untimed: 'GitLab' })
   const tokenMatches = blindComparer(opened.backend)
+  // The token is typed by the user: only a secret with ', ' lets the header hold one.
+  const joinable = tokenMayHoldCommaSpace(options.secret)
 
   return {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-gitlab-token'],
     async verify(request) {
-      const token = requireSignatureHeader(request, 'x-gitlab-token')
+      const token = requireSignatureHeader(request, 'x-gitlab-token', { joinable })
       if (!(await tokenMatches(await opened.keys.forRequest(request), token)))
         throw invalidSignature('x-gitlab-token does not match')
       return identify(request)

@@ -108,6 +108,8 @@ interface Layout {
   typeHeader?: string
   prefix: string
   separator?: string
+  /** The separator holds ', ', so a value with it is a list, not a repeat joined by a Fetch Headers object. */
+  joinable: boolean
   template: Template
   slots: Slot[]
 }
@@ -151,6 +153,7 @@ function resolveLayout(name: string, options: HmacOptions, encoding: 'hex' | 'ba
     typeHeader,
     prefix,
     separator: options.separator,
+    joinable: options.separator?.includes(', ') === true,
     template,
     slots,
   }
@@ -225,7 +228,8 @@ type Settings = ReturnType<typeof resolveSettings>
 function verifier({ encoding, keys, layout, tolerance, scheme }: Settings) {
   const decode = encoding === 'hex' ? (text: string) => decodeHex(text) : (text: string) => decodeBase64(text)
   return function verify(request: ProviderRequest): Verification | Promise<Verification> {
-    const received = receivedSignatures(layout, requireSignatureHeader(request, layout.signatureHeader), decode)
+    const header = requireSignatureHeader(request, layout.signatureHeader, { joinable: layout.joinable })
+    const received = receivedSignatures(layout, header, decode)
     let timestampText: string | undefined
     let timestamp: number | undefined
     if (layout.timestampHeader) {

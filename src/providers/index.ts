@@ -1,18 +1,27 @@
 /**
  * Every provider factory. Each takes `{ secret, tolerance? }` (Discord and
- * SendGrid take `{ publicKey }`, PayPal `{ webhookId }`) and returns a
+ * SendGrid take `{ publicKey }`, PayPal `{ webhookId }`, Postmark `{ username,
+ * password }`) and returns a
  * {@link Provider}. `secret` may be a function for per-tenant secrets.
  *
  * @module
  */
 export { standardWebhooks, type StandardWebhooksOptions } from './standard-webhooks.js'
-export { stripe, type StripeOptions, type StripeEvent, type StripeProvider } from './stripe.js'
-export { github, type GitHubOptions, type GitHubEvent, type GitHubProvider } from './github.js'
+export { stripe, type StripeOptions, type StripeEvent, type StripeEvents, type StripeProvider } from './stripe.js'
+export { github, type GitHubOptions, type GitHubEvent, type GitHubEvents, type GitHubProvider } from './github.js'
 export { hmac, type HmacOptions } from './hmac.js'
 export type { ProviderOptions, UntimedProviderOptions } from './kit/setup.js'
-export type { SecretCacheOptions, SecretOption, SecretRequest, SecretResolver } from './kit/keys.js'
+export type { SecretAnswer, SecretCacheOptions, SecretOption, SecretRequest, SecretResolver } from './kit/keys.js'
 export { discord, type DiscordOptions } from './discord.js'
-export { slack, type SlackOptions, type SlackPayload, type SlackEventCallback, type SlackProvider } from './slack.js'
+export {
+  slack,
+  type SlackOptions,
+  type SlackPayload,
+  type SlackEventCallback,
+  type SlackEvents,
+  type SlackOtherPayload,
+  type SlackProvider,
+} from './slack.js'
 export { shopify, type ShopifyOptions } from './shopify.js'
 export { twilio, type TwilioOptions, type PublicUrlOption } from './twilio.js'
 export { paddle, type PaddleOptions } from './paddle.js'
@@ -46,6 +55,7 @@ export { dropbox, type DropboxOptions, type DropboxNotification } from './dropbo
 export { box, type BoxOptions, type BoxEvent } from './box.js'
 export { okta, type OktaOptions, type OktaEventHook } from './okta.js'
 export { plaid, type PlaidOptions, type PlaidJwk, type PlaidKeyFetcher } from './plaid.js'
+export type { EcJwk, JwkFetcher } from './kit/jwk-keys.js'
 // Batch C: developer tools, content, e-signature and email.
 export { bitbucket, type BitbucketOptions } from './bitbucket.js'
 export { sentry, type SentryOptions } from './sentry.js'

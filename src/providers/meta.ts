@@ -40,6 +40,10 @@ import { hmacScheme, openProvider, requireOptions, type UntimedProviderOptions }
 import { tokenMatcher } from './kit/token.js'
 import { invalidSignature } from './kit/fail.js'
 
+/**
+ * The options of every Meta factory besides the app secret.
+ * @inline
+ */
 interface MetaCommonOptions extends Omit<UntimedProviderOptions, 'secret'> {
   /**
    * The Verify Token typed into the Webhooks settings of the App Dashboard.

@@ -24,7 +24,7 @@ import { batchType } from './kit/batch.js'
 import { parseJson, record, stringField } from './kit/body.js'
 import { invalidSignature } from './kit/fail.js'
 import { challengeValue, type HandshakeProvider, type HandshakeRequest } from './kit/handshake.js'
-import { readHeader, requireSignatureHeader } from './kit/headers.js'
+import { readHeader, requireSignatureHeader, tokenMayHoldCommaSpace } from './kit/headers.js'
 import { openProvider, type UntimedProviderOptions } from './kit/setup.js'
 import { tokenMatcher } from './kit/token.js'
 
@@ -74,9 +74,11 @@ export function okta(options: OktaOptions): HandshakeProvider<OktaEventHook> {
   const opened = openProvider(name, options, { untimed: 'Okta' })
   const header = checkHeaderName(options.header)
   const tokenMatches = tokenMatcher(opened.backend)
+  // The secret is typed by the admin: only a secret with ', ' lets the header hold one.
+  const joinable = tokenMayHoldCommaSpace(options.secret)
 
   async function authenticate(request: HandshakeRequest | ProviderRequest): Promise<void> {
-    const token = requireSignatureHeader(request, header)
+    const token = requireSignatureHeader(request, header, { joinable })
     if (!(await tokenMatches(await opened.keys.forRequest(request as ProviderRequest), token)))
       throw invalidSignature(`${header} does not match`)
   }

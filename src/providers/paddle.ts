@@ -13,8 +13,8 @@
  */
 import { decodeHex, encodeHex } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import { parseJson, stringField } from './kit/body.js'
+import { SIGN, type OrderingOptions, type Provider, type SignOptions } from '../types/index.js'
+import { parseJson, record, stringField } from './kit/body.js'
 import { invalidSignature, malformedSignature, MAX_SIGNATURE_ENTRIES } from './kit/fail.js'
 import { requireSignatureHeader } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
@@ -54,6 +54,16 @@ function parseHeader(header: string): { timestampText: string; received: Uint8Ar
 }
 
 /**
+ * The ordering default: the entity in `data` (`sub_…`, `txn_…`; ids carry
+ * their type's prefix) and the event's `occurred_at` (RFC 3339 with
+ * microseconds, compared to the millisecond).
+ */
+const ordering: OrderingOptions = {
+  entity: (event) => stringField(record(event.payload)?.data, 'id'),
+  version: (event) => stringField(event.payload, 'occurred_at'),
+}
+
+/**
  * Paddle Billing notifications (not Paddle Classic, which signs with RSA).
  *
  * @example
@@ -71,6 +81,7 @@ export function paddle(options: PaddleOptions): Provider {
     name,
     tolerance,
     sensitiveHeaders: ['paddle-signature'],
+    ordering,
     verify(request) {
       const { timestampText, received } = parseHeader(requireSignatureHeader(request, 'paddle-signature'))
       const timestamp = parseTimestamp(timestampText, 'paddle-signature ts')

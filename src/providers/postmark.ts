@@ -113,6 +113,10 @@ function recordId(payload: unknown): { id?: string; type?: string } {
 export function postmark(options: PostmarkOptions): Provider {
   const name = 'postmark'
   requireOptions(name, options, '{ username, password }')
+  if ('secret' in options)
+    throw configError(
+      'postmark: Postmark signs nothing; pass { username, password } (the basic-auth credentials of the webhook URL)',
+    )
   refuseTolerance(name, 'Postmark', options as TimestampOptions)
   const username = checkUsername(options.username)
   const keys = keySource(name, options.password, { option: 'password', decode: credentialBytes(username) }, options)

@@ -34,7 +34,8 @@ export type SanityOptions = ProviderOptions
 const SIGNATURE = 'sanity-webhook-signature'
 
 function readHeaderParts(request: ProviderRequest): { text: string; received: Uint8Array[] } {
-  const pairs = signaturePairs(requireSignatureHeader(request, SIGNATURE), SIGNATURE, true)
+  // A space after the comma is in the grammar, so a joined repeat is left to the parser (a second t is a 400).
+  const pairs = signaturePairs(requireSignatureHeader(request, SIGNATURE, { joinable: true }), SIGNATURE, true)
   const text = onlyTimestamp(pairs, SIGNATURE)
   const received: Uint8Array[] = []
   for (const { key, value } of pairs) {

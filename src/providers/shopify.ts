@@ -26,8 +26,8 @@
  */
 import { decodeBase64, encodeBase64 } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
-import { parseJson } from './kit/body.js'
+import { SIGN, type OrderingOptions, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
+import { parseJson, record, stringField } from './kit/body.js'
 import { malformedSignature } from './kit/fail.js'
 import { eitherHeader } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
@@ -57,6 +57,33 @@ function readSignature(request: ProviderRequest): Uint8Array {
   if (!signature || signature.length !== 32)
     throw malformedSignature('x-shopify-hmac-sha256 is not the base64 of 32 bytes')
   return signature
+}
+
+/**
+ * The resource a payload is (`gid://shopify/Order/820982911946154508`): its
+ * `admin_graphql_api_id`, else the topic's resource and the numeric `id`
+ * (`orders/820982911946154508`), which stays apart from other resources' ids.
+ */
+function shopifyEntity(payload: unknown, topic: string | undefined): string | undefined {
+  const gid = stringField(payload, 'admin_graphql_api_id')
+  if (gid !== undefined) return gid
+  const id = record(payload)?.id
+  const resource = topic?.split('/')[0]
+  if (!resource || (typeof id !== 'number' && (typeof id !== 'string' || id === ''))) return undefined
+  return `${resource}/${id}`
+}
+
+/**
+ * The ordering default: the resource the payload is, and when Shopify
+ * triggered the event (`X-Shopify-Triggered-At`, kept on retries), else the
+ * payload's `updated_at`.
+ */
+const ordering: OrderingOptions = {
+  entity: (event) => shopifyEntity(event.payload, event.type),
+  version: (event) =>
+    event.headers['x-shopify-triggered-at'] ||
+    event.headers['shopify-triggered-at'] ||
+    stringField(event.payload, 'updated_at'),
 }
 
 /**
@@ -90,6 +117,7 @@ export function shopify(options: ShopifyOptions): Provider {
     name,
     tolerance: undefined,
     sensitiveHeaders: ['x-shopify-hmac-sha256', 'shopify-hmac-sha256'],
+    ordering,
     verify(request) {
       const received = [readSignature(request)]
       return withKeys(opened.keys, request, (keys) => {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { SlackEvent } from '@slack/types'
+import type { AppRateLimitedEvent, SlackEvent } from '@slack/types'
 import { HookguardError } from '../errors.js'
 import { SIGN, type EventDescription, type Provider, type ProviderRequest, type SignOptions } from '../types/index.js'
 import { bodyHashId, parseForm, parseJson, record, stringField } from './kit/body.js'
@@ -33,24 +33,53 @@ import { readSignedTimestamp } from './kit/timestamp.js'
 export type SlackOptions = ProviderOptions
 
 /** An Events API delivery: the envelope around one of Slack's event types (types from the optional `@slack/types`). */
-export interface SlackEventCallback {
+export interface SlackEventCallback<E extends SlackEvent = SlackEvent> {
   type: 'event_callback'
   event_id: string
   event_time: number
   team_id?: string
   api_app_id?: string
-  event: SlackEvent
+  event: E
   [field: string]: unknown
 }
+
+/** A payload outside the Events API: slash command fields, an interactivity payload (`block_actions` …). */
+export type SlackOtherPayload = Record<string, unknown> & { type?: string }
 
 /**
  * The payload type of {@link slack}: an Events API envelope, or another
  * object (slash command fields, an interactivity payload, a handshake).
  */
-export type SlackPayload = SlackEventCallback | (Record<string, unknown> & { type?: string })
+export type SlackPayload = SlackEventCallback | SlackOtherPayload
+
+/** Types hookguard gives deliveries outside the Events API (`@slack/types` publishes no payload types for them). */
+type SlackOtherType =
+  | 'slash_command'
+  | 'block_actions'
+  | 'block_suggestion'
+  | 'view_submission'
+  | 'view_closed'
+  | 'shortcut'
+  | 'message_action'
+  | 'interactive_message'
+  | 'dialog_submission'
+  | 'dialog_cancellation'
+  | 'dialog_suggestion'
+  | 'workflow_step_edit'
+
+/**
+ * Slack's types as hookguard names them → payloads, for handlers by type:
+ * an Events API delivery is typed by its inner event (`app_mention` →
+ * the envelope around an `AppMentionEvent`); `app_rate_limited` comes
+ * bare; slash commands (`slash_command`) and interactivity payloads
+ * (`block_actions` …) are plain objects.
+ */
+export type SlackEvents = {
+  [E in Exclude<SlackEvent, AppRateLimitedEvent> as E['type']]: SlackEventCallback<E>
+} & { app_rate_limited: AppRateLimitedEvent } & { [K in SlackOtherType]: SlackOtherPayload }
 
 /** What {@link slack} returns: named, so inferred types that mention it stay portable in declarations. */
-export type SlackProvider = Provider<SlackPayload>
+export type SlackProvider = Provider<SlackPayload, SlackEvents>
 
 const PREFIX = 'v0='
 

@@ -15,8 +15,15 @@
  */
 import { concatBytes, decodeBase64, encodeBase64, toBytes, type CryptoBackend } from '../crypto.js'
 import { configError, HookguardError } from '../errors.js'
-import { SIGN, type Provider, type ProviderRequest, type SignOptions, type Verification } from '../types/index.js'
-import { parseJson, stringField } from './kit/body.js'
+import {
+  SIGN,
+  type OrderingOptions,
+  type Provider,
+  type ProviderRequest,
+  type SignOptions,
+  type Verification,
+} from '../types/index.js'
+import { parseJson, record, stringField } from './kit/body.js'
 import { invalidSignature, malformedSignature, MAX_SIGNATURE_ENTRIES } from './kit/fail.js'
 import { eitherHeader } from './kit/headers.js'
 import { hmacMatch, type HmacScheme } from './kit/hmac.js'
@@ -219,9 +226,30 @@ interface Sender {
   /** The headers its signing helper writes (`webhook-*` or Svix's `svix-*`); both are always read. */
   readonly prefix: 'webhook' | 'svix'
   readonly typeField: string
+  /** The ordering default, where the sender's payloads carry an entity and a version. */
+  readonly ordering?: OrderingOptions
 }
 
-const STANDARD: Sender = { name: 'standard-webhooks', prefix: 'webhook', typeField: 'type' }
+/**
+ * The ordering default of the spec's payload shape (`{ type, timestamp, data }`):
+ * the entity is `data.id`; the version the payload's `timestamp` (when the
+ * event occurred, inside the signed body), else the signed `webhook-timestamp`
+ * (the time of the attempt: a retry of an older event carries a newer one).
+ */
+const STANDARD_ORDERING: OrderingOptions = {
+  entity: (event) => stringField(record(event.payload)?.data, 'id'),
+  version: (event) => {
+    const timestamp = record(event.payload)?.timestamp
+    return typeof timestamp === 'string' || typeof timestamp === 'number' ? timestamp : event.timestamp
+  },
+}
+
+const STANDARD: Sender = {
+  name: 'standard-webhooks',
+  prefix: 'webhook',
+  typeField: 'type',
+  ordering: STANDARD_ORDERING,
+}
 
 function build(options: StandardWebhooksOptions, sender: Sender): Provider {
   requireOptions(sender.name, options, '{ secret } or { publicKey }')
@@ -240,6 +268,7 @@ function build(options: StandardWebhooksOptions, sender: Sender): Provider {
     name,
     tolerance,
     sensitiveHeaders: ['webhook-signature', 'svix-signature'],
+    ...(sender.ordering && { ordering: sender.ordering }),
     verify: verifier(scheme, keys, publicKeys, tolerance),
     parse: (request) => parseJson(request.body),
     describe(payload, _request, verification) {

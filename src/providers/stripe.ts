@@ -7,8 +7,8 @@
  */
 import type Stripe from 'stripe'
 import { decodeHex, encodeHex } from '../crypto.js'
-import { SIGN, type Provider, type SignOptions } from '../types/index.js'
-import { parseJson, stringField } from './kit/body.js'
+import { SIGN, type OrderingOptions, type Provider, type SignOptions } from '../types/index.js'
+import { parseJson, record, stringField } from './kit/body.js'
 import { invalidSignature, malformedSignature, MAX_SIGNATURE_ENTRIES } from './kit/fail.js'
 import { requireSignatureHeader } from './kit/headers.js'
 import { verifyHmac } from './kit/hmac.js'
@@ -23,8 +23,27 @@ export type StripeOptions = ProviderOptions
 /** The payload type of {@link stripe}: Stripe's own event union (types from the optional `stripe` package). */
 export type StripeEvent = Stripe.Event
 
+/** Stripe's event types → their events (`'invoice.paid'` → `Stripe.InvoicePaidEvent`), for handlers by type. */
+export type StripeEvents = { [E in StripeEvent as E['type']]: E }
+
 /** What {@link stripe} returns: named, so inferred types that mention it stay portable in declarations. */
-export type StripeProvider = Provider<StripeEvent>
+export type StripeProvider = Provider<StripeEvent, StripeEvents>
+
+/**
+ * The ordering default: the object an event is about (`data.object.id`, such
+ * as `pi_…`; ids carry their type's prefix, so they never collide across
+ * types) and the event's `created` (seconds, so two events of one object in
+ * the same second both run). Objects without an id (`balance.available`)
+ * run unguarded.
+ */
+const ordering: OrderingOptions<StripeEvent> = {
+  // Payload types are never checked at run time: read defensively.
+  entity: (event) => stringField(record(record(event.payload)?.data)?.object, 'id'),
+  version: (event) => {
+    const created = record(event.payload)?.created
+    return typeof created === 'number' ? created : undefined
+  },
+}
 
 const KEY_RE = /^[a-z0-9]+$/
 
@@ -81,6 +100,7 @@ export function stripe(options: StripeOptions): StripeProvider {
     name,
     tolerance,
     sensitiveHeaders: ['stripe-signature'],
+    ordering,
     verify(request) {
       const received: Uint8Array[] = []
       const timestampText = parseHeader(requireSignatureHeader(request, 'stripe-signature'), received)

@@ -28,7 +28,7 @@ import { readBase64Signature } from './kit/base64-signature.js'
 import { bodyText, parseJson, record, stringField } from './kit/body.js'
 import type { HandshakeProvider } from './kit/handshake.js'
 import { hmacMatch, settle } from './kit/hmac.js'
-import { ABSOLUTE_RE } from './kit/public-url.js'
+import { ABSOLUTE_RE, ownUrl } from './kit/public-url.js'
 import { hmacScheme, openProvider, type UntimedProviderOptions } from './kit/setup.js'
 
 /** The callback URL as registered, or a function that gives it for a request. */
@@ -62,7 +62,7 @@ function checkCallbackUrl(value: unknown): CallbackUrlOption | undefined {
 function callbackUrlOf(option: CallbackUrlOption | undefined, request: ProviderRequest): string {
   let url: unknown
   try {
-    url = typeof option === 'function' ? option(request) : (option ?? request.url)
+    url = typeof option === 'function' ? option(request) : (option ?? ownUrl(request))
   } catch (error) {
     throw new HookguardError('receiver.misconfigured', {
       reason: 'trello: the callbackUrl function threw',

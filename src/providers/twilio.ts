@@ -89,7 +89,7 @@ function bodyHashParam(url: string): string | undefined {
 /** The decoded signature; a settings header naming another algorithm than the configured one is refused. */
 function readSignature(request: ProviderRequest, algorithm: 'sha1' | 'sha256'): Uint8Array {
   const header = requireSignatureHeader(request, 'x-twilio-signature')
-  const settings = readHeader(request, 'x-twilio-webhooks-signature-settings')
+  const settings = readHeader(request, 'x-twilio-webhooks-signature-settings', { joinable: true })
   const named = settings && /(?:^|,)\s*algorithm\s*=\s*([A-Z0-9_]+)\s*(?:,|$)/i.exec(settings)?.[1]
   if (named && SETTINGS_ALGORITHMS[named.toUpperCase()] !== algorithm)
     throw invalidSignature(`sender used ${named}, this provider is configured for ${algorithm}`)

@@ -342,7 +342,7 @@ function createState(options: MemoryQueueOptions): State {
  * ```ts
  * import { createReceiver, memoryQueue, stripe } from 'hookguard'
  *
- * const queue = memoryQueue({ attempts: 3, onDeadLetter: (event, error) => alert(event.key, error) })
+ * const queue = memoryQueue({ attempts: 3, onDeadLetter: (event, error) => console.error(event.key, error) })
  * const receiver = createReceiver({ provider: stripe({ secret }), queue, handler: async (event) => fulfil(event) })
  * ```
  */

@@ -19,6 +19,7 @@ import { run } from '../pipeline/run.js'
 import type {
   DeliveryArchive,
   HandleResult,
+  PayloadOf,
   Provider,
   WebhookEvent,
   WebhookQueue,
@@ -30,7 +31,7 @@ import { archiveInstrument, deliveryRecord } from './instruments/archive.js'
 import { metricsInstrument, outcomeInstrument } from './instruments/hooks.js'
 import { logInstrument } from './instruments/log.js'
 import { tracingInstrument } from './instruments/tracing.js'
-import type { ReceiverOptions } from './options.js'
+import type { ReceiverOptions, ReceiverOptionsFor } from './options.js'
 import { replay, type ReplayOptions, type ReplayResult } from './replay.js'
 import { isSilent, resolve, type Resolved } from './resolve.js'
 import { checkOptionsObject } from './validate.js'
@@ -41,6 +42,7 @@ export interface HandleOptions<T = unknown> {
    * function. The dedupe key is completed when it resolves to anything but
    * `false`, and released when it returns `false` or throws (the error is
    * rethrown to the caller).
+   * @default none (the event goes to the receiver's queue)
    */
   deliver?: (event: WebhookEvent<T>) => Promise<unknown> | unknown
 }
@@ -67,6 +69,20 @@ export interface Receiver<T = unknown> {
 
 const BRAND = Symbol.for('hookguard.receiver')
 
+/**
+ * Whether `value` is a receiver made by {@link createReceiver}: a brand check
+ * that works across copies of the package (unlike `instanceof`).
+ *
+ * @example
+ * ```ts
+ * import { createReceiver, isReceiver, stripe, type Receiver, type ReceiverOptions } from 'hookguard'
+ *
+ * function toReceiver(value: Receiver | ReceiverOptions): Receiver {
+ *   return isReceiver(value) ? value : createReceiver(value)
+ * }
+ * toReceiver({ provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }) })
+ * ```
+ */
 export function isReceiver(value: unknown): value is Receiver<any> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
 }
@@ -119,8 +135,28 @@ function startOwnWorker(
   )
 }
 
-/** Create a receiver. Bad configuration throws a TypeError here, not on the first request. */
-export function createReceiver<T = unknown>(options: ReceiverOptions<T>): Receiver<T> {
+/**
+ * Create a receiver. Bad configuration throws a TypeError here, not on the first request.
+ *
+ * @example
+ * ```ts
+ * import { createReceiver, stripe } from 'hookguard'
+ *
+ * const receiver = createReceiver({
+ *   provider: stripe({ secret: process.env.STRIPE_WEBHOOK_SECRET! }),
+ *   handler: async (event) => console.log(event.type, event.id),
+ * })
+ * // Any server: the method, the headers and the raw body bytes (or use an adapter, such as 'hookguard/express').
+ * export async function onRequest(request: Request): Promise<Response> {
+ *   const body = new Uint8Array(await request.arrayBuffer())
+ *   const result = await receiver.handle({ method: request.method, url: request.url, headers: request.headers, body })
+ *   return new Response(result.body || null, { status: result.status, headers: result.headers })
+ * }
+ * ```
+ */
+export function createReceiver<P extends Provider = Provider, T = PayloadOf<P>>(
+  options: ReceiverOptionsFor<P, T>,
+): Receiver<T> {
   checkOptionsObject(options)
   const resolved = resolve(options as ReceiverOptions)
   const recorder = resolved.archive

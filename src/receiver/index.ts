@@ -4,6 +4,6 @@
  * @module
  */
 export { createReceiver, isReceiver, type HandleOptions, type Receiver } from './create.js'
-export type { ReceiverOptions } from './options.js'
+export type { ReceiverOptions, ReceiverOptionsFor } from './options.js'
 export type { OutcomeContext, OutcomeHook } from './instruments/hooks.js'
 export type { ReplayOptions, ReplayResult } from './replay.js'

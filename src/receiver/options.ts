@@ -11,7 +11,11 @@ import type { HandlerMap } from '../worker/routes.js'
 import type {
   DedupeStore,
   DeliveryArchive,
+  EventMap,
+  EventsOf,
   Logger,
+  NoEvents,
+  PayloadOf,
   Provider,
   WebhookHandler,
   WebhookMetrics,
@@ -20,7 +24,12 @@ import type {
 } from '../types/index.js'
 import type { OutcomeHook } from './instruments/hooks.js'
 
-export interface ReceiverOptions<T = unknown> {
+/**
+ * The receiver's options. `T` is the payload type handlers see; `E` the
+ * event map that types `handlers` by event type. {@link createReceiver}
+ * infers both: from `schema` when given, else from the provider.
+ */
+export interface ReceiverOptions<T = unknown, E extends EventMap = NoEvents> {
   /** Required: how deliveries are verified, from a provider factory such as `stripe({ secret })`. */
   provider: Provider
   /**
@@ -34,13 +43,18 @@ export interface ReceiverOptions<T = unknown> {
    * @default memoryQueue()
    */
   queue?: WebhookQueue
-  /** Run by the queue's worker after the 2xx, at least once per event, with retries. */
+  /**
+   * Run by the queue's worker after the 2xx, at least once per event, with retries.
+   * @default none: events wait in the queue for a worker you run (`createWorker`, `bullmqWorker` …)
+   */
   handler?: WebhookHandler<T>
   /**
    * Handlers by event type, instead of `handler`: `{ 'payment_intent.succeeded': fn, 'issues.*': fn, '*': fn }`.
    * The most specific pattern wins: the exact type, then the longest `prefix.*`, then `*`.
+   * @default none (give `handler` or `handlers`, not both)
    */
-  handlers?: HandlerMap<T>
+  // NoInfer: the payload type comes from the schema or the provider, never from one handler's parameter.
+  handlers?: HandlerMap<NoInfer<T>, E>
   /**
    * Types that no entry of `handlers` matches: `'enqueue'` queues them anyway
    * (the worker records them as ignored), `'ack'` answers 2xx without
@@ -56,7 +70,10 @@ export interface ReceiverOptions<T = unknown> {
    * @default undefined (off)
    */
   ordering?: true | OrderingOptions<T>
-  /** Validates the parsed payload (any Standard Schema, such as zod 4); failures are 400. */
+  /**
+   * Validates the parsed payload (any Standard Schema, such as zod 4); failures are 400.
+   * @default none (the payload is not validated)
+   */
   schema?: StandardSchema<T>
   /**
    * Receiver name inside dedupe keys, so two endpoints of one provider never
@@ -86,7 +103,10 @@ export interface ReceiverOptions<T = unknown> {
   retryAfterSeconds?: number
   /** Status of an accepted or duplicate delivery. @default 200 */
   successStatus?: 200 | 201 | 202 | 204
-  /** Called with every outcome, for your own logs and metrics. Errors it throws are ignored. */
+  /**
+   * Called with every outcome, for your own logs and metrics. Errors it throws are ignored.
+   * @default none
+   */
   onOutcome?: OutcomeHook
   /**
    * Where rejections (warn), 5xx (error) and degraded-path warnings go: a
@@ -94,16 +114,46 @@ export interface ReceiverOptions<T = unknown> {
    * @default console
    */
   logger?: Logger | false
-  /** Archive every request (bytes, headers, outcome, worker progress) for stats, inspection and replay. */
+  /**
+   * Archive every request (bytes, headers, outcome, worker progress) for stats, inspection and replay.
+   * @default none (nothing is archived; `receiver.replay()` then throws)
+   */
   archive?: DeliveryArchive
-  /** Metrics: `prometheusMetrics()` from 'hookguard/prometheus', or your own {@link WebhookMetrics}. */
+  /**
+   * Metrics: `prometheusMetrics()` from 'hookguard/prometheus', or your own {@link WebhookMetrics}.
+   * @default none
+   */
   metrics?: WebhookMetrics
   /**
    * Traces: a span per delivery (`hookguard.receive`, a child per step) and
    * per handler run (`hookguard.handle`, linked to the request), from
    * `otelTracing()` in 'hookguard/otel', or your own {@link WebhookTracing}.
+   * @default none
    */
   tracing?: WebhookTracing
+}
+
+/**
+ * The provider's event map, unless a schema changed the payload type (then
+ * every handler gets the schema's output). A provider without a map decides
+ * it at once, even while `T` is still generic (as in wrappers of createReceiver).
+ */
+type EventsFor<P, T> = [keyof EventsOf<P>] extends [never]
+  ? NoEvents
+  : [T] extends [PayloadOf<P>]
+    ? [PayloadOf<P>] extends [T]
+      ? EventsOf<P>
+      : NoEvents
+    : NoEvents
+
+/**
+ * Options typed by their provider `P`: the payload `T` is the schema's
+ * output when `schema` is given, else the provider's payload type (unknown
+ * for generic providers), and `handlers` get the provider's event map.
+ * {@link createReceiver} and every adapter's `hookguard()` take this.
+ */
+export type ReceiverOptionsFor<P extends Provider, T = PayloadOf<P>> = ReceiverOptions<T, EventsFor<P, T>> & {
+  provider: P
 }
 
 /** Every option name, to catch typos (`handlr`, `toleranceSeconds`) at construction. */

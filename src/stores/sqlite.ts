@@ -66,6 +66,7 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /**
    * Called with each error of the store's own housekeeping (a failed purge).
    * It observes only: a hook that throws is ignored.
+   * @default none
    */
   onError?: (error: unknown) => void
 }

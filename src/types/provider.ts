@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { QueuedEvent } from './event.js'
+import type { QueuedEvent, WebhookEvent } from './event.js'
 
 /** A handshake answer (Slack `url_verification`, Twitch challenge, Discord PING …). */
 export interface HandshakeResponse {
@@ -63,14 +63,23 @@ export type HandshakeRequest = Omit<ProviderRequest, 'body'>
 
 /** Options a signing helper takes (see `hookguard/testing`). */
 export interface SignOptions {
+  /** The body to sign, exactly as it will be sent (a string is signed as its UTF-8 bytes). */
   body: Uint8Array | string
+  /**
+   * The id header to send, for schemes that carry one (`webhook-id`, `X-GitHub-Delivery` …).
+   * @default a random id
+   */
   id?: string
-  /** Seconds since the epoch; defaults to the signer's clock. */
+  /** Seconds since the epoch. @default the signer's clock (`now`) */
   timestamp?: number
+  /**
+   * The receiving URL, for schemes that sign it (Twilio, Square, HubSpot, Trello, Mandrill).
+   * @default the provider's fixed `publicUrl` (or `callbackUrl`) where it has one; otherwise required by those schemes
+   */
   url?: string
-  /** ms clock used when `timestamp` is not given. */
+  /** ms clock used when `timestamp` is not given. @default Date.now */
   now?: () => number
-  /** Extra headers to send along (for example an event type). */
+  /** Extra headers to send along (for example an event type). @default none */
   headers?: Record<string, string>
 }
 
@@ -85,16 +94,43 @@ export const SIGN = Symbol.for('hookguard.sign')
 
 /** Type-only key of {@link Provider}'s payload type; no value exists at run time. */
 declare const PAYLOAD: unique symbol
+/** Type-only key of {@link Provider}'s event map; no value exists at run time. */
+declare const EVENTS: unique symbol
+
+/**
+ * Event type → payload type, for typing handlers by type
+ * (`'payment_intent.succeeded'` → `Stripe.PaymentIntentSucceededEvent`).
+ * Empty for providers whose payloads have no published types.
+ */
+export type EventMap = Record<string, unknown>
+
+/** The event map of a provider without one: handlers by type then see the provider's payload type. */
+export type NoEvents = Record<never, never>
+
+/**
+ * Which entity an event changes, and how new it is: the ordering guard skips
+ * an event older than the newest one handled for its entity.
+ */
+export interface OrderingOptions<T = unknown> {
+  /** The entity the event changes (`data.object.id` for Stripe), or undefined to skip the guard. */
+  entity(event: WebhookEvent<T>): string | undefined
+  /** Its version: a number, or an ISO 8601 date; larger is newer. Undefined skips the guard. */
+  version(event: WebhookEvent<T>): number | string | undefined
+}
 
 /**
  * A webhook scheme. Create one with a provider factory (`stripe({ secret })`).
  * Custom providers implement this interface. `TPayload` is the type of the
  * parsed payload (`Stripe.Event` for `stripe()`), carried for type inference
  * only: it is never checked at run time (validate with a schema for that).
+ * `TEvents` maps each event type to its payload, so handlers by type get the
+ * narrowed payload; it is type-only too.
  */
-export interface Provider<TPayload = unknown> {
+export interface Provider<TPayload = unknown, TEvents extends EventMap = NoEvents> {
   /** Type-only: the payload type. Never present at run time. */
   readonly [PAYLOAD]?: TPayload
+  /** Type-only: event type → payload type. Never present at run time. */
+  readonly [EVENTS]?: TEvents
   /** Lower-case identifier made of `a-z 0-9 _ -`; becomes part of the dedupe key. */
   readonly name: string
   /** Allowed clock skew in seconds, or undefined when the scheme has no signed timestamp. */
@@ -128,4 +164,16 @@ export interface Provider<TPayload = unknown> {
    * Never reaches the store or the queue.
    */
   handshake?(request: HandshakeRequest): HandshakeResponse | Promise<HandshakeResponse>
+  /**
+   * The ordering guard's default for this provider, used by
+   * `createReceiver({ ordering: true })`. Absent where the payload carries
+   * no entity and version (GitHub, Slack …).
+   */
+  readonly ordering?: OrderingOptions<TPayload>
 }
+
+/** The payload type a provider carries (`Stripe.Event` for `stripe()`); unknown for generic ones. */
+export type PayloadOf<P> = P extends Provider<infer T, EventMap> ? T : unknown
+
+/** The event map a provider carries; empty for generic ones. */
+export type EventsOf<P> = P extends Provider<unknown, infer E> ? E : NoEvents

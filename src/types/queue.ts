@@ -9,11 +9,11 @@ import type { DedupeStore } from './store.js'
 
 /** What a worker reports as it runs handlers. Hooks must not throw (errors are swallowed). */
 export interface WorkerHooks {
-  /** The handler finished for this event. */
+  /** The handler finished for this event. @default none */
   onSuccess?: (event: WebhookEvent) => void
-  /** The handler threw; it runs again after `delayMs`. */
+  /** The handler threw; it runs again after `delayMs`. @default none */
   onRetry?: (event: WebhookEvent, error: unknown, delayMs: number) => void
-  /** The handler threw on its last attempt; the event is given up (dead-lettered). */
+  /** The handler threw on its last attempt; the event is given up (dead-lettered). @default none */
   onDeadLetter?: (event: WebhookEvent, error: unknown) => void
 }
 

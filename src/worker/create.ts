@@ -27,22 +27,23 @@ import { startWorker } from './run.js'
 export interface WorkerOptions<T = unknown> {
   /** The queue the receivers enqueue to (a durable one: `sqliteQueue`, `bullmqQueue` …). */
   queue: WebhookQueue
-  /** Run for every event, at least once, with the queue's retries. Give this or `handlers`. */
+  /** Run for every event, at least once, with the queue's retries. Give this or `handlers`. @default none */
   handler?: WebhookHandler<T>
-  /** Handlers by event type: `{ 'invoice.paid': fn, 'customer.*': fn, '*': fn }`. */
+  /** Handlers by event type: `{ 'invoice.paid': fn, 'customer.*': fn, '*': fn }`. @default none */
   handlers?: HandlerMap<T>
   /**
    * The receivers' dedupe store. When an event is dead-lettered its key is
    * forgotten there, so the provider's own re-send is accepted again.
+   * @default none (dead-lettered keys stay completed until their retention ends)
    */
   store?: DedupeStore
-  /** The receivers' archive: handler progress (attempts, last error, handled/dead) is written to it. */
+  /** The receivers' archive: handler progress (attempts, last error, handled/dead) is written to it. @default none */
   archive?: DeliveryArchive
-  /** Handler runs, durations and queue lag. */
+  /** Handler runs, durations and queue lag. @default none */
   metrics?: WebhookMetrics
-  /** A span per handler run, linked to the request that enqueued it (`otelTracing()`). */
+  /** A span per handler run, linked to the request that enqueued it (`otelTracing()`). @default none */
   tracing?: WebhookTracing
-  /** The ordering guard (needs `store` with `advance()`). */
+  /** The ordering guard (needs `store` with `advance()`). @default none (off) */
   ordering?: OrderingOptions<T>
   /** How long an entity's newest version is remembered, ms. @default 345600000 (4 days) */
   orderingRetentionMs?: number
@@ -75,6 +76,9 @@ const NAMES = [
 ]
 
 /**
+ * Run handlers in a process of their own, against the durable queue that
+ * receivers elsewhere fill. Bad configuration throws a TypeError here.
+ *
  * @example
  * ```ts
  * import { createWorker } from 'hookguard'

@@ -8,15 +8,10 @@
  */
 import { configError } from '../errors.js'
 import { keyFits, keyPartProblem } from '../internal/keys.js'
-import type { DedupeStore, Logger, WebhookEvent } from '../types/index.js'
+import type { DedupeStore, Logger, OrderingOptions, WebhookEvent } from '../types/index.js'
 
-/** Which entity an event is about, and how new it is. */
-export interface OrderingOptions<T = unknown> {
-  /** The entity the event changes (`data.object.id` for Stripe), or undefined to skip the guard. */
-  entity(event: WebhookEvent<T>): string | undefined
-  /** Its version: a number, or an ISO 8601 date; larger is newer. Undefined skips the guard. */
-  version(event: WebhookEvent<T>): number | string | undefined
-}
+// The shape lives with the provider contract, since providers carry a default (`provider.ordering`).
+export type { OrderingOptions }
 
 export interface OrderingGuard {
   /** true: run the handler; false: the event is stale. */

@@ -6,10 +6,38 @@
  * @module
  */
 import { configError } from '../errors.js'
-import type { WebhookHandler } from '../types/index.js'
+import type { EventMap, NoEvents, WebhookHandler } from '../types/index.js'
 
-/** Handlers by event type pattern. */
-export type HandlerMap<T = unknown> = Record<string, WebhookHandler<T>>
+/** `a.*` and `a.b.*` for the type `a.b.c`: every `prefix.*` pattern that matches it. */
+export type PrefixPatterns<K extends string> = K extends `${infer Head}.${infer Rest}`
+  ? `${Head}.*` | `${Head}.${PrefixPatterns<Rest>}`
+  : never
+
+/** The payload a pattern's handler gets: the exact type's, or the union of every type a `prefix.*` matches. */
+type PatternPayload<T, E, K> = K extends '*'
+  ? T
+  : K extends `${infer Prefix}.*`
+    ? E[Extract<keyof E, `${Prefix}.${string}`>]
+    : E[K & keyof E]
+
+/** Handler keys of a provider with an event map: its types, their `prefix.*` patterns, and `*`. */
+type TypedHandlerMap<T, E> = {
+  [K in Extract<keyof E, string> | PrefixPatterns<Extract<keyof E, string>> | '*']?: WebhookHandler<
+    PatternPayload<T, E, K>
+  >
+}
+
+/**
+ * Handlers by event type pattern. With a provider's event map `E` (Stripe,
+ * GitHub, Slack) an exact type's handler gets that type's payload, a
+ * `prefix.*` handler the union of the payloads it matches, and `*` the
+ * whole payload `T`; a key that matches no known type is a type error (use
+ * `*` for types newer than the installed type package). Without a map every
+ * handler gets `T`.
+ */
+export type HandlerMap<T = unknown, E extends EventMap = NoEvents> = [keyof E] extends [never]
+  ? Record<string, WebhookHandler<T>>
+  : TypedHandlerMap<T, E>
 
 export interface Routes {
   /** The handler for `type`, or undefined when no pattern matches. */

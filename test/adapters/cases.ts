@@ -6,6 +6,8 @@
  */
 import type { Answer, Sent } from './http.js'
 import type { ProviderFixture } from '../support/providers.js'
+import { sendRaw, type Line } from '../hardening/raw-http.js'
+import { alike, headersRead, JOINABLE, wireHeaders } from '../hardening/reads.js'
 import { signRequest } from '../../src/testing.js'
 import type { DedupeStore, Provider, QueuedEvent, WebhookQueue } from '../../src/types/index.js'
 import type { ReceiverOptions } from '../../src/receiver/index.js'
@@ -78,6 +80,122 @@ function gate(): { wait(): Promise<void>; open(): void; reached: Promise<void>; 
 function tampered(sent: Sent): Sent {
   const body = typeof sent.body === 'string' ? sent.body : new TextDecoder().decode(sent.body)
   return { ...sent, body: `${body} ` }
+}
+
+/** The error code of an answer, or undefined. */
+function errorCode(answer: Answer): string | undefined {
+  return (answer.json as { error?: { code?: string } } | undefined)?.error?.code
+}
+
+/** Two lines of one header: the valid value in one or both, the other of the same shape (another MAC, time, id). */
+const REPEATS: Array<{ label: string; lines: (name: string, value: string) => Line[] }> = [
+  {
+    label: 'junk + valid',
+    lines: (name, value) => [
+      [name, alike(value)],
+      [name, value],
+    ],
+  },
+  {
+    label: 'valid + junk',
+    lines: (name, value) => [
+      [name, value],
+      [name, alike(value)],
+    ],
+  },
+  {
+    label: 'valid + valid, the copy upper-case',
+    lines: (name, value) => [
+      [name, value],
+      [name.toUpperCase(), value],
+    ],
+  },
+]
+
+/**
+ * Sends the delivery once per header the provider reads and per REPEATS
+ * variant, over a raw socket (node:http cannot send Host twice). Returns
+ * one answer per variant: the first that is not 400 header.duplicated,
+ * labelled with its header, else the first.
+ */
+async function repeatedHeaderAnswers(env: CaseEnv): Promise<Answer[]> {
+  const sent = await env.signed()
+  const delivery = { headers: sent.headers ?? {}, body: sent.body ?? '' }
+  const headers = wireHeaders(delivery, env.url)
+  const skip = JOINABLE[env.fixture.name] ?? []
+  const names = (await headersRead(env.provider, delivery, env.url)).present.filter((n) => !skip.includes(n))
+  if (names.length === 0) throw new Error(`${env.fixture.name}: no header is read, so none can be repeated`)
+  return Promise.all(
+    REPEATS.map(async (variant) => {
+      const answers = await Promise.all(
+        names.map(async (name) => {
+          const lines = Object.entries(headers).flatMap(([n, v]): Line[] =>
+            n === name ? variant.lines(n, v) : [[n, v]],
+          )
+          const answer = await sendRaw(env.url, { lines, body: delivery.body })
+          return { ...answer, text: `${name} (${variant.label}): ${answer.text}` }
+        }),
+      )
+      return answers.find((a) => a.status !== 400 || errorCode(a) !== 'header.duplicated') ?? answers[0]!
+    }),
+  )
+}
+
+/** The header of `headers` named `name` in any case. */
+function nameIn(headers: Record<string, string>, name: string): string {
+  const found = Object.keys(headers).find((n) => n.toLowerCase() === name)
+  if (found === undefined) throw new Error(`no ${name} header in the signed delivery`)
+  return found
+}
+
+/** A `key=value` list with a well-formed wrong `key` entry put before the valid one. */
+function junkEntryFirst(header: string, separator: string, key: string) {
+  return (headers: Record<string, string>): Record<string, string> => {
+    const name = nameIn(headers, header)
+    const entries = headers[name]!.split(separator)
+    const at = entries.findIndex((e) => e.startsWith(`${key}=`))
+    const value = entries[at]!.slice(key.length + 1)
+    entries.splice(at, 0, `${key}=${alike(value)}`)
+    return { ...headers, [name]: entries.join(separator) }
+  }
+}
+
+/** Standard Webhooks' space-separated `v1,<base64>` list, a wrong signature first. */
+function junkSignatureFirst(headers: Record<string, string>): Record<string, string> {
+  const name = Object.keys(headers).find((n) => /^(webhook|svix)-signature$/i.test(n))!
+  const [scheme, mac] = headers[name]!.split(',') as [string, string]
+  return { ...headers, [name]: `${scheme},${alike(mac)} ${headers[name]}` }
+}
+
+/**
+ * Senders that put several signatures in one header (or in numbered
+ * headers) during a key rotation: the delivery with a wrong signature
+ * added before the valid one, as the sender's own format writes it.
+ */
+export const ROTATIONS: Record<string, (headers: Record<string, string>) => Record<string, string>> = {
+  standardWebhooks: junkSignatureFirst,
+  'standardWebhooks v1a': junkSignatureFirst,
+  clerk: junkSignatureFirst,
+  resend: junkSignatureFirst,
+  brex: junkSignatureFirst,
+  stripe: junkEntryFirst('stripe-signature', ',', 'v1'),
+  mux: junkEntryFirst('mux-signature', ',', 'v1'),
+  calendly: junkEntryFirst('calendly-webhook-signature', ',', 'v1'),
+  pagerduty: junkEntryFirst('x-pagerduty-signature', ',', 'v1'),
+  paddle: junkEntryFirst('paddle-signature', ';', 'h1'),
+  box(headers) {
+    const primary = nameIn(headers, 'box-signature-primary')
+    return { ...headers, [primary]: alike(headers[primary]!), 'box-signature-secondary': headers[primary]! }
+  },
+  docusign(headers) {
+    const first = nameIn(headers, 'x-docusign-signature-1')
+    return { ...headers, [first]: alike(headers[first]!), 'x-docusign-signature-2': headers[first]! }
+  },
+  // Not a rotation: the space after the comma the Sanity SDK allows, so ', ' itself must pass the Fetch adapter.
+  sanity(headers) {
+    const name = nameIn(headers, 'sanity-webhook-signature')
+    return { ...headers, [name]: headers[name]!.replace(',', ', ') }
+  },
 }
 
 export const CASES: AdapterCase[] = [
@@ -171,6 +289,27 @@ export const CASES: AdapterCase[] = [
       anyOf: ['unauthorized', 'signature.malformed', 'header.malformed', 'timestamp.malformed'],
       enqueued: 0,
     },
+  },
+  {
+    // Node adapters see the copies (rawHeaders); the Fetch adapter sees them joined with ', ', refused by kit/headers.ts.
+    name: 'a header the provider reads, sent twice (junk + valid, valid + junk, valid + valid), is 400 header.duplicated',
+    perProvider: true,
+    run: repeatedHeaderAnswers,
+    expected: {
+      statuses: [400, 400, 400],
+      codes: ['header.duplicated', 'header.duplicated', 'header.duplicated'],
+      enqueued: 0,
+    },
+  },
+  {
+    name: "several signatures in the sender's own list format (key rotation) still verify",
+    perProvider: true,
+    applies: (f) => f.name in ROTATIONS,
+    async run(env) {
+      const sent = await env.signed()
+      return [await env.send({ ...sent, headers: ROTATIONS[env.fixture.name]!(sent.headers ?? {}) })]
+    },
+    expected: { statuses: [200], codes: ['accepted'], enqueued: 1 },
   },
   {
     name: 'the queue down is 503 + Retry-After, nothing enqueued, and the reservation released',

@@ -107,7 +107,7 @@ describe.each(BACKENDS)('github with %s', (_name, crypto) => {
       { deliver: (e) => ((event = e), true) },
     )
     expect(result.status).toBe(200)
-    expect(event).toMatchObject({ id: DELIVERY, type: 'issues', provider: 'github', payload: JSON.parse(BODY) })
+    expect(event).toMatchObject({ id: DELIVERY, type: 'issues.opened', provider: 'github', payload: JSON.parse(BODY) })
     expect(event?.timestamp).toBeUndefined()
     expect(event?.headers['x-hub-signature-256']).toBe('[redacted]')
   })

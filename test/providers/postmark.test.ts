@@ -149,6 +149,7 @@ describe('postmark: configuration', () => {
     ['a placeholder password', { username: USER, password: 'changeme' }, /placeholder/],
     ['a tolerance', { username: USER, password: PASSWORD, tolerance: 60 }, /signs no timestamp/],
     ['no options', undefined, /pass \{ username, password \}/],
+    ['a secret (Postmark signs nothing)', { secret: PASSWORD }, /signs nothing; pass \{ username, password \}/],
   ])('refuses %s with a TypeError that names the fix', (_title, options, message) => {
     const text = configMessage(() => postmark(options as never))
     expect(text).toMatch(message)

@@ -47,12 +47,16 @@ export interface SecretCacheOptions {
 
 /** The options that go with a resolver. */
 export interface ResolverSettings {
+  /**
+   * How decoded per-tenant secrets are cached (only used when `secret` is a function).
+   * @default { ttlMs: 600000, max: 1000 }
+   */
   secretCache?: SecretCacheOptions
   /**
    * Time budget of one resolver call, ms; past it the request gets 503
    * `secret.unavailable`. When unset, the receiver's budget for the request
    * applies (`ProviderRequest.secretTimeoutMs`), else 1000.
-   * @default 1000
+   * @default the receiver's `storeTimeoutMs` (1000 unless set)
    */
   secretTimeoutMs?: number
 }

@@ -6,6 +6,7 @@
  */
 import { configError, HookguardError } from '../../errors.js'
 import type { ProviderRequest } from '../../types/index.js'
+import { readHeader } from './headers.js'
 
 /** Where the public URL of a request comes from. */
 export type PublicUrlOption = string | ((request: ProviderRequest) => string)
@@ -19,6 +20,17 @@ export function checkPublicUrlOption(provider: string, value: unknown): PublicUr
     throw configError(`${provider}: publicUrl must be an absolute http(s) URL or a function returning one`)
   }
   return value
+}
+
+/**
+ * The request's own absolute URL, when a scheme signs it. The adapter built
+ * it from the Host header, and with Host sent twice each framework picks a
+ * copy of its own (Node's first, a proxy perhaps the last), so a repeated
+ * Host is refused (400 header.duplicated) instead of signing one of them.
+ */
+export function ownUrl(request: Pick<ProviderRequest, 'url' | 'headers'>): string | undefined {
+  readHeader(request, 'host')
+  return request.url
 }
 
 /** The query string of a request URL (absolute or a path), with its `?`, or ''. */
@@ -49,7 +61,7 @@ export function resolvePublicUrl(
           ? option.includes('?')
             ? option
             : option + queryOf(request.url)
-          : request.url
+          : ownUrl(request)
   } catch (error) {
     throw new HookguardError('receiver.misconfigured', {
       reason: `${provider}: the publicUrl function threw`,

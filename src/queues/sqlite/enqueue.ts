@@ -15,7 +15,7 @@
  * @module
  */
 import type { Statement, Transaction } from 'better-sqlite3'
-import { withRelaxedCommit, type SqliteDatabase } from '../../internal/sqlite.js'
+import type { SqliteDatabase } from '../../internal/sqlite.js'
 import type { QueuedEvent } from '../../types/index.js'
 import { checkQueuedEvent } from '../internal/event.js'
 import { closedError } from '../internal/options.js'
@@ -71,7 +71,7 @@ export function flush(s: QueueState): void {
   let results: unknown[]
   try {
     const commit = s.statements.enqueue.commit
-    results = wal ? withRelaxedCommit(s.db, () => commit.immediate(pending)) : commit.immediate(pending)
+    results = wal ? s.relaxed(() => commit.immediate(pending)) : commit.immediate(pending)
   } catch (error) {
     for (const p of pending) p.reject(error)
     return

@@ -6,7 +6,7 @@
  * @module
  */
 import { randomToken } from '../../crypto.js'
-import { openSqlite, openWalSync, type SqliteDatabase, type WalSync } from '../../internal/sqlite.js'
+import { openSqlite, openWalSync, relaxedCommits, type SqliteDatabase, type WalSync } from '../../internal/sqlite.js'
 import type {
   AtomicIntake,
   DeadLetter,
@@ -116,6 +116,7 @@ function createState(options: SqliteQueueOptions): QueueState {
       ...reporting,
       db,
       owned,
+      relaxed: relaxedCommits(db, owned),
       workerId: `${process.pid}-${randomToken(6)}`,
       statements,
       ownHooks,
@@ -131,6 +132,8 @@ function createState(options: SqliteQueueOptions): QueueState {
       timerDue: Infinity,
       outcomes: [],
       passScheduled: false,
+      burst: 0,
+      handling: 0,
       stopped: false,
       running: new Set(),
       nextPurgeAt: 0,

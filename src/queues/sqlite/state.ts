@@ -4,7 +4,7 @@
  * @module
  */
 import type { Statement } from 'better-sqlite3'
-import type { SqliteDatabase, WalSync } from '../../internal/sqlite.js'
+import type { RelaxedCommit, SqliteDatabase, WalSync } from '../../internal/sqlite.js'
 import type { WebhookHandler, WorkerHooks } from '../../types/index.js'
 import type { HookSet } from '../internal/hooks.js'
 import type { Reporting } from '../internal/options.js'
@@ -26,6 +26,8 @@ export interface QueueState extends SqliteQueueSettings, Reporting {
   db: SqliteDatabase
   /** Whether hookguard opened the connection (and so closes it). */
   owned: boolean
+  /** Runs a transaction at synchronous=NORMAL (worker passes; group commits that a WAL sync follows). */
+  relaxed: RelaxedCommit
   /** This instance's name in `claimed_by`. */
   workerId: string
   statements: {
@@ -58,6 +60,10 @@ export interface QueueState extends SqliteQueueSettings, Reporting {
   outcomes: Outcome[]
   /** A pass is queued for after this turn. */
   passScheduled: boolean
+  /** Passes since the last one a turn started (0: none yet). */
+  burst: number
+  /** Claimed jobs whose handler has not finished yet. */
+  handling: number
   /** The worker found its (shared) connection closed and stopped. */
   stopped: boolean
   heartbeat?: ReturnType<typeof setInterval>

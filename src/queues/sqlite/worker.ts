@@ -15,7 +15,7 @@
 import type { Statement, Transaction } from 'better-sqlite3'
 import { configError } from '../../errors.js'
 import { errorText } from '../../internal/log.js'
-import { withRelaxedCommit, type SqliteDatabase } from '../../internal/sqlite.js'
+import type { SqliteDatabase } from '../../internal/sqlite.js'
 import type { WebhookEvent, WebhookHandler, WorkerHooks } from '../../types/index.js'
 import { checkHooks, combineHooks } from '../internal/hooks.js'
 import { WHERE } from './options.js'
@@ -125,21 +125,30 @@ export function schedule(s: QueueState, delayMs: number): void {
 export function wake(s: QueueState): void {
   if (s.passScheduled) return
   s.passScheduled = true
-  setImmediate(() => pass(s))
+  setImmediate(() => {
+    s.passScheduled = false
+    s.burst = 1
+    pass(s)
+  })
 }
+
+/**
+ * Passes run back to back, without waiting for the next turn, while every
+ * running handler has finished at once (as the memory queue's pump does), at
+ * most this many between two turns, so I/O is never starved.
+ */
+const BURST = 8
 
 /**
  * One pass: commit the outcomes of the handlers that finished since the last
  * one, and claim as many due jobs as there is room for, in one transaction.
  */
 function pass(s: QueueState): void {
-  s.passScheduled = false
   const outcomes = s.outcomes
   s.outcomes = []
   if (outcomes.length === 0 && (s.closed || !s.handler)) return
   if (!s.db.open) return stopped(s, outcomes)
-  // The jobs of these outcomes are still counted as running until they settle below.
-  const room = s.closed || !s.handler ? 0 : s.concurrency - s.running.size + outcomes.length
+  const room = s.closed || !s.handler ? 0 : s.concurrency - s.handling
   const now = s.now()
   if (outcomes.length > 0) s.testHooks?.beforePass?.(outcomes.map((outcome) => outcome.key))
   let applied: boolean[] = outcomes.map(() => false)
@@ -152,7 +161,7 @@ function pass(s: QueueState): void {
     // its job to run again once its claim runs out, which at-least-once
     // delivery allows (handlers are idempotent; the event says its attempt).
     // The next enqueue's FULL commit makes everything before it durable.
-    ;({ applied, rows } = withRelaxedCommit(s.db, () => s.statements.worker.pass.immediate(outcomes, claim)))
+    ;({ applied, rows } = s.relaxed(() => s.statements.worker.pass.immediate(outcomes, claim)))
   } catch (error) {
     // Nothing of this pass was written: the claims of these jobs run out and they run again.
     s.onError(error)
@@ -189,7 +198,7 @@ function startHeartbeat(s: QueueState): void {
       const now = s.now()
       const until = now + s.visibilityTimeoutMs
       // A lost renewal costs nothing after a power cut: the process holding the claim is gone too.
-      withRelaxedCommit(s.db, () => s.statements.worker.renew.run({ worker: s.workerId, now, until }))
+      s.relaxed(() => s.statements.worker.renew.run({ worker: s.workerId, now, until }))
     } catch (error) {
       s.onError(error)
     }
@@ -209,6 +218,7 @@ function start(s: QueueState, row: JobRow): void {
     stopHeartbeat(s)
   })
   s.running.add(job)
+  s.handling++
   startHeartbeat(s)
 }
 
@@ -220,7 +230,10 @@ function start(s: QueueState, row: JobRow): void {
 function settle(s: QueueState, key: string, write: () => { changes: number }): Promise<boolean> {
   return new Promise((settled) => {
     s.outcomes.push({ key, write, settled })
-    wake(s)
+    s.handling--
+    if (s.handling > 0 || s.burst === 0 || s.burst >= BURST) return wake(s)
+    s.burst++
+    queueMicrotask(() => pass(s))
   })
 }
 
