@@ -52,7 +52,8 @@ import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const work = join(root, '.tmp', 'check-docs')
+// One directory per run: two runs at once (CI, an editor, a person) never share files.
+const work = join(root, '.tmp', 'check-docs', String(process.pid))
 const blocksDir = join(work, 'blocks')
 const args = process.argv.slice(2)
 const runBlocks = !args.includes('--no-run')
@@ -376,4 +377,6 @@ console.log(
       : `${runnable.length} not run (--no-run)`) +
     `, ${skipped} no-check; ${failures.length} failure(s) in ${seconds} s`,
 )
+if (failures.length === 0) rmSync(work, { recursive: true, force: true })
+else console.log(`the snippets as compiled and run are in ${relative(root, work)}`)
 process.exitCode = failures.length === 0 ? 0 : 1

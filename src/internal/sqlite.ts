@@ -127,6 +127,10 @@ export function openSqlite(
     const journal = db.pragma('journal_mode = WAL', { simple: true })
     if (journal !== 'wal')
       throw configError(`${where}: could not switch the database to WAL mode (journal_mode is ${String(journal)})`)
+    // better-sqlite3 builds SQLite with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: a connection whose level was never
+    // set reports FULL until it first reads the WAL, and runs at NORMAL from then on. One read first, so the
+    // level below is the one commits will use.
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get()
     const current = Number(db.pragma('synchronous', { simple: true }))
     const wanted = SYNCHRONOUS_LEVEL[synchronous]
     if ((mode === 'set' && current !== wanted) || (mode === 'raise' && current < wanted))

@@ -63,7 +63,12 @@ const SECRET_RE = /^[0-9a-zA-Z+/=_-]{64}$/
  * (a custom header of the webhook, its name) is free text: a joined value
  * is then simply not what was signed (401).
  */
-const SINGLE_VALUED = new Set(['x-contentful-topic', 'x-contentful-idempotency-key', 'x-contentful-crn', 'content-type'])
+const SINGLE_VALUED = new Set([
+  'x-contentful-topic',
+  'x-contentful-idempotency-key',
+  'x-contentful-crn',
+  'content-type',
+])
 
 function signedHeader(request: ProviderRequest, name: string): string | undefined {
   return readHeader(request, name, { joinable: !SINGLE_VALUED.has(name) })
@@ -124,7 +129,11 @@ function canonicalHeaders(request: ProviderRequest, names: string[], ms: number)
   return names
     .map((name) => {
       const value =
-        name === TIMESTAMP ? String(ms) : name === SIGNED_HEADERS ? names.join(',') : signedHeader(request, name)!.trim()
+        name === TIMESTAMP
+          ? String(ms)
+          : name === SIGNED_HEADERS
+            ? names.join(',')
+            : signedHeader(request, name)!.trim()
       return `${name}:${value}`
     })
     .join(';')

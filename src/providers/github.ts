@@ -27,8 +27,9 @@ export type GitHubEvent = OctokitWebhookEvent
 
 /** `[type, payload]` for each payload of one event: `issues.opened` for an action, the bare name without one. */
 type TypedPayloads<N extends string, V> = V extends { action: infer A extends string } ? [`${N}.${A}`, V] : [N, V]
-type GitHubPairs = { [N in keyof WebhookEventMap & string]: TypedPayloads<N, WebhookEventMap[N]> }[keyof WebhookEventMap &
-  string]
+type GitHubPairs = {
+  [N in keyof WebhookEventMap & string]: TypedPayloads<N, WebhookEventMap[N]>
+}[keyof WebhookEventMap & string]
 
 /**
  * GitHub's event types as hookguard names them (the `X-GitHub-Event` name,

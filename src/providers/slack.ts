@@ -52,7 +52,10 @@ export type SlackOtherPayload = Record<string, unknown> & { type?: string }
  */
 export type SlackPayload = SlackEventCallback | SlackOtherPayload
 
-/** Types hookguard gives deliveries outside the Events API (`@slack/types` publishes no payload types for them). */
+/**
+ * Types hookguard gives deliveries outside the Events API (`@slack/types` publishes no payload types for them).
+ * @inline
+ */
 type SlackOtherType =
   | 'slash_command'
   | 'block_actions'

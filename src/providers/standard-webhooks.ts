@@ -333,6 +333,8 @@ function svixSender(options: SvixSenderOptions, sender: Sender): Provider {
 /**
  * Clerk webhooks (Svix): `svix-id`, `svix-timestamp`, `svix-signature`; the
  * id is the signed `svix-id`, the type the body's `type` (`user.created` …).
+ * Its payloads have the spec's shape, so `ordering: true` works: the entity
+ * is `data.id` (`user_…`), the version the payload's `timestamp` (ms).
  *
  * @example
  * ```ts
@@ -341,7 +343,7 @@ function svixSender(options: SvixSenderOptions, sender: Sender): Provider {
  * ```
  */
 export function clerk(options: SvixSenderOptions): Provider {
-  return svixSender(options, { name: 'clerk', prefix: 'svix', typeField: 'type' })
+  return svixSender(options, { name: 'clerk', prefix: 'svix', typeField: 'type', ordering: STANDARD_ORDERING })
 }
 
 /**

@@ -60,9 +60,10 @@ function checkCallbackUrl(value: unknown): CallbackUrlOption | undefined {
 }
 
 function callbackUrlOf(option: CallbackUrlOption | undefined, request: ProviderRequest): string {
-  let url: unknown
+  // Outside the try: a repeated Host is the client's 400, not a misconfiguration.
+  let url: unknown = typeof option === 'function' ? undefined : (option ?? ownUrl(request))
   try {
-    url = typeof option === 'function' ? option(request) : (option ?? ownUrl(request))
+    if (typeof option === 'function') url = option(request)
   } catch (error) {
     throw new HookguardError('receiver.misconfigured', {
       reason: 'trello: the callbackUrl function threw',

@@ -39,6 +39,9 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
    * delivery is then enqueued again, which a durable queue ignores by key.
    * 'full' makes each reserve/complete survive a power loss too (one fsync
    * each). Ignored with `database` (the store never changes that setting).
+   * Either way a `duplicate` answer (a 2xx) waits for an fdatasync of the WAL
+   * (off the event loop): a completed key written by `sqliteQueue`'s atomic
+   * intake is visible a moment before it is on disk.
    * @default 'normal'
    */
   synchronous?: SqliteSynchronous

@@ -19,7 +19,12 @@ export interface RawRequest {
 export interface RawAnswer extends Answer {
   /** The status line and header block as received. */
   head: string
-  /** Answered by Node's HTTP parser itself (a bare 400/431 with no body): the request never reached a handler. */
+  /**
+   * Refused by the HTTP layer or the framework before hookguard saw it: a
+   * 4xx without the `hookguard-outcome` header hookguard puts on every
+   * answer (Node's bare parser error, Fastify's JSON `Client Error` for the
+   * same, Fastify's 415 for a Content-Type it cannot parse).
+   */
   bare: boolean
 }
 
@@ -80,7 +85,7 @@ function parseAnswer(bytes: Buffer): RawAnswer {
   } catch {
     json = undefined
   }
-  const bare = text === '' && headers['content-type'] === undefined && (status === 400 || status === 431)
+  const bare = status >= 400 && status < 500 && headers['hookguard-outcome'] === undefined
   return { status, headers, text, json, head, bare }
 }
 

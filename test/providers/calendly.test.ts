@@ -89,7 +89,7 @@ describe('calendly: Calendly-Webhook-Signature parsing', () => {
     ['a v0 only', 401, 'signature.invalid', headersFor(`t=${NOW_S},v0=${v1}`)],
     ['upper-case hex', 400, 'signature.malformed', headersFor(`t=${NOW_S},v1=${v1.toUpperCase()}`)],
     ['a short v1', 400, 'signature.malformed', headersFor(`t=${NOW_S},v1=${v1.slice(2)}`)],
-    ['spaces after commas (what a Fetch Headers join of two copies looks like)', 400, 'header.duplicated', headersFor(`t=${NOW_S}, v1=${v1}`)],
+    ['spaces after commas', 400, 'header.duplicated', headersFor(`t=${NOW_S}, v1=${v1}`)],
     ['a t in milliseconds (13 digits)', 400, 'timestamp.malformed', headersFor(header(NOW_S * 1000))],
     ['a t with letters', 400, 'timestamp.malformed', headersFor(`t=17e8,v1=${v1}`)],
     ['33 entries', 400, 'signature.malformed', headersFor(`${good}${',x=1'.repeat(31)}`)],

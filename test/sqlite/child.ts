@@ -5,11 +5,16 @@
  *                                  `block` never finishes a job; `finish` (after the parent's 'go')
  *                                  exits 0 once no job in the file is pending or running
  *   enqueue-kill <db> <prefix> <n> enqueue n events at once, then SIGKILL itself as soon as all resolved
+ *   intake-kill <db> <prefix> <n>  the same through queue.atomicIntake(sqliteStore on the same file)
+ *   settle-kill <db> <log> <pass>  run the worker (concurrency 4); the handler appends `done <key> <attempt> <pid>`;
+ *                                  at the <pass>-th pass that commits outcomes, append `batch <keys…>` and SIGKILL
+ *                                  itself before that commit
  *   enqueue-race <db> <n> <asc|desc> after the parent's 'go' (IPC), enqueue keys race:0..n-1 one by one in that order
  *   reserve-kill <db> <key> <lease> reserve key for lease ms, then SIGKILL itself
  *   reserve-race <db> <n> <asc|desc> after 'go', reserve keys race:0..n-1 in that order, print the ones it won as JSON
  */
 import { appendFileSync } from 'node:fs'
+import { TEST_HOOKS } from '../../src/queues/sqlite/index.js'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
 import { sampleEvent } from './helpers.js'
 
@@ -63,6 +68,31 @@ async function main(): Promise<void> {
       const queue = sqliteQueue({ path: db! })
       await Promise.all(Array.from({ length: Number(n) }, (_, i) => queue.enqueue(sampleEvent(`${prefix}:${i}`))))
       process.kill(process.pid, 'SIGKILL')
+      return
+    }
+    case 'intake-kill': {
+      const [prefix, n] = args as [string, string]
+      const store = sqliteStore({ path: db! })
+      const intake = sqliteQueue({ path: db! }).atomicIntake(store)!
+      const options = { leaseMs: 30_000, retentionMs: 3_600_000 }
+      const results = await Promise.all(
+        Array.from({ length: Number(n) }, (_, i) => intake(sampleEvent(`${prefix}:${i}`), options)),
+      )
+      if (results.some((result) => result.status !== 'accepted')) process.exit(3)
+      process.kill(process.pid, 'SIGKILL')
+      return
+    }
+    case 'settle-kill': {
+      const [log, at] = args as [string, string]
+      let passes = 0
+      const beforePass = (keys: string[]): void => {
+        if (++passes < Number(at)) return
+        appendFileSync(log, `batch ${keys.join(' ')}\n`)
+        process.kill(process.pid, 'SIGKILL')
+      }
+      const hooks = { [TEST_HOOKS]: { beforePass } }
+      const queue = sqliteQueue({ path: db!, concurrency: 4, visibilityTimeoutMs: 1000, pollIntervalMs: 50, ...hooks })
+      queue.process((event) => appendFileSync(log, `done ${event.key} ${event.attempt} ${process.pid}\n`))
       return
     }
     case 'enqueue-race': {

@@ -132,6 +132,62 @@ describe('sqliteQueue under SIGKILL', () => {
     expect(new Set(seen).size).toBe(25)
   }, 60_000)
 
+  it('a crash between a pass of handler completions and its commit re-runs exactly those handlers', async () => {
+    const path = tmp.file('settle-kill')
+    const log = `${path}.log`
+    const queue = sqliteQueue({ path })
+    await Promise.all(Array.from({ length: 12 }, (_, i) => queue.enqueue(sampleEvent(`settle:${i}`))))
+    await queue.close()
+
+    // Killed just before the commit of the second pass that carries outcomes.
+    const { signal, stderr } = await runChild('settle-kill', path, log, '2').exited
+    expect(stderr).toBe('')
+    expect(signal).toBe('SIGKILL')
+    const batch = lines(log)
+      .find(([what]) => what === 'batch')!
+      .slice(1)
+    const before = lines(log).filter(([what]) => what === 'done')
+    expect(batch).toHaveLength(4)
+    expect(before).toHaveLength(8) // the first pass's four (committed) and the batch's four (not)
+
+    const [{ code, stderr: err }] = await race(['work', path, log, 'finish'])
+    expect(err).toBe('')
+    expect(code).toBe(0)
+    const runs = new Map<string, string[]>()
+    for (const [what, key, attempt] of lines(log))
+      if (what === 'done') runs.set(key!, [...(runs.get(key!) ?? []), attempt!])
+    const again = [...runs].filter(([, attempts]) => attempts.length > 1).map(([key]) => key)
+    expect(again.sort()).toEqual([...batch].sort())
+    for (const key of batch) expect(runs.get(key)).toEqual(['1', '2']) // the same handler, run again as attempt 2
+    expect(runs.size).toBe(12)
+    const rows = jobRows(path, 'settle:%')
+    expect(rows.every((row) => row.state === 'done')).toBe(true)
+    expect(
+      rows
+        .filter((row) => row.attempt === 2)
+        .map((row) => row.key)
+        .sort(),
+    ).toEqual([...batch].sort())
+  }, 60_000)
+
+  it('every delivery whose atomic intake resolved has its job and its completed key after a SIGKILL', async () => {
+    const path = tmp.file('intake-kill')
+    const { signal, stderr } = await runChild('intake-kill', path, 'taken', '25').exited
+    expect(stderr).toBe('')
+    expect(signal).toBe('SIGKILL')
+    const rows = jobRows(path, 'taken:%')
+    expect(rows).toHaveLength(25)
+    expect(rows.every((row) => row.state === 'pending')).toBe(true)
+    const db = new Database(path, { readonly: true })
+    try {
+      expect(
+        db.prepare("SELECT COUNT(*) FROM hookguard_dedupe WHERE key LIKE 'taken:%' AND state = 'done'").pluck().get(),
+      ).toBe(25)
+    } finally {
+      db.close()
+    }
+  }, 60_000)
+
   it('two worker processes on one file run each job exactly once', async () => {
     const path = tmp.file('two-workers')
     const log = `${path}.log`

@@ -53,20 +53,18 @@ export function resolvePublicUrl(
   request: ProviderRequest,
 ): string {
   let url: unknown
-  try {
-    url =
-      typeof option === 'function'
-        ? option(request)
-        : typeof option === 'string'
-          ? option.includes('?')
-            ? option
-            : option + queryOf(request.url)
-          : ownUrl(request)
-  } catch (error) {
-    throw new HookguardError('receiver.misconfigured', {
-      reason: `${provider}: the publicUrl function threw`,
-      cause: error,
-    })
+  if (typeof option === 'string') url = option.includes('?') ? option : option + queryOf(request.url)
+  // Outside the try below: a repeated Host is the client's 400, not a misconfiguration.
+  else if (option === undefined) url = ownUrl(request)
+  else {
+    try {
+      url = option(request)
+    } catch (error) {
+      throw new HookguardError('receiver.misconfigured', {
+        reason: `${provider}: the publicUrl function threw`,
+        cause: error,
+      })
+    }
   }
   if (typeof url !== 'string' || !ABSOLUTE_RE.test(url)) {
     throw new HookguardError('receiver.misconfigured', {

@@ -14,8 +14,8 @@ const DEFAULT_TOLERANCE_SECONDS = 300
 export interface TimestampOptions {
   /**
    * Allowed clock skew in seconds, checked in both directions (stale and
-   * future). Must be a finite number > 0.
-   * @default 300 (Twitch 600, Linear 60: each sender's recommendation)
+   * future). Must be a finite number > 0 and at most 86400 (a day).
+   * @default 300, or the sender's own recommendation: Twitch and Box 600, Calendly 180, Linear 60, Contentful 30
    */
   tolerance?: number
   /**

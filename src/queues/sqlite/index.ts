@@ -1,7 +1,10 @@
 /**
  * Durable queue and worker on SQLite (better-sqlite3). `enqueue` resolves
- * after the row is committed; the worker claims rows with a visibility
+ * after the row is committed and on disk (group commit, then an fdatasync of
+ * the WAL off the event loop); the worker claims rows with a visibility
  * timeout, so a job whose worker died runs again, here or in another process.
+ * With `sqliteStore` on the same file, `atomicIntake` makes the receiver's
+ * reserve, enqueue and complete one write of that group commit.
  *
  * @module
  */

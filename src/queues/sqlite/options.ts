@@ -23,16 +23,23 @@ export interface SqliteQueueOptions extends SqliteConnectionOptions, RetryOption
    */
   table?: string
   /**
-   * Commit level. 'full': each enqueue batch is fsynced before `enqueue`
-   * resolves, so an accepted event survives a power loss. 'normal' survives a
-   * crash of the process but a power loss or OS crash can roll back the last
-   * commits — events already answered 2xx. The queue raises a shared
-   * connection to this level and never lowers it.
+   * Commit level. 'full': each enqueue batch is on disk before `enqueue`
+   * resolves, so an accepted event survives a power loss. The batch commits,
+   * then the WAL file is fdatasynced on libuv's thread pool (the sync a FULL
+   * commit does, without blocking the event loop); enqueues arriving during
+   * that sync are committed together after it. 'normal' survives a crash of
+   * the process but a power loss or OS crash can roll back the last commits —
+   * events already answered 2xx. The queue raises a shared connection to
+   * this level and never lowers it. Either way the worker's own writes
+   * (claims, outcomes) commit without an fsync of their own: a power cut can
+   * roll back the last of them, and those jobs run again (at least once).
    * @default 'full'
    */
   synchronous?: SqliteSynchronous
   /**
-   * Handlers running at once in this process.
+   * Handlers running at once in this process. One transaction commits the
+   * outcomes of the handlers that finished and claims up to this many due
+   * jobs, so a larger value also means fewer, larger worker transactions.
    * @default 4
    */
   concurrency?: number
