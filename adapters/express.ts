@@ -37,8 +37,8 @@ import {
   type BaseAdapterOptions,
   type RawBodySource,
 } from '../src/adapter-kit/index.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
-import type { WebhookEvent } from '../src/types/index.js'
+import type { ReceiverOrOptions } from '../src/receiver/index.js'
+import type { PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -117,11 +117,11 @@ function answeredOk(res: Response): Promise<boolean> {
  * })
  * ```
  */
-export function hookguard<T = unknown>(
-  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
+  receiverOrOptions: ReceiverOrOptions<P, T>,
   options: ExpressAdapterOptions = {},
 ): RequestHandler {
-  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const receiver = toReceiver(WHERE, receiverOrOptions, options.inline === true)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
   const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'next'], 'respond')

@@ -42,8 +42,8 @@ import {
   type RawBodySource,
 } from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
-import type { HandleResult, WebhookEvent } from '../src/types/index.js'
+import type { ReceiverOrOptions } from '../src/receiver/index.js'
+import type { HandleResult, PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -159,12 +159,12 @@ function send(reply: FastifyReply, result: HandleResult, unread: boolean): Fasti
  * )
  * ```
  */
-export function hookguard<T = unknown>(
-  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
+  receiverOrOptions: ReceiverOrOptions<P, T>,
   options: FastifyAdapterOptions,
 ): FastifyPluginAsync {
   const { path, inline } = checkOptions(options)
-  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const receiver = toReceiver(WHERE, receiverOrOptions, options.inline !== undefined)
   const timeoutMs = bodyTimeout(WHERE, options)
   const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')
   // The body stream each request's parser saw (a preParsing hook may have replaced request.raw).

@@ -34,8 +34,8 @@ import {
   type LingeringRequest,
 } from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
-import { isReceiver, type Receiver, type ReceiverOptions } from '../src/receiver/index.js'
-import type { HandleResult, Logger, WebhookEvent } from '../src/types/index.js'
+import { isReceiver, type Receiver, type ReceiverOptions, type ReceiverOrOptions } from '../src/receiver/index.js'
+import type { HandleResult, Logger, PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
 
 /** Keeps the function running until `promise` settles (Workers' `ctx.waitUntil`, Next.js `after`, Vercel's `waitUntil`). */
 export type WaitUntil = (promise: Promise<unknown>) => void
@@ -187,13 +187,13 @@ function lingerOnNode(env: unknown, result: HandleResult): void {
  * }
  * ```
  */
-export function hookguard<T = unknown>(
-  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
+  receiverOrOptions: ReceiverOrOptions<P, T>,
   options: FetchAdapterOptions<T> = {},
 ): FetchHandler {
   const timeoutMs = bodyTimeout(WHERE, options)
   checkOptions(options)
-  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const receiver = toReceiver(WHERE, receiverOrOptions, options.inline !== undefined)
   const { inline } = options
   const logger = loggerFor(receiverOrOptions, options.logger)
   const idle = inline ? undefined : idleOf(receiver)

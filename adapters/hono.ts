@@ -42,8 +42,8 @@ import {
   type RawBodySource,
   type ReceiveInput,
 } from '../src/adapter-kit/index.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
-import type { HandleResult, WebhookEvent } from '../src/types/index.js'
+import type { ReceiverOrOptions } from '../src/receiver/index.js'
+import type { HandleResult, PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Hono adapter. */
 export interface HonoAdapterOptions extends BaseAdapterOptions {
@@ -136,11 +136,11 @@ function inputOf(c: Context, incoming: NodeIncoming | undefined): ReceiveInput {
  * export default app
  * ```
  */
-export function hookguard<T = unknown>(
-  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
+  receiverOrOptions: ReceiverOrOptions<P, T>,
   options: HonoAdapterOptions = {},
 ): MiddlewareHandler<HookguardEnv<T>> {
-  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const receiver = toReceiver(WHERE, receiverOrOptions, options.inline === true)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
   const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')

@@ -34,8 +34,8 @@ import {
   type RawBodySource,
 } from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
-import type { WebhookEvent } from '../src/types/index.js'
+import type { ReceiverOrOptions } from '../src/receiver/index.js'
+import type { PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Koa adapter. */
 export interface KoaAdapterOptions extends BaseAdapterOptions {
@@ -104,11 +104,11 @@ function checkPath(path: unknown): string | undefined {
  * new Koa().use(router.routes()).listen(3000)
  * ```
  */
-export function hookguard<T = unknown>(
-  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
+  receiverOrOptions: ReceiverOrOptions<P, T>,
   options: KoaAdapterOptions = {},
 ): Middleware {
-  const receiver = toReceiver(WHERE, receiverOrOptions)
+  const receiver = toReceiver(WHERE, receiverOrOptions, options.inline === true)
   const timeoutMs = bodyTimeout(WHERE, options)
   const inline = flag(WHERE, 'inline', options.inline)
   const errors = oneOf(WHERE, 'errors', options.errors, ['respond', 'throw'], 'respond')

@@ -26,7 +26,8 @@ import {
   writeNodeResponse,
   type BaseAdapterOptions,
 } from '../src/adapter-kit/index.js'
-import type { Receiver, ReceiverOptions } from '../src/receiver/index.js'
+import type { ReceiverOrOptions } from '../src/receiver/index.js'
+import type { PayloadOf, Provider } from '../src/types/index.js'
 
 export type { BaseAdapterOptions } from '../src/adapter-kit/index.js'
 
@@ -60,8 +61,8 @@ const INTERNAL_ERROR = '{"ok":false,"error":{"code":"internal","message":"Intern
  * }).listen(3000)
  * ```
  */
-export function hookguard<T = unknown>(
-  receiverOrOptions: Receiver<T> | ReceiverOptions<T>,
+export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
+  receiverOrOptions: ReceiverOrOptions<P, T>,
   options: NodeAdapterOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const receiver = toReceiver(WHERE, receiverOrOptions)

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 /**
  * `npm run docs:bench`: copies the figures of the latest benchmark runs
  * (.tmp/bench/<name>.json, written by `npm run bench:http`, `bench:handle`,

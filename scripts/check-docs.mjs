@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/* global process, console, fetch, setTimeout, clearTimeout, URL */
+/* global fetch */
 /**
  * `npm run check:docs`: every TypeScript snippet in README.md and docs/**.md
  * compiles, and the ones marked `run` serve real, signed deliveries.
@@ -45,6 +45,8 @@
  * the file:line of its fence).
  */
 import { spawn } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { clearTimeout, setTimeout } from 'node:timers'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'

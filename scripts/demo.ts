@@ -161,7 +161,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   let before: ArchiveStats | undefined
   let after: ArchiveStats | undefined
   let resent: Reply | undefined
-  let result: DemoRow[] = []
+  let result: DemoRow[]
   /** `key`: the event whose worker runs to report; `worker`: a fixed text instead. */
   async function step(
     sent: string,

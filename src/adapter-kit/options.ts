@@ -4,7 +4,15 @@
  * @module
  */
 import { configError } from '../errors.js'
-import { createReceiver, isReceiver, type Receiver, type ReceiverOptions } from '../receiver/index.js'
+import {
+  createReceiver,
+  INLINE_ONLY,
+  isReceiver,
+  type Receiver,
+  type ReceiverOptions,
+  type ReceiverOrOptions,
+} from '../receiver/index.js'
+import type { Provider } from '../types/index.js'
 
 /** Default deadline for the whole request body, ms. */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000
@@ -16,14 +24,20 @@ export interface BaseAdapterOptions {
 }
 
 /** `receiver` itself when it is one, otherwise `createReceiver(receiverOrOptions)`. */
-export function toReceiver<T>(where: string, receiverOrOptions: Receiver<T> | ReceiverOptions<T>): Receiver<T> {
+export function toReceiver<P extends Provider, T>(
+  where: string,
+  receiverOrOptions: ReceiverOrOptions<P, T>,
+  inline = false,
+): Receiver<T> {
   if (isReceiver(receiverOrOptions)) return receiverOrOptions as Receiver<T>
   if (!receiverOrOptions || typeof receiverOrOptions !== 'object') {
     throw configError(
       `${where}: pass a receiver from createReceiver() or receiver options such as { provider: stripe({ secret }) }`,
     )
   }
-  return createReceiver(receiverOrOptions as ReceiverOptions<T>)
+  // Inline mode hands events to the app's next handler: no "nothing runs them" warning for it.
+  const options = inline ? { ...receiverOrOptions, [INLINE_ONLY]: true } : receiverOrOptions
+  return createReceiver(options as ReceiverOptions) as Receiver<T>
 }
 
 /** Validates the options all adapters share; returns the body deadline. */

@@ -7,7 +7,8 @@
  * @module
  */
 import { createArchiveRecorder, type ArchiveRecorder } from '../archive/recorder.js'
-import { configError, HookguardError } from '../errors.js'
+import { configError, HookguardError, isHookguardError } from '../errors.js'
+import { errorText } from '../internal/log.js'
 import { begin } from '../pipeline/begin.js'
 import type { Instrument, ReceiverConfig } from '../pipeline/config.js'
 import type { InlineDeliver } from '../pipeline/deliver.js'
@@ -67,7 +68,15 @@ export interface Receiver<T = unknown> {
   close(): Promise<void>
 }
 
+/**
+ * What every adapter's `hookguard()` takes: a receiver, or the options of one,
+ * typed by their provider so handlers by type get the provider's payloads.
+ */
+export type ReceiverOrOptions<P extends Provider = Provider, T = PayloadOf<P>> = Receiver<T> | ReceiverOptionsFor<P, T>
+
 const BRAND = Symbol.for('hookguard.receiver')
+/** Set by adapters in inline mode: events go to the app's next handler, so no worker is expected. */
+export const INLINE_ONLY = Symbol.for('hookguard.inlineOnly')
 
 /**
  * Whether `value` is a receiver made by {@link createReceiver}: a brand check
@@ -110,7 +119,7 @@ function startOwnWorker(
   const { routes, guard, metrics, tracing } = resolved
   const handler = options.handler as ((event: WebhookEvent) => unknown) | undefined
   if (!handler && !routes) {
-    if (resolved.defaultQueue) {
+    if (resolved.defaultQueue && !(options as unknown as Record<symbol, unknown>)[INLINE_ONLY]) {
       config.logger.warn(
         { provider: config.provider.name },
         'no handler: accepted events wait in the in-memory queue and nothing runs them — pass handler, or a durable queue with its own worker',
@@ -224,6 +233,14 @@ function buildReceiver<T>(
           failure(config, new HookguardError('handler.failed', { reason: 'inline handler threw' }), delivery),
         )
         throw error.original
+      }
+      if (!isHookguardError(error)) {
+        // Nothing a sender controls should land here: it is a bug, answered like any failed check (never a 2xx,
+        // never a 5xx a sender could provoke) and logged loudly.
+        config.logger.error(
+          { provider: config.provider.name, error: errorText(error) },
+          'unexpected error in the receive pipeline',
+        )
       }
       result = failure(config, asHookguardError(error, 'signature.invalid', 'unexpected error'), delivery)
     } finally {

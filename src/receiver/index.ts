@@ -3,7 +3,14 @@
  *
  * @module
  */
-export { createReceiver, isReceiver, type HandleOptions, type Receiver } from './create.js'
+export {
+  createReceiver,
+  INLINE_ONLY,
+  isReceiver,
+  type HandleOptions,
+  type Receiver,
+  type ReceiverOrOptions,
+} from './create.js'
 export type { ReceiverOptions, ReceiverOptionsFor } from './options.js'
 export type { OutcomeContext, OutcomeHook } from './instruments/hooks.js'
 export type { ReplayOptions, ReplayResult } from './replay.js'

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import type Stripe from 'stripe'
 import { capturingLogger } from '../support/log.js'
 import { HTTPException } from 'hono/http-exception'
 import { describe, expect, expectTypeOf, it } from 'vitest'
@@ -101,11 +102,11 @@ describe('hookguard/hono', () => {
     const { receiver, enqueued } = setup()
     const app = new Hono()
     app.onError((_error, c) => c.text('handler failed', 500))
-    const seen: Array<{ event: WebhookEvent; text: string }> = []
+    const seen: Array<{ event: WebhookEvent<Stripe.Event>; text: string }> = []
     let calls = 0
     app.post('/hook', hookguard(receiver, { inline: true }), async (c) => {
       const event = c.get('webhook')
-      expectTypeOf(event).toEqualTypeOf<WebhookEvent>()
+      expectTypeOf(event).toEqualTypeOf<WebhookEvent<Stripe.Event>>()
       calls++
       if (calls === 1) throw new Error('my queue is down')
       seen.push({ event, text: await c.req.text() })

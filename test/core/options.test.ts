@@ -48,9 +48,9 @@ describe('createReceiver tells a newcomer what is wrong', () => {
     expect(() => createReceiver({ provider, handler: () => {}, handlers: { '*': () => {} } })).toThrow(
       /handler or handlers, not both/,
     )
-    expect(() => createReceiver({ provider, handlers: { 'a*b': () => {} } })).toThrow(/'prefix\.\*' or '\*'/)
-    expect(() => createReceiver({ provider, handlers: { 'a.*.b': () => {} } })).toThrow(/'prefix\.\*'/)
-    expect(() => createReceiver({ provider, handlers: { 'a.b': 'no' as never } })).toThrow(/must be a function/)
+    expect(() => createReceiver({ provider, handlers: { 'a*b': () => {} } as never })).toThrow(/'prefix\.\*' or '\*'/)
+    expect(() => createReceiver({ provider, handlers: { 'a.*.b': () => {} } as never })).toThrow(/'prefix\.\*'/)
+    expect(() => createReceiver({ provider, handlers: { 'a.b': 'no' } as never })).toThrow(/must be a function/)
     expect(() => createReceiver({ provider, handlers: {} })).toThrow(/handlers is empty/)
     expect(() => createReceiver({ provider, unhandled: 'ack' })).toThrow(/needs handlers/)
     expect(() => createReceiver({ provider, handlers: { '*': () => {} }, unhandled: 'drop' as never })).toThrow(

@@ -107,7 +107,17 @@ export function tableOf(name: RunName): Table | undefined {
   if (!run) return undefined
   if (name === 'http') {
     return {
-      columns: ['framework', 'bare', 'inline HMAC', 'hookguard', 'hookguard/inline', 'CPU µs: inline', 'CPU µs: hookguard', 'duplicate', 'forged'],
+      columns: [
+        'framework',
+        'bare',
+        'inline HMAC',
+        'hookguard',
+        'hookguard/inline',
+        'CPU µs: inline',
+        'CPU µs: hookguard',
+        'duplicate',
+        'forged',
+      ],
       rows: run.rows.map((r: Any) => [
         r.label,
         num(r.rps.bare),
@@ -123,7 +133,17 @@ export function tableOf(name: RunName): Table | undefined {
   }
   if (name === 'e2e') {
     return {
-      columns: ['setup', 'accepted/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'store share', 'enqueue share', 'rows per commit', 'other statuses'],
+      columns: [
+        'setup',
+        'accepted/s',
+        'p50 ms',
+        'p99 ms',
+        'server CPU µs/req',
+        'store share',
+        'enqueue share',
+        'rows per commit',
+        'other statuses',
+      ],
       rows: run.rows.map((r: Any) => [
         r.name,
         num(r.acceptedPerSecond),
@@ -139,7 +159,17 @@ export function tableOf(name: RunName): Table | undefined {
   }
   if (name === 'handle') {
     return {
-      columns: ['provider', 'handle() calls/s', 'bare calls/s', 'handle/bare', 'CPU ratio', 'CPU µs handle', 'CPU µs bare', 'heap/call handle', 'heap/call bare'],
+      columns: [
+        'provider',
+        'handle() calls/s',
+        'bare calls/s',
+        'handle/bare',
+        'CPU ratio',
+        'CPU µs handle',
+        'CPU µs bare',
+        'heap/call handle',
+        'heap/call bare',
+      ],
       rows: run.rows.map((r: Any) => [
         r.provider,
         num(r.hookguard),
@@ -156,12 +186,27 @@ export function tableOf(name: RunName): Table | undefined {
   if (name === 'otel') {
     return {
       columns: ['phase', 'case', 'handle() calls/s', 'ratio to not wired', 'CPU ratio'],
-      rows: run.rows.map((r: Any) => [r.phase, r.name, num(r.callsPerSecond), r.ratio.toFixed(3), r.cpuRatio.toFixed(3)]),
+      rows: run.rows.map((r: Any) => [
+        r.phase,
+        r.name,
+        num(r.callsPerSecond),
+        r.ratio.toFixed(3),
+        r.cpuRatio.toFixed(3),
+      ]),
     }
   }
   if (name === 'verify') {
     return {
-      columns: ['provider', 'body', 'hookguard verify', 'bare HMAC', 'hookguard/bare', 'SDK', 'SDK verify', 'hookguard/SDK'],
+      columns: [
+        'provider',
+        'body',
+        'hookguard verify',
+        'bare HMAC',
+        'hookguard/bare',
+        'SDK',
+        'SDK verify',
+        'hookguard/SDK',
+      ],
       rows: run.rows.map((r: Any) => [
         r.provider,
         r.body,

@@ -82,21 +82,15 @@ export function flush(s: QueueState): void {
   s.syncing = true
   wal.after((error) => {
     s.syncing = false
-    if (error) synced(s, error, pending)
+    if (error) refuse(s, error, pending)
     else settle(s, pending, results)
     flush(s)
     if (!s.syncing) for (const idle of s.whenSynced.splice(0)) idle()
   })
 }
 
-/**
- * A failed fdatasync: the batch is not known to be on disk, so it is refused
- * (the senders retry), and the queue goes back to FULL commits, which fail on
- * their own while the disk does.
- */
-function synced(s: QueueState, error: Error, pending: PendingWrite[]): void {
-  s.wal?.close()
-  s.wal = undefined
+/** A failed fdatasync: the batch is not known to be on disk, so nothing of it is acknowledged (the senders retry). */
+function refuse(s: QueueState, error: Error, pending: PendingWrite[]): void {
   s.onError(error)
   for (const p of pending) p.reject(error)
 }

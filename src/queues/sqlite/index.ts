@@ -40,7 +40,7 @@ export const TEST_HOOKS: unique symbol = Symbol('hookguard.sqliteQueue.testHooks
 export interface SqliteCommitStats {
   /** Transactions `enqueue` committed in this instance (group commit puts many events in one). */
   commits: number
-  /** Events those transactions carried, duplicates included. */
+  /** Events (enqueues and atomic intakes) those transactions carried, duplicates included. */
   enqueued: number
 }
 

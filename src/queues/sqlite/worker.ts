@@ -160,7 +160,7 @@ function pass(s: QueueState): void {
     // can roll back the last of them: a lost claim or a lost outcome leaves
     // its job to run again once its claim runs out, which at-least-once
     // delivery allows (handlers are idempotent; the event says its attempt).
-    // The next enqueue's FULL commit makes everything before it durable.
+    // The next enqueue's WAL sync makes everything before it durable.
     ;({ applied, rows } = s.relaxed(() => s.statements.worker.pass.immediate(outcomes, claim)))
   } catch (error) {
     // Nothing of this pass was written: the claims of these jobs run out and they run again.
@@ -212,14 +212,29 @@ export function stopHeartbeat(s: QueueState): void {
   s.heartbeat = undefined
 }
 
+/** One claimed job: `handled` once its handler is over and its outcome waits for a pass. */
+interface Job {
+  row: JobRow
+  handled: boolean
+}
+
 function start(s: QueueState, row: JobRow): void {
-  const job = run(s, row).finally(() => {
-    s.running.delete(job)
-    stopHeartbeat(s)
-  })
-  s.running.add(job)
+  const job: Job = { row, handled: false }
   s.handling++
+  const running = run(s, job)
+    .catch((error: unknown) => s.onError(error))
+    .finally(() => {
+      if (!job.handled) handled(s, job) // it ended without an outcome: its claim runs out and it runs again
+      s.running.delete(running)
+      stopHeartbeat(s)
+    })
+  s.running.add(running)
   startHeartbeat(s)
+}
+
+function handled(s: QueueState, job: Job): void {
+  job.handled = true
+  s.handling--
 }
 
 /**
@@ -227,17 +242,18 @@ function start(s: QueueState, row: JobRow): void {
  * whether it changed the row (false: the claim was lost or the write failed,
  * so the claim runs out and the job runs again).
  */
-function settle(s: QueueState, key: string, write: () => { changes: number }): Promise<boolean> {
+function settle(s: QueueState, job: Job, write: () => { changes: number }): Promise<boolean> {
   return new Promise((settled) => {
-    s.outcomes.push({ key, write, settled })
-    s.handling--
+    s.outcomes.push({ key: job.row.key, write, settled })
+    handled(s, job)
     if (s.handling > 0 || s.burst === 0 || s.burst >= BURST) return wake(s)
     s.burst++
     queueMicrotask(() => pass(s))
   })
 }
 
-async function run(s: QueueState, row: JobRow): Promise<void> {
+async function run(s: QueueState, job: Job): Promise<void> {
+  const row = job.row
   const claim = { id: row.id, worker: s.workerId, attempt: row.attempt }
   const dead = (error: unknown) => ({
     ...claim,
@@ -250,37 +266,38 @@ async function run(s: QueueState, row: JobRow): Promise<void> {
     event = toEvent(row)
   } catch (error) {
     // A row that cannot be read back will never run: give it up at once.
-    await settle(s, row.key, () => s.statements.worker.markDead.run(dead(error)))
+    await settle(s, job, () => s.statements.worker.markDead.run(dead(error)))
     return
   }
   if (row.attempt > s.retry.attempts) {
     // Its last attempt was claimed by a worker that died mid-run (the claim
     // ran out): it counts as failed rather than running beyond the limit.
     const error = new Error(`worker stopped during the last attempt (claim expired after ${s.visibilityTimeoutMs} ms)`)
-    if (await settle(s, row.key, () => s.statements.worker.markLost.run(dead(error))))
+    if (await settle(s, job, () => s.statements.worker.markLost.run(dead(error))))
       s.hooks.dead({ ...event, attempt: s.retry.attempts }, error)
     return
   }
   try {
     await s.handler!(event)
   } catch (error) {
-    return failed(s, claim, event, error)
+    return failed(s, job, event, error)
   }
   const now = s.now()
   const done = { ...claim, now, expiresAt: now + s.retentionMs }
-  if (await settle(s, row.key, () => s.statements.worker.markDone.run(done))) s.hooks.success(event)
+  if (await settle(s, job, () => s.statements.worker.markDone.run(done))) s.hooks.success(event)
 }
 
-async function failed(s: QueueState, claim: Omit<Claim, 'now'>, event: WebhookEvent, error: unknown): Promise<void> {
+async function failed(s: QueueState, job: Job, event: WebhookEvent, error: unknown): Promise<void> {
+  const claim = { id: job.row.id, worker: s.workerId, attempt: job.row.attempt }
   const now = s.now()
   if (event.attempt < s.retry.attempts) {
     const delayMs = s.retry.delay(event.attempt)
     const retry = { ...claim, now, runAt: now + delayMs, error: errorText(error) }
-    if (await settle(s, event.key, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
+    if (await settle(s, job, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
     return
   }
   const dead = { ...claim, now, expiresAt: now + s.deadRetentionMs, error: errorText(error) }
-  if (await settle(s, event.key, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
+  if (await settle(s, job, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
 }
 
 /** `process(handler, hooks)`: starts polling in this process. */
