@@ -18,8 +18,9 @@ export default defineConfig({
       reportsDirectory: '.tmp/coverage',
       // Set a little under what `npm test` measures with the services on (bash .ci/run), so a change that
       // drops tested code fails CI. Without REDIS_URL/DATABASE_URL the service-backed suites skip and the
-      // figures are lower: coverage is only enforced with `npm run test:coverage`.
-      thresholds: { statements: 80, branches: 70, functions: 80, lines: 80 },
+      // figures are lower: coverage is enforced by CI's `npm test -- --coverage` (measured 2026-11-30 with the
+      // services: statements 81.9 %, branches 80.5 %, functions 83.2 %, lines 84.4 %).
+      thresholds: { statements: 80, branches: 77, functions: 80, lines: 82 },
     },
   },
 })

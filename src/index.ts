@@ -22,6 +22,7 @@ export {
   type Receiver,
   type ReceiverOptions,
   type ReceiverOptionsFor,
+  type ReceiverOrOptions,
   type HandleOptions,
   type OutcomeContext,
   type OutcomeHook,

@@ -51,10 +51,15 @@ export interface HandleOptions<T = unknown> {
 export interface Receiver<T = unknown> {
   /** The receiver name in dedupe keys (`default` unless set; for a `name` function, `default` until a request names its tenant). */
   readonly name: string
+  /** The provider that verifies deliveries (from `options.provider`). */
   readonly provider: Provider
+  /** The dedupe store in use: `options.store`, or the default `memoryStore()`. */
   readonly store: DedupeStore
+  /** The queue in use: `options.queue`, or the default `memoryQueue()`. */
   readonly queue: WebhookQueue
+  /** The delivery archive, when `options.archive` was given. */
   readonly archive: DeliveryArchive | undefined
+  /** The body limit adapters apply while reading (`options.maxBodyBytes`, default 1 MiB). */
   readonly maxBodyBytes: number
   /** Run the pipeline on one request. Never rejects for anything a client sends. */
   handle(request: WebhookRequest, options?: HandleOptions<T>): Promise<HandleResult>
@@ -200,55 +205,78 @@ function finish(config: ReceiverConfig, delivery: Delivery, result: HandleResult
   return result
 }
 
+/** Requests in progress, so `close()` waits for them; once closing, new requests are refused. */
+interface Gate {
+  closing: Promise<void> | undefined
+  enter(): void
+  leave(): void
+  drained(): Promise<void>
+}
+
+function createGate(): Gate {
+  let inProgress = 0
+  const idle: Array<() => void> = []
+  return {
+    closing: undefined,
+    enter() {
+      inProgress++
+    },
+    leave() {
+      if (--inProgress === 0 && idle.length > 0) for (const resolve of idle.splice(0)) resolve()
+    },
+    drained() {
+      return inProgress === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve))
+    },
+  }
+}
+
+/** The answer to an error thrown out of the pipeline; an inline handler's own error is rethrown to the app. */
+function pipelineError(config: ReceiverConfig, delivery: Delivery, error: unknown): HandleResult {
+  if (error instanceof DeliveryFailed) {
+    finish(
+      config,
+      delivery,
+      failure(config, new HookguardError('handler.failed', { reason: 'inline handler threw' }), delivery),
+    )
+    throw error.original
+  }
+  if (!isHookguardError(error)) {
+    // Nothing a sender controls should land here: it is a bug, answered like any failed check (never a 2xx,
+    // never a 5xx a sender could provoke) and logged loudly.
+    config.logger.error(
+      { provider: config.provider.name, error: errorText(error) },
+      'unexpected error in the receive pipeline',
+    )
+  }
+  return failure(config, asHookguardError(error, 'signature.invalid', 'unexpected error'), delivery)
+}
+
+function handlerOf<T>(config: ReceiverConfig, gate: Gate): Receiver<T>['handle'] {
+  return async function handle(request, handleOptions) {
+    const delivery = begin(config, request?.method, request?.url)
+    if (gate.closing) {
+      const closed = new HookguardError('receiver.closed', { reason: 'receiver is closing' })
+      return finish(config, delivery, failure(config, closed))
+    }
+    gate.enter()
+    let result: HandleResult
+    try {
+      result = await run(config, delivery, request, handleOptions?.deliver as InlineDeliver | undefined)
+    } catch (error) {
+      result = pipelineError(config, delivery, error)
+    } finally {
+      gate.leave()
+    }
+    return finish(config, delivery, result)
+  }
+}
+
 function buildReceiver<T>(
   config: ReceiverConfig,
   recorder: ArchiveRecorder | undefined,
   archive: DeliveryArchive | undefined,
 ): Receiver<T> {
-  let closing: Promise<void> | undefined
-  let inProgress = 0
-  const idle: Array<() => void> = []
-
-  function settle(): void {
-    if (--inProgress === 0 && idle.length > 0) for (const resolve of idle.splice(0)) resolve()
-  }
-
-  async function handle(request: WebhookRequest, handleOptions?: HandleOptions<T>): Promise<HandleResult> {
-    const delivery = begin(config, request?.method, request?.url)
-    if (closing)
-      return finish(
-        config,
-        delivery,
-        failure(config, new HookguardError('receiver.closed', { reason: 'receiver is closing' })),
-      )
-    inProgress++
-    let result: HandleResult
-    try {
-      result = await run(config, delivery, request, handleOptions?.deliver as InlineDeliver | undefined)
-    } catch (error) {
-      if (error instanceof DeliveryFailed) {
-        finish(
-          config,
-          delivery,
-          failure(config, new HookguardError('handler.failed', { reason: 'inline handler threw' }), delivery),
-        )
-        throw error.original
-      }
-      if (!isHookguardError(error)) {
-        // Nothing a sender controls should land here: it is a bug, answered like any failed check (never a 2xx,
-        // never a 5xx a sender could provoke) and logged loudly.
-        config.logger.error(
-          { provider: config.provider.name, error: errorText(error) },
-          'unexpected error in the receive pipeline',
-        )
-      }
-      result = failure(config, asHookguardError(error, 'signature.invalid', 'unexpected error'), delivery)
-    } finally {
-      settle()
-    }
-    return finish(config, delivery, result)
-  }
-
+  const gate = createGate()
   const receiver: Receiver<T> & { [BRAND]: true } = {
     [BRAND]: true,
     name: config.receiverName,
@@ -257,7 +285,7 @@ function buildReceiver<T>(
     queue: config.queue,
     archive,
     maxBodyBytes: config.maxBodyBytes,
-    handle,
+    handle: handlerOf<T>(config, gate),
     reject(error, request = {}) {
       const delivery = begin(config, request.method, request.url)
       if (request.headers) delivery.headers = asNormalized(request.headers)
@@ -280,13 +308,13 @@ function buildReceiver<T>(
       return result
     },
     close() {
-      closing ??= (async () => {
-        if (inProgress > 0) await new Promise<void>((resolve) => idle.push(resolve))
+      gate.closing ??= (async () => {
+        await gate.drained()
         await config.queue.close?.()
         await recorder?.close()
         await config.store.close?.()
       })()
-      return closing
+      return gate.closing
     },
   }
   return receiver
