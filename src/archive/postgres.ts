@@ -29,6 +29,7 @@ import {
 import { checkBatch, checkProgress, lastPerDelivery } from './internal/record.js'
 import { reported } from './internal/reported.js'
 import { splitRange, toStats, type CountRow } from './internal/stats.js'
+import { guardIdleErrors } from '../internal/pg-pool.js'
 
 /** What the archive needs from `pg`: a `Pool`, a `Client` or a `PoolClient` all fit. */
 export interface PostgresArchiveQueryable {
@@ -259,6 +260,7 @@ function checkOptions(options: PostgresArchiveOptions) {
  */
 export function postgresArchive(options: PostgresArchiveOptions): PostgresArchive {
   const { pool, table, policy, now, logger, purgeBatchSize } = checkOptions(options)
+  guardIdleErrors(pool, logger, WHERE)
   const sql = pgStatements(table, ALL_COLUMNS)
   const send = sender(pool)
   const query = missingTableReporter(send, table, logger)

@@ -20,6 +20,7 @@ import { randomToken } from '../crypto.js'
 import { configError } from '../errors.js'
 import { resolveLogger } from '../internal/log.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
+import { guardIdleErrors } from '../internal/pg-pool.js'
 
 /** What the store needs from `pg`: a `Pool`, a `Client` or a `PoolClient` all fit. */
 export interface PostgresQueryable {
@@ -279,7 +280,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   const pool = checkPool('postgresStore', options.pool)
   const tables = parseTable('postgresStore', options.table)
   const send = sender(pool)
-  const query = tableQuery(send, resolveLogger('postgresStore', options.logger), tables.keys.name)
+  const logger = resolveLogger('postgresStore', options.logger)
+  guardIdleErrors(pool, logger, 'postgresStore')
+  const query = tableQuery(send, logger, tables.keys.name)
   const sql = statements(tables)
   const { keys, versions } = tables
 

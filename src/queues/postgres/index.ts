@@ -36,6 +36,7 @@ import {
 import { statements } from './sql.js'
 import type { IntakePause, QueueState } from './state.js'
 import { startWorker, stopHeartbeat } from './worker.js'
+import { guardIdleErrors } from '../../internal/pg-pool.js'
 
 export type { PostgresQueueClient, PostgresQueueLocation, PostgresQueueOptions, PostgresQueuePool } from './options.js'
 export type { IntakePoint, IntakePause } from './state.js'
@@ -172,6 +173,7 @@ export async function migratePostgresQueue(
  */
 export function postgresQueue(options: PostgresQueueOptions): PostgresQueue {
   const s = createState(options)
+  guardIdleErrors(s.pool, s.logger, WHERE)
   const open = (): void => {
     if (s.closed) throw closedError(WHERE)
   }
