@@ -55,11 +55,25 @@ export default tseslint.config(
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
   // Layers: dependencies flow one way — adapters → adapter-kit → receiver → worker/pipeline →
-  // stores/queues/archive/providers → crypto/internal → types. Nothing in src/ imports a web framework.
+  // stores/queues/archive/providers → crypto/internal → types. Nothing in src/ imports a web framework,
+  // and nothing but src/conformance imports vitest: the runtime must load without it.
   {
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...FRAMEWORKS, '../adapters/*', '../../adapters/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...FRAMEWORKS,
+            '../adapters/*',
+            '../../adapters/*',
+            'vitest',
+            'vitest/*',
+            './conformance/*',
+            '../conformance/*',
+          ],
+        },
+      ],
     },
   },
   layer(
@@ -115,6 +129,22 @@ export default tseslint.config(
     'The worker runs on contracts; it never imports the receiver.',
   ),
   layer(['src/receiver/**/*.ts'], ['adapter-kit', 'providers'], 'The receiver sits below the adapter kit.'),
+  {
+    // The conformance suites are what users run against their own stores and queues: they test the
+    // contracts in src/types, never the built-in implementations they are meant to judge.
+    files: ['src/conformance/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: FRAMEWORKS, message: 'Nothing in src/ imports a web framework.' },
+            { group: ['../*', '!../types', '!../types/*'], message: 'src/conformance imports src/types only.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     // A provider never imports another provider: shared code lives in the kit.
     files: ['src/providers/*.ts'],

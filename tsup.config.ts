@@ -19,6 +19,7 @@ export default defineConfig({
     otel: 'src/otel.ts',
     prometheus: 'src/prometheus.ts',
     inspector: 'src/inspector/index.ts',
+    conformance: 'src/conformance/index.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
@@ -40,5 +41,7 @@ export default defineConfig({
     'better-sqlite3',
     '@opentelemetry/api',
     'prom-client',
+    // The conformance suites call the user's own vitest: bundling a copy would register tests with no runner.
+    'vitest',
   ],
 })

@@ -2,7 +2,7 @@
 // Builds, packs, lints the tarball (publint, arethetypeswrong), then installs
 // it into a throwaway consumer and imports it by name from ESM and from CJS.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -54,6 +54,31 @@ try {
   )
   run('node', ['esm.mjs'], consumer)
   run('node', ['cjs.cjs'], consumer)
+  // hookguard/conformance resolves from both module systems without its optional peer (vitest) installed.
+  writeFileSync(
+    join(consumer, 'resolve.mjs'),
+    `import { createRequire } from 'node:module'
+    const esm = import.meta.resolve('hookguard/conformance')
+    const cjs = createRequire(import.meta.url).resolve('hookguard/conformance')
+    if (!esm.endsWith('/dist/conformance.js') || !cjs.endsWith('/dist/conformance.cjs'))
+      throw new Error('hookguard/conformance resolved to ' + esm + ' and ' + cjs)
+    console.log('conformance entry resolves: ' + esm + ', ' + cjs)`,
+  )
+  run('node', ['resolve.mjs'], consumer)
+  // Then a user's test file runs the suites from the tarball against the built-in memory store and queue,
+  // under the repository's vitest (linked in, as the user's own would be): the suites must register with
+  // that runner, not with a copy of their own.
+  symlinkSync(join(root, 'node_modules', 'vitest'), join(consumer, 'node_modules', 'vitest'), 'dir')
+  writeFileSync(
+    join(consumer, 'conformance.test.mjs'),
+    `import { memoryQueue, memoryStore } from 'hookguard'
+    import { describeQueueConformance, describeStoreConformance } from 'hookguard/conformance'
+    describeStoreConformance('memoryStore from the tarball', { make: () => memoryStore() })
+    describeQueueConformance('memoryQueue from the tarball', {
+      make: (hooks) => memoryQueue({ attempts: 3, backoffMs: 10, maxBackoffMs: 50, logger: false, ...hooks }),
+    })`,
+  )
+  run('node', [join(consumer, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'conformance.test.mjs'], consumer)
   // The bin from the tarball: a version, and a signed request printed as headers and a curl command.
   const version = capture('npx', ['--no-install', 'hookguard', '--version'], consumer).trim()
   if (!version.includes(packed[0].version)) throw new Error(`hookguard --version printed ${version}`)

@@ -2,7 +2,8 @@
 // Type-checks a throwaway consumer of the built declarations (run `npm run build`
 // first) WITHOUT the optional type peers (stripe, @octokit/webhooks-types,
 // @slack/types), with skipLibCheck off and on: both must pass, and the payload
-// types then fall back to `any`.
+// types then fall back to `any`. vitest is absent too: hookguard/conformance's
+// declarations must not need it (only its runtime imports vitest).
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,6 +27,8 @@ try {
       "const receiver = createReceiver({ provider: stripe({ secret: 'whsec_test_0123456789abcdef' }) })",
       "export const providers = [generic, github({ secret: 'github-secret' }), slack({ secret: 'slack-signing-secret' })]",
       'export { receiver }',
+      "export { describeQueueConformance, describeStoreConformance } from 'hookguard/conformance'",
+      "export type { QueueConformanceOptions, StoreConformanceOptions } from 'hookguard/conformance'",
     ].join('\n'),
   )
   for (const skipLibCheck of [false, true]) {

@@ -117,7 +117,6 @@ const keysOf = (events: WebhookEvent[], key: string): WebhookEvent[] => events.f
  * ```ts
  * // test/my-queue.test.ts
  * import { describeQueueConformance } from 'hookguard/conformance'
- * import { myQueue, dropMyTables } from '../src/my-queue.js'
  *
  * describeQueueConformance('myQueue', {
  *   // 3 attempts, short retry delays, and the suite's hooks wired as the queue's own

@@ -51,7 +51,6 @@ type WithPeers = (count: number, fn: (stores: DedupeStore[]) => Promise<void>) =
  * ```ts
  * // test/my-store.test.ts
  * import { describeStoreConformance } from 'hookguard/conformance'
- * import { myStore } from '../src/my-store.js'
  *
  * describeStoreConformance('myStore', {
  *   make: () => myStore({ prefix: `test:${crypto.randomUUID()}:` }),

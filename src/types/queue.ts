@@ -1,6 +1,6 @@
 /**
  * The queue contract. Every built-in queue passes the conformance suite in
- * `test/conformance/queue.ts`; so must yours.
+ * `hookguard/conformance` (`describeQueueConformance`); so must yours.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The dedupe store contract. Every built-in store passes the conformance
- * suite in `test/conformance/store.ts`; so must yours.
+ * suite of `hookguard/conformance` (`describeStoreConformance`); so must yours.
  *
  * @module
  */

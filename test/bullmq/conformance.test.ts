@@ -1,4 +1,4 @@
-import { describeQueueConformance } from '../conformance/queue.js'
+import { describeQueueConformance } from '../../src/conformance/index.js'
 import { describeWithRedis } from '../support/services.js'
 import { bullmqQueue, type BullmqQueue } from '../../src/bullmq.js'
 import { dropPrefix, uniquePrefix, url } from './helpers.js'

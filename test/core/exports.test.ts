@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as bullmq from '../../src/bullmq.js'
+import * as conformance from '../../src/conformance/index.js'
 import * as core from '../../src/index.js'
 import * as otel from '../../src/otel.js'
 import * as postgres from '../../src/postgres.js'
@@ -102,6 +103,7 @@ describe('public exports', () => {
     ],
     ['hookguard/otel', otel, ['otelMetrics', 'otelTracing']],
     ['hookguard/prometheus', prometheus, ['prometheusMetrics']],
+    ['hookguard/conformance', conformance, ['describeQueueConformance', 'describeStoreConformance']],
   ])('%s exports exactly its documented names', (_entry, module, names) => {
     expect(Object.keys(module).sort()).toEqual([...names].sort())
   })

@@ -1,4 +1,4 @@
-import { describeStoreConformance } from '../conformance/store.js'
+import { describeStoreConformance } from '../../src/conformance/index.js'
 import { memoryStore } from '../../src/index.js'
 
 describeStoreConformance('memoryStore', { make: () => memoryStore() })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { memoryQueue } from '../../src/queues/memory.js'
 import { fixedClock } from '../../src/testing.js'
 import type { LogFields, Logger, QueuedEvent, WebhookEvent } from '../../src/types/index.js'
-import { describeQueueConformance } from '../conformance/queue.js'
+import { describeQueueConformance } from '../../src/conformance/index.js'
 
 describeQueueConformance('memoryQueue', {
   make: (hooks) => memoryQueue({ attempts: 3, backoffMs: 10, maxBackoffMs: 50, logger: false, ...hooks }),

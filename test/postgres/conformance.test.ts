@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterAll, beforeAll } from 'vitest'
-import { describeStoreConformance } from '../conformance/store.js'
+import { describeStoreConformance } from '../../src/conformance/index.js'
 import { DATABASE_URL, describeWithPostgres } from '../support/services.js'
 import type { DedupeStore } from '../../src/types/index.js'
 import { migratePostgresStore, postgresStore, type PostgresStore } from '../../src/postgres.js'

@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest'
-import { describeQueueConformance } from '../conformance/queue.js'
+import { describeQueueConformance } from '../../src/conformance/index.js'
 import { describeWithPostgres } from '../support/services.js'
 import { postgresQueue, type PostgresQueue } from '../../src/postgres.js'
 import type { WebhookQueue } from '../../src/types/index.js'

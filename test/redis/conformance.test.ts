@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { afterAll } from 'vitest'
-import { describeStoreConformance } from '../conformance/store.js'
+import { describeStoreConformance } from '../../src/conformance/index.js'
 import { describeWithRedis, REDIS_URL } from '../support/services.js'
 import type { DedupeStore } from '../../src/types/index.js'
 import { redisStore, type RedisStore } from '../../src/redis.js'

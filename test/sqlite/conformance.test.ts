@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3'
 import { afterAll } from 'vitest'
-import { describeQueueConformance } from '../conformance/queue.js'
-import { describeStoreConformance } from '../conformance/store.js'
+import { describeQueueConformance, describeStoreConformance } from '../../src/conformance/index.js'
 import { sqliteQueue, sqliteStore } from '../../src/sqlite.js'
 import type { DedupeStore } from '../../src/types/index.js'
 import { tempDir } from './helpers.js'

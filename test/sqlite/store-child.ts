@@ -8,7 +8,7 @@
  *                            keys won as JSON (any answer other than reserved/in_flight fails)
  */
 import { sqliteStore } from '../../src/sqlite.js'
-import { shuffled, type AdvanceCall } from '../conformance/store-history.js'
+import { shuffled, type AdvanceCall } from '../../src/conformance/store-history.js'
 
 const [mode, db, ...args] = process.argv.slice(2)
 if (!mode || !db) throw new Error('usage: store-child.ts <mode> <db> ...')

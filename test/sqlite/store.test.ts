@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sqliteStore } from '../../src/sqlite.js'
 import { fixedClock } from '../../src/testing.js'
-import { checkAdvanceHistory, type AdvanceCall } from '../conformance/store-history.js'
+import { checkAdvanceHistory, type AdvanceCall } from '../../src/conformance/store-history.js'
 import { tempDir } from './helpers.js'
 
 const tmp = tempDir('store')
