@@ -5,11 +5,15 @@
  * @module
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { FIXTURES, type FixtureFile } from '../fixtures/index.js'
+import { FIXTURES, NO_FIXTURE, type FixtureFile } from '../fixtures/index.js'
 import { closest } from '../../internal/suggest.js'
 import { UsageError } from './errors.js'
 
-export const FIXTURE_NAMES: readonly string[] = Object.keys(FIXTURES).sort()
+/** Every fixture, and the providers that have none (listed so `--fixture list` says why). */
+export const FIXTURE_NAMES: readonly string[] = [...Object.keys(FIXTURES), ...Object.keys(NO_FIXTURE)].sort()
+
+/** Fixture names without their hyphens (`woocommerce` → `woo-commerce`), as provider names are often spelt. */
+const UNHYPHENATED = new Map(FIXTURE_NAMES.map((name) => [name.replace(/-/g, ''), name]))
 
 export interface FilledFixture {
   name: string
@@ -57,20 +61,29 @@ function fillValue(value: unknown, context: Context): unknown {
   return value
 }
 
+/**
+ * The fixture called `name`, for listing. A provider without one gets a
+ * stand-in whose description says why; {@link fillFixture} refuses it.
+ */
 export function findFixture(name: string): FixtureFile & { name: string } {
-  const fixture = FIXTURES[name]
-  if (!fixture) {
+  const exact = Object.hasOwn(FIXTURES, name) || Object.hasOwn(NO_FIXTURE, name)
+  const found = exact ? name : UNHYPHENATED.get(name.toLowerCase())
+  if (found === undefined) {
     const guess = closest(name, FIXTURE_NAMES)
     throw new UsageError(
       `unknown fixture ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}; --fixture list shows them`,
     )
   }
-  return { ...fixture, name }
+  if (Object.hasOwn(NO_FIXTURE, found))
+    return { name: found, provider: found, description: `(no fixture) ${NO_FIXTURE[found]}`, body: '' }
+  return { ...FIXTURES[found]!, name: found }
 }
 
 /** The fixture with fresh values; `id` (from `--id`) replaces the random one. */
-export function fillFixture(name: string, options: { id?: string; nowMs: number }): FilledFixture {
-  const fixture = findFixture(name)
+export function fillFixture(given: string, options: { id?: string; nowMs: number }): FilledFixture {
+  const fixture = findFixture(given)
+  const name = fixture.name
+  if (Object.hasOwn(NO_FIXTURE, name)) throw new UsageError(`no fixture for ${name}: ${NO_FIXTURE[name]}`)
   const random = randomBytes(12).toString('hex')
   const context: Context = {
     id: options.id ?? random,

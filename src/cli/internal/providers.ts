@@ -16,7 +16,7 @@ import type { CliIo } from './io.js'
 import { readSecret, type SecretValue } from './secrets.js'
 
 /** How a provider takes its keys; 'any' for factories this table has no entry for. */
-type KeyKind = 'secret' | 'public-key' | 'paypal' | 'standard' | 'any'
+type KeyKind = 'secret' | 'public-key' | 'paypal' | 'standard' | 'basic-auth' | 'any'
 
 interface Entry {
   create: (options: any) => Provider
@@ -33,6 +33,7 @@ const SPECIAL: Record<string, Omit<Entry, 'create'>> = {
   paypal: { keys: 'paypal' },
   twilio: { keys: 'secret', url: true },
   square: { keys: 'secret', url: true },
+  postmark: { keys: 'basic-auth' },
 }
 
 /** The shared-secret providers checked flag by flag; the others take whatever key flags are given. */
@@ -90,6 +91,7 @@ function wrapped(names: readonly string[], indent: number, width = 100): string 
 export const PROVIDER_HELP = `Provider:
   -p, --provider NAME      ${wrapped(PROVIDER_NAMES, 27)}
   -s, --secret VALUE       signing secret: env:NAME (recommended), file:PATH or the value itself
+                           (postmark: the basic-auth password, with --option username=NAME)
       --public-key VALUE   discord, sendgrid, standard-webhooks (whpk_…); same forms as --secret
       --private-key VALUE  to sign for discord, sendgrid, standard-webhooks (whsk_…), paypal (PKCS#8 PEM)
       --webhook-id ID      paypal: the webhook id
@@ -186,6 +188,15 @@ function keyOptions(entry: Entry, context: KeyContext): Record<string, unknown> 
       if (certUrl === undefined) throw new UsageError('--provider paypal needs --cert-url with --private-key')
       options.signing = { privateKey, certUrl }
     }
+  } else if (entry.keys === 'basic-auth') {
+    // Postmark signs nothing: the webhook URL's basic-auth password is the only key.
+    refuseFlags(
+      name,
+      values,
+      ['public-key', 'private-key', 'webhook-id', 'cert-url'],
+      '--secret and --option username=',
+    )
+    set('password', key(context, 'secret', `the basic-auth password: ${KEY_FORMS}`))
   } else if (entry.keys === 'any') {
     set('secret', key(context, 'secret', undefined))
     set('publicKey', key(context, 'public-key', undefined))
@@ -203,6 +214,16 @@ function keyOptions(entry: Entry, context: KeyContext): Record<string, unknown> 
 }
 
 /**
+ * The `Authorization: Basic` credentials, kept with the secrets: they hold
+ * the password (base64 is no cover), so printed headers must hide them too.
+ */
+function basicCredentials(name: string, options: Record<string, unknown>): SecretValue {
+  if (typeof options.username !== 'string' || options.username === '')
+    throw new UsageError(`--provider ${name} needs --option username=NAME (the user name in the webhook URL)`)
+  return { value: Buffer.from(`${options.username}:${String(options.password)}`).toString('base64') }
+}
+
+/**
  * Builds the provider the flags describe. `defaults` are factory options a
  * fixture brings (its `hmac` scheme); flags override them.
  */
@@ -215,6 +236,7 @@ export function buildProvider(
   const secrets: SecretValue[] = []
   const options: Record<string, unknown> = { ...purpose.defaults, ...extraOptions(values) }
   Object.assign(options, keyOptions(entry, { name, values, io, signing: purpose.signing, secrets }))
+  if (entry.keys === 'basic-auth') secrets.push(basicCredentials(name, options))
   const publicUrl = stringValue(values, 'public-url')
   if (publicUrl !== undefined) {
     if (!entry.url && entry.keys !== 'any')
