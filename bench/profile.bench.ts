@@ -13,7 +13,7 @@ import { resolve } from 'node:path'
 import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
 import type { ServerKind } from './lib/apps/types.js'
 import { printSummary, readProfile, summariseProfile, type ProfileSummary } from './lib/cpuprofile.js'
-import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
+import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { DIST } from './lib/dist.js'
 import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
@@ -28,6 +28,8 @@ const CONFIG = {
   connections: 32,
   bodyBytes: 1024,
   frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? Object.keys(FRAMEWORKS)) as FrameworkName[],
+  /** Which deliveries: `valid` (200) or `forged` (the last hex digit of the signature changed, 401). */
+  path: (process.env.BENCH_PROFILE_PATH ?? 'valid') as 'valid' | 'forged',
   kinds: (process.env.BENCH_PROFILE_KINDS?.split(',') ?? ['hookguard']) as ServerKind[],
 }
 const DIR = resolve(TMP, 'profiles')
@@ -69,9 +71,10 @@ async function profile(framework: FrameworkName, kind: ServerKind, pool: Buffer[
     const usage = await server.report()
     const statuses = Object.entries(load.statuses).map(([code, n]) => `${code}×${n}`)
     process.stderr.write(`profiled ${framework} ${kind}: ${Math.round(load.rps)} req/s, ${statuses.join(' ')}\n`)
-    if (Object.keys(load.statuses).some((code) => code !== '200'))
+    const expected = CONFIG.path === 'forged' ? '401' : '200'
+    if (Object.keys(load.statuses).some((code) => code !== expected))
       console.log(
-        `\nWARNING: ${framework} ${kind} answered ${statuses.join(' ')}: this profile is not of the valid path`,
+        `\nWARNING: ${framework} ${kind} answered ${statuses.join(' ')}: this profile is not of the ${CONFIG.path} path`,
       )
     await server.stop()
     const file = mainThreadProfile(dir, server.pid, resolve(DIR, `${framework}-${kind}.cpuprofile`))
@@ -98,7 +101,8 @@ async function main(): Promise<void> {
   )
   mkdirSync(DIR, { recursive: true })
   const size = Math.ceil((40_000 * (CONFIG.warmupMs + CONFIG.profileMs)) / 1000)
-  const pool = (await signedPool('github', size, CONFIG.bodyBytes)).map((d) => rawRequest(GITHUB_PATH, d))
+  const deliveries = await signedPool('github', size, CONFIG.bodyBytes)
+  const pool = (CONFIG.path === 'forged' ? deliveries.map(forged) : deliveries).map((d) => rawRequest(GITHUB_PATH, d))
   const results: Array<Profiled & { framework: FrameworkName; kind: ServerKind; summary: ProfileSummary }> = []
   for (const framework of CONFIG.frameworks) {
     for (const kind of CONFIG.kinds) {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ExpiringLru } from '../internal/expiring-lru.js'
 import { IN_PROCESS } from '../internal/in-process.js'
 import { configError } from '../errors.js'
 import { DEFAULT_RETENTION_MS } from '../internal/defaults.js'
@@ -111,8 +112,12 @@ interface State extends Settings, Reporting {
   jobs: Map<string, Job>
   ready: Job[]
   running: number
-  /** Finished keys → when they are forgotten, oldest first. */
-  done: Map<string, number>
+  /**
+   * Finished keys → when they are forgotten, bounded by `rememberKeys` (least
+   * recently finished out first). Not a Map used as a FIFO: deleting from a
+   * Map's front leaves holes that every later `keys().next()` walks over.
+   */
+  done: ExpiringLru
   /** Dead letters by key, oldest first. */
   dead: Map<string, DeadLetter>
   idleWaiters: Array<() => void>
@@ -136,27 +141,20 @@ function resolveSettings(options: MemoryQueueOptions): Settings {
 }
 
 function isDone(s: State, key: string): boolean {
-  const until = s.done.get(key)
-  if (until === undefined) return false
-  if (until > s.now()) return true
-  s.done.delete(key)
+  const slot = s.done.find(key)
+  if (slot < 0) return false
+  if (s.done.expiresAt(slot) > s.now()) return true
+  s.done.remove(slot)
   return false
 }
 
-/** Drops expired keys from the oldest end (keys finish, and so expire, roughly in order). */
-function forgetExpired(s: State): void {
-  const now = s.now()
-  for (const [key, until] of s.done) {
-    if (until > now) return
-    s.done.delete(key)
-  }
-}
-
 function rememberDone(s: State, key: string): void {
-  s.done.delete(key)
-  s.done.set(key, s.now() + s.retentionMs)
-  forgetExpired(s)
-  while (s.done.size > s.rememberKeys) s.done.delete(s.done.keys().next().value!)
+  const now = s.now()
+  const until = now + s.retentionMs
+  s.done.removeExpired(now)
+  const slot = s.done.find(key)
+  if (slot < 0) s.done.insert(key, until)
+  else s.done.update(slot, until)
 }
 
 function keepDeadLetter(s: State, letter: DeadLetter): void {
@@ -318,15 +316,16 @@ function createState(options: MemoryQueueOptions): State {
   if (options === null || typeof options !== 'object') throw configError(`${WHERE}: options must be an object`)
   const reporting = resolveReporting(WHERE, options)
   const ownHooks = checkHooks(WHERE, options)
+  const settings = resolveSettings(options)
   return {
-    ...resolveSettings(options),
+    ...settings,
     ...reporting,
     ownHooks,
     hooks: combineHooks(WHERE, reporting.logger, ownHooks),
     jobs: new Map(),
     ready: [],
     running: 0,
-    done: new Map(),
+    done: new ExpiringLru(settings.rememberKeys, () => {}),
     dead: new Map(),
     idleWaiters: [],
     closed: false,
@@ -358,7 +357,7 @@ export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
     close: () => close(s),
     idle: () => idle(s),
     async stats() {
-      forgetExpired(s)
+      s.done.removeExpired(s.now())
       return { pending: s.jobs.size - s.running, running: s.running, done: s.done.size, dead: s.dead.size }
     },
     async deadLetters(options) {

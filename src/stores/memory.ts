@@ -10,7 +10,7 @@ import { IN_PROCESS } from '../internal/in-process.js'
 import { configError } from '../errors.js'
 import { resolveLogger } from '../internal/log.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
-import { ExpiringLru } from './internal/expiring-lru.js'
+import { ExpiringLru } from '../internal/expiring-lru.js'
 
 export interface MemoryStoreOptions {
   /**

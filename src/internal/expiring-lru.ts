@@ -88,6 +88,15 @@ export class ExpiringLru {
     this.#free = slot
   }
 
+  /**
+   * Removes expired slots from the least recently used end, stopping at the
+   * first live one: exact when every key gets the same time to live, as
+   * finished keys in a queue do.
+   */
+  removeExpired(now: number): void {
+    while (this.#tail !== NONE && this.#expires[this.#tail]! <= now) this.remove(this.#tail)
+  }
+
   clear(): void {
     this.#slots = new Map()
     this.#keys = []
