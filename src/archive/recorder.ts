@@ -220,7 +220,9 @@ class RecentIds {
 /** Progress updates waiting for their record, by delivery id, with their deadlines in arrival order. */
 class Held {
   readonly byId = new Map<string, DeliveryProgress[]>()
-  private readonly deadlines: Array<{ id: string; until: number }> = []
+  // A queue read from `head`: Array#shift moves every element, and under load thousands wait here.
+  private deadlines: Array<{ id: string; until: number }> = []
+  private head = 0
   size = 0
 
   add(update: DeliveryProgress, until: number): void {
@@ -243,8 +245,15 @@ class Held {
   /** Ids whose wait ended by `now` (or every id), in arrival order. */
   expired(now: number): string[] {
     const ids: string[] = []
-    while (this.deadlines.length > 0 && this.deadlines[0]!.until <= now) ids.push(this.deadlines.shift()!.id)
-    if (now === Infinity) this.deadlines.length = 0
+    const deadlines = this.deadlines
+    while (this.head < deadlines.length && deadlines[this.head]!.until <= now) ids.push(deadlines[this.head++]!.id)
+    if (this.head === deadlines.length || now === Infinity) {
+      this.deadlines = []
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > deadlines.length) {
+      this.deadlines = deadlines.slice(this.head)
+      this.head = 0
+    }
     return ids
   }
 }
