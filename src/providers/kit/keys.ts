@@ -124,7 +124,7 @@ function resolvingSource(
   settings: ResolverSettings,
 ): KeySource {
   const { ttl, max } = checkSettings(provider, settings)
-  const cache = new TtlCache<string, Entry>(max, ttl)
+  const cache = new TtlCache<Entry>(max, ttl)
 
   function keysOf(answer: SecretAnswer): readonly Uint8Array[] {
     if (answer === undefined) throw invalidSignature('unknown tenant')
