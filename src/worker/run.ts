@@ -15,6 +15,7 @@ import type {
   DedupeStore,
   DeliveryProgress,
   DeliveryState,
+  HandlerResult,
   Logger,
   WebhookEvent,
   WebhookHandler,
@@ -93,8 +94,14 @@ function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandl
 }
 
 function report(parts: WorkerParts, event: WebhookEvent, state: DeliveryState, error?: unknown): void {
+  // Checked first: without an archive, no progress object is built for every event.
+  if (!parts.archive) return
   const update = progressOf(event, state, parts.now(), error)
-  if (update && parts.archive) callHook(() => parts.archive!.progress(update))
+  if (update) callHook(() => parts.archive!.progress(update))
+}
+
+function countRun(parts: WorkerParts, event: WebhookEvent, result: HandlerResult): void {
+  if (parts.metrics) callHook(() => parts.metrics!.handlerRun(event, result))
 }
 
 function hooks(parts: WorkerParts, skipped: Map<string, Skipped>): WorkerHooks {
@@ -103,15 +110,15 @@ function hooks(parts: WorkerParts, skipped: Map<string, Skipped>): WorkerHooks {
       const skip = skipped.get(event.key)
       skipped.delete(event.key)
       report(parts, event, skip ?? 'handled')
-      callHook(() => parts.metrics?.handlerRun(event, skip ?? 'success'))
+      countRun(parts, event, skip ?? 'success')
     },
     onRetry(event, error) {
       report(parts, event, 'retrying', error)
-      callHook(() => parts.metrics?.handlerRun(event, 'retry'))
+      countRun(parts, event, 'retry')
     },
     onDeadLetter(event, error) {
       report(parts, event, 'dead', error)
-      callHook(() => parts.metrics?.handlerRun(event, 'dead'))
+      countRun(parts, event, 'dead')
       parts.logger.error({ key: event.key, provider: event.provider, attempts: event.attempt }, 'event dead-lettered')
       void forget(parts, event)
     },
