@@ -36,7 +36,7 @@ export function toReceiver<P extends Provider, T>(
     )
   }
   // Inline mode hands events to the app's next handler: no "nothing runs them" warning for it.
-  const options = inline ? { ...receiverOrOptions, [INLINE_ONLY]: true } : receiverOrOptions
+  const options = inline ? Object.assign({}, receiverOrOptions, { [INLINE_ONLY]: true }) : receiverOrOptions
   return createReceiver(options as ReceiverOptions) as Receiver<T>
 }
 

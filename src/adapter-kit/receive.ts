@@ -9,8 +9,8 @@
 import { HookguardError, isHookguardError } from '../errors.js'
 import type { NormalizedHeaders } from '../internal/headers.js'
 import { asNormalized, checkBeforeReading } from '../pipeline/read.js'
-import type { HandleOptions, Receiver } from '../receiver/index.js'
-import type { HandleResult, HeadersInput } from '../types/index.js'
+import { HANDLE_NOW, type HandleOptions, type Receiver } from '../receiver/index.js'
+import type { HandleResult, HeadersInput, WebhookRequest } from '../types/index.js'
 import { aborted, type BodyLimits } from './limits.js'
 import { readNodeStream, type NodeReadableLike } from './read-node.js'
 import { readWebStream } from './read-web.js'
@@ -54,6 +54,14 @@ export interface Received {
    * server does not keep draining it.
    */
   unread: boolean
+}
+
+type Handle = (request: WebhookRequest, options?: HandleOptions<any>) => HandleResult | Promise<HandleResult>
+
+/** The receiver's `handle`, minus its promise when the pipeline answered synchronously (see HANDLE_NOW). */
+function handleNow<T>(receiver: Receiver<T>, request: WebhookRequest, options?: HandleOptions<T>) {
+  const now = (receiver as { [HANDLE_NOW]?: Handle })[HANDLE_NOW]
+  return now ? now(request, options) : receiver.handle(request, options)
 }
 
 const BODY_FAILURES = new Set(['body.too_large', 'body.timeout', 'body.aborted', 'body.consumed'])
@@ -107,8 +115,8 @@ export async function receive<T>(
   }
   const deliver = options.deliver
   if (!deliver) {
-    const result = await receiver.handle({ method: input.method, url: input.url, headers, body })
-    return { result, delivered: false, unread: false }
+    const handled = handleNow(receiver, { method: input.method, url: input.url, headers, body })
+    return { result: handled instanceof Promise ? await handled : handled, delivered: false, unread: false }
   }
   let delivered = false
   const result = await receiver.handle(

@@ -96,11 +96,11 @@ class SortedRecords {
 /** A list item: no body, and no sealed signature headers (only `get()` returns those, for replay). */
 function summary(record: DeliveryRecord): DeliverySummary {
   const { body: _body, sealedHeaders: _sealed, ...rest } = record
-  return { ...rest, headers: { ...record.headers } }
+  return Object.assign(rest, { headers: { ...record.headers } })
 }
 
 function copy(record: DeliveryRecord): DeliveryRecord {
-  const out: DeliveryRecord = { ...record, headers: { ...record.headers } }
+  const out: DeliveryRecord = Object.assign({}, record, { headers: { ...record.headers } })
   if (record.body) out.body = record.body.slice()
   if (record.sealedHeaders) out.sealedHeaders = { ...record.sealedHeaders }
   return out
@@ -140,7 +140,7 @@ function countRange(sorted: SortedRecords, { since, until }: ResolvedRange): Arc
   const start = sorted.bound({ receivedAt: since, deliveryId: '' }, false)
   const end = until === Infinity ? sorted.length : sorted.bound({ receivedAt: until, deliveryId: '' }, false)
   const rows: CountRow[] = []
-  for (let i = start; i < end; i++) rows.push({ ...countColumns(sorted.at(i)), n: 1 })
+  for (let i = start; i < end; i++) rows.push(Object.assign(countColumns(sorted.at(i)), { n: 1 }))
   return toStats(rows)
 }
 
@@ -177,7 +177,7 @@ export function memoryArchive(options: MemoryArchiveOptions = {}): MemoryArchive
       for (const shaped of shapeBatch(`${WHERE}.write`, policy, records, 'copy')) {
         if (byId.has(shaped.deliveryId)) continue
         // Headers copied too: the archive owns every object it keeps.
-        const record = { ...shaped, headers: { ...shaped.headers } }
+        const record = Object.assign({}, shaped, { headers: { ...shaped.headers } })
         if (shaped.sealedHeaders) record.sealedHeaders = { ...shaped.sealedHeaders }
         byId.set(record.deliveryId, record)
         sorted.insert(record)

@@ -304,7 +304,7 @@ class Recorder {
   }
 
   stats(): ArchiveRecorderStats {
-    return { ...this.counts, pending: this.pending() }
+    return Object.assign({}, this.counts, { pending: this.pending() })
   }
 
   flush(): Promise<void> {
@@ -314,7 +314,7 @@ class Recorder {
     this.records.due = Math.max(this.records.due, wanted.records)
     this.updates.due = Math.max(this.updates.due, wanted.updates)
     return new Promise<void>((resolve) => {
-      this.waiters.push({ ...wanted, resolve })
+      this.waiters.push(Object.assign({}, wanted, { resolve }))
       this.kick()
     })
   }

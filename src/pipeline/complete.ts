@@ -21,10 +21,23 @@ export async function complete(
   let warning: string | undefined
   try {
     const completed = await within(config.store.complete(event.key, token, config.retentionMs), config.storeBudgetMs)
-    if (completed === false) warning = 'reservation lapsed before completion; the queue dedupes a second enqueue by key'
+    if (completed === false) warning = LAPSED_WARNING
   } catch {
-    warning = 'store.complete failed after enqueue'
+    warning = FAILED_WARNING
   }
+  return endComplete(config, delivery, event, warning)
+}
+
+export const LAPSED_WARNING = 'reservation lapsed before completion; the queue dedupes a second enqueue by key'
+export const FAILED_WARNING = 'store.complete failed after enqueue'
+
+/** Ends the step: the warning (if any) goes to the trace and the log, and on to the answer. */
+export function endComplete(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  warning: string | undefined,
+): string | undefined {
   delivery.trace?.leave('complete', warning)
   if (warning) config.logger.warn({ key: event.key, provider: event.provider }, warning)
   return warning

@@ -25,7 +25,7 @@ async function inline(
 ): Promise<void> {
   let delivered: unknown
   try {
-    delivered = await deliver({ ...event, attempt: 1 })
+    delivered = await deliver(Object.assign({}, event, { attempt: 1 }))
   } catch (error) {
     await release(config, event, token)
     throw new DeliveryFailed(error)
@@ -43,13 +43,18 @@ async function enqueue(config: ReceiverConfig, delivery: Delivery, event: Queued
   } catch (error) {
     delivery.trace?.leave('enqueue', error)
     await release(config, event, token)
-    const timedOut = error instanceof BudgetExceeded
-    throw new HookguardError(timedOut ? 'queue.timeout' : 'queue.unavailable', {
-      reason: timedOut ? `enqueue took over ${config.queueTimeoutMs} ms` : 'enqueue failed',
-      cause: error,
-    })
+    throw enqueueFailed(config, error)
   }
   delivery.trace?.leave('enqueue')
+}
+
+/** What a queue that threw or outran its budget becomes: a 503 (the reservation is already released). */
+export function enqueueFailed(config: ReceiverConfig, error: unknown): HookguardError {
+  const timedOut = error instanceof BudgetExceeded
+  return new HookguardError(timedOut ? 'queue.timeout' : 'queue.unavailable', {
+    reason: timedOut ? `enqueue took over ${config.queueTimeoutMs} ms` : 'enqueue failed',
+    cause: error,
+  })
 }
 
 export function deliver(

@@ -17,13 +17,23 @@ export async function reserve(config: ReceiverConfig, delivery: Delivery, event:
   try {
     reservation = await within(config.store.reserve(event.key, config.leaseMs), config.storeBudgetMs)
   } catch (error) {
-    delivery.trace?.leave('reserve', error)
-    const timedOut = error instanceof BudgetExceeded
-    throw new HookguardError(timedOut ? 'store.timeout' : 'store.unavailable', {
-      reason: timedOut ? `reserve took over ${config.storeTimeoutMs} ms` : 'reserve failed',
-      cause: error,
-    })
+    throw reserveFailed(config, delivery, error)
   }
+  return checkedReservation(delivery, reservation)
+}
+
+/** What a store that threw or outran its budget on reserve becomes: a 503. */
+export function reserveFailed(config: ReceiverConfig, delivery: Delivery, error: unknown): HookguardError {
+  delivery.trace?.leave('reserve', error)
+  const timedOut = error instanceof BudgetExceeded
+  return new HookguardError(timedOut ? 'store.timeout' : 'store.unavailable', {
+    reason: timedOut ? `reserve took over ${config.storeTimeoutMs} ms` : 'reserve failed',
+    cause: error,
+  })
+}
+
+/** The store's answer, once it is known to be one of the three a store may give. */
+export function checkedReservation(delivery: Delivery, reservation: ReserveResult): ReserveResult {
   delivery.trace?.leave('reserve')
   const status = reservation?.status
   if (status === 'duplicate' || status === 'in_flight') return reservation
@@ -38,9 +48,13 @@ export async function release(config: ReceiverConfig, event: QueuedEvent, token:
   try {
     await within(config.store.release(event.key, token), config.storeBudgetMs)
   } catch {
-    config.logger.warn(
-      { key: event.key, leaseMs: config.leaseMs },
-      'could not release a reservation; it frees itself when the lease ends',
-    )
+    releaseFailed(config, event)
   }
+}
+
+export function releaseFailed(config: ReceiverConfig, event: QueuedEvent): void {
+  config.logger.warn(
+    { key: event.key, leaseMs: config.leaseMs },
+    'could not release a reservation; it frees itself when the lease ends',
+  )
 }

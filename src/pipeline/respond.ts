@@ -57,7 +57,11 @@ function acknowledged(
   if (!answer || typeof answer.body !== 'string') return result
   const status = answer.status ?? config.successStatus
   if (status < 200 || status > 299) return result
-  return { ...result, status, headers: { ...result.headers, ...answer.headers }, body: answer.body }
+  return Object.assign({}, result, {
+    status,
+    headers: Object.assign({}, result.headers, answer.headers),
+    body: answer.body,
+  })
 }
 
 export function accepted(
@@ -116,12 +120,11 @@ export function handshake(
   withType(outcome, type)
   return {
     status: answer.status ?? 200,
-    headers: {
-      'content-type': 'text/plain; charset=utf-8',
-      'cache-control': 'no-store',
-      ...answer.headers,
-      'hookguard-outcome': 'handshake',
-    },
+    headers: Object.assign(
+      { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+      answer.headers,
+      { 'hookguard-outcome': 'handshake' },
+    ),
     body: answer.body,
     outcome,
   }

@@ -7,14 +7,21 @@
  * {@link Delivery}. A step that refuses the request throws a HookguardError,
  * which `handle` turns into the answer.
  *
+ * Steps answer synchronously where they can (node:crypto, JSON, an
+ * in-process store and queue), and the pipeline only waits where a step
+ * returned a promise: with the memory store and queue, a delivery goes from
+ * bytes to answer without a single turn of the event loop.
+ *
  * @module
  */
-import type { HandleResult, WebhookRequest } from '../types/index.js'
+import { stillDirect } from '../internal/in-process.js'
+import type { HandleResult, QueuedEvent, Verification, WebhookRequest } from '../types/index.js'
 import { complete } from './complete.js'
 import type { ReceiverConfig } from './config.js'
 import { deliver, type InlineDeliver } from './deliver.js'
 import type { Delivery } from './delivery.js'
-import { describe } from './describe.js'
+import { describe, type Described } from './describe.js'
+import { direct } from './direct.js'
 import { methodHandshake } from './handshake.js'
 import { identify } from './identify.js'
 import { intake } from './intake.js'
@@ -23,36 +30,91 @@ import { reserve } from './reserve.js'
 import * as respond from './respond.js'
 import { verify } from './verify.js'
 
-export async function run(
+type Maybe<T> = T | Promise<T>
+
+/** `next(value)` now when `value` is already there; after it resolves otherwise. */
+function then<T, R>(value: Maybe<T>, next: (value: T) => Maybe<R>): Maybe<R> {
+  return value instanceof Promise ? value.then(next) : next(value)
+}
+
+export function run(
   config: ReceiverConfig,
   delivery: Delivery,
   request: WebhookRequest,
   inlineDeliver: InlineDeliver | undefined,
-): Promise<HandleResult> {
+): Maybe<HandleResult> {
   read(config, delivery, request)
   if (delivery.method.toUpperCase() !== 'POST') return methodHandshake(config, delivery)
-  delivery.trace?.enter('verify')
-  let verification
+  return then(traced(config, delivery), (verification) => {
+    delivery.verification = verification
+    return then(describe(config, delivery, verification), (described) =>
+      afterDescribe(config, delivery, verification, described, inlineDeliver),
+    )
+  })
+}
+
+/** Verify, inside the trace's `verify` step. */
+function traced(config: ReceiverConfig, delivery: Delivery): Maybe<Verification> {
+  const trace = delivery.trace
+  trace?.enter('verify')
+  let verification: Maybe<Verification>
   try {
     verification = verify(config, delivery)
-    // Steps answer synchronously where they can (node:crypto, JSON): no await, no extra turn of the event loop.
-    if (verification instanceof Promise) verification = await verification
   } catch (error) {
-    delivery.trace?.leave('verify', error)
+    trace?.leave('verify', error)
     throw error
   }
-  delivery.trace?.leave('verify')
-  delivery.verification = verification
-  let described = describe(config, delivery, verification)
-  if (described instanceof Promise) described = await described
+  if (!(verification instanceof Promise)) {
+    trace?.leave('verify')
+    return verification
+  }
+  return verification.then(
+    (value) => {
+      trace?.leave('verify')
+      return value
+    },
+    (error: unknown) => {
+      trace?.leave('verify', error)
+      throw error
+    },
+  )
+}
+
+function afterDescribe(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  verification: Verification,
+  described: Described,
+  inlineDeliver: InlineDeliver | undefined,
+): Maybe<HandleResult> {
   const handshake = described.description.handshake
   if (handshake) return respond.handshake(config, delivery, handshake, described.description.type ?? verification.type)
-  let event = identify(config, delivery, verification, described)
-  if (event instanceof Promise) event = await event
-  if (config.ackUnhandled && !inlineDeliver && !config.ackUnhandled.handles(event.type)) {
-    return respond.ignored(config, delivery, event)
-  }
-  if (config.intake && !inlineDeliver) return intake(config, delivery, event)
+  return then(identify(config, delivery, verification, described), (event) =>
+    settle(config, delivery, event, inlineDeliver),
+  )
+}
+
+/** Reserve, deliver and complete, by the quickest way the store, the queue and the mode allow. */
+function settle(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  inlineDeliver: InlineDeliver | undefined,
+): Maybe<HandleResult> {
+  if (inlineDeliver) return reserveAndDeliver(config, delivery, event, inlineDeliver)
+  if (config.ackUnhandled && !config.ackUnhandled.handles(event.type)) return respond.ignored(config, delivery, event)
+  if (config.intake) return intake(config, delivery, event)
+  if (config.direct && stillDirect(config.direct, config.store, config.queue))
+    return direct(config, delivery, event, config.direct)
+  return reserveAndDeliver(config, delivery, event, undefined)
+}
+
+async function reserveAndDeliver(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  inlineDeliver: InlineDeliver | undefined,
+): Promise<HandleResult> {
   const reservation = await reserve(config, delivery, event)
   if (reservation.status === 'duplicate') return respond.duplicate(config, delivery, event)
   if (reservation.status === 'in_flight') return respond.inFlight(config, delivery, event, reservation.retryAfterMs)

@@ -6,7 +6,7 @@
  * @module
  */
 import { ExpiringLru } from '../internal/expiring-lru.js'
-import { IN_PROCESS } from '../internal/in-process.js'
+import { DIRECT, IN_PROCESS, type DirectQueue } from '../internal/in-process.js'
 import { configError } from '../errors.js'
 import { DEFAULT_RETENTION_MS } from '../internal/defaults.js'
 import type {
@@ -209,7 +209,7 @@ function pump(s: State): void {
 
 async function run(s: State, job: Job): Promise<void> {
   job.attempt++
-  const event: WebhookEvent = { ...job.event, attempt: job.attempt }
+  const event: WebhookEvent = Object.assign({}, job.event, { attempt: job.attempt })
   let failed = false
   let failure: unknown
   try {
@@ -253,7 +253,7 @@ function settleIdle(s: State): void {
   for (const resolve of s.idleWaiters.splice(0)) resolve()
 }
 
-async function enqueue(s: State, input: QueuedEvent): Promise<void> {
+function enqueue(s: State, input: QueuedEvent): void {
   if (s.closed) throw closedError(WHERE)
   const event = checkQueuedEvent(WHERE, input)
   // Idempotent by key: a re-delivery after a crash window must not run twice.
@@ -317,9 +317,7 @@ function createState(options: MemoryQueueOptions): State {
   const reporting = resolveReporting(WHERE, options)
   const ownHooks = checkHooks(WHERE, options)
   const settings = resolveSettings(options)
-  return {
-    ...settings,
-    ...reporting,
+  return Object.assign({}, settings, reporting, {
     ownHooks,
     hooks: combineHooks(WHERE, reporting.logger, ownHooks),
     jobs: new Map(),
@@ -330,7 +328,7 @@ function createState(options: MemoryQueueOptions): State {
     idleWaiters: [],
     closed: false,
     warned: { noWorker: false, deadDropped: false },
-  }
+  })
 }
 
 /**
@@ -350,9 +348,11 @@ export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
   const open = (): void => {
     if (s.closed) throw closedError(WHERE)
   }
-  const queue: MemoryQueue & { [IN_PROCESS]: true } = {
+  const publicEnqueue = async (event: QueuedEvent): Promise<void> => enqueue(s, event)
+  const queue: MemoryQueue & { [IN_PROCESS]: true; [DIRECT]: DirectQueue } = {
     [IN_PROCESS]: true,
-    enqueue: (event) => enqueue(s, event),
+    [DIRECT]: { enqueue: (event) => enqueue(s, event), stands: { enqueue: publicEnqueue } },
+    enqueue: publicEnqueue,
     process: (handler, hooks) => startWorker(s, handler, hooks),
     close: () => close(s),
     idle: () => idle(s),

@@ -251,23 +251,44 @@ function pipelineError(config: ReceiverConfig, delivery: Delivery, error: unknow
   return failure(config, asHookguardError(error, 'signature.invalid', 'unexpected error'), delivery)
 }
 
-function handlerOf<T>(config: ReceiverConfig, gate: Gate): Receiver<T>['handle'] {
-  return async function handle(request, handleOptions) {
+/** `handle` without its promise: the answer itself when every step answered synchronously. */
+type HandleNow<T> = (request: WebhookRequest, options?: HandleOptions<T>) => HandleResult | Promise<HandleResult>
+
+/**
+ * Where adapters find {@link HandleNow} on a receiver: they await only when
+ * the pipeline had to, sparing a promise and an event-loop turn per request.
+ */
+export const HANDLE_NOW = Symbol.for('hookguard.handleNow')
+
+function handleNowOf<T>(config: ReceiverConfig, gate: Gate): HandleNow<T> {
+  return function handleNow(request, handleOptions) {
     const delivery = begin(config, request?.method, request?.url)
     if (gate.closing) {
       const closed = new HookguardError('receiver.closed', { reason: 'receiver is closing' })
       return finish(config, delivery, failure(config, closed))
     }
     gate.enter()
-    let result: HandleResult
+    let result: HandleResult | Promise<HandleResult>
     try {
-      result = await run(config, delivery, request, handleOptions?.deliver as InlineDeliver | undefined)
+      result = run(config, delivery, request, handleOptions?.deliver as InlineDeliver | undefined)
     } catch (error) {
-      result = pipelineError(config, delivery, error)
-    } finally {
       gate.leave()
+      return finish(config, delivery, pipelineError(config, delivery, error))
     }
-    return finish(config, delivery, result)
+    if (!(result instanceof Promise)) {
+      gate.leave()
+      return finish(config, delivery, result)
+    }
+    return result.then(
+      (value) => {
+        gate.leave()
+        return finish(config, delivery, value)
+      },
+      (error: unknown) => {
+        gate.leave()
+        return finish(config, delivery, pipelineError(config, delivery, error))
+      },
+    )
   }
 }
 
@@ -277,15 +298,19 @@ function buildReceiver<T>(
   archive: DeliveryArchive | undefined,
 ): Receiver<T> {
   const gate = createGate()
-  const receiver: Receiver<T> & { [BRAND]: true } = {
+  const handleNow = handleNowOf<T>(config, gate)
+  const receiver: Receiver<T> & { [BRAND]: true; [HANDLE_NOW]: HandleNow<T> } = {
     [BRAND]: true,
+    [HANDLE_NOW]: handleNow,
     name: config.receiverName,
     provider: config.provider,
     store: config.store,
     queue: config.queue,
     archive,
     maxBodyBytes: config.maxBodyBytes,
-    handle: handlerOf<T>(config, gate),
+    async handle(request, handleOptions) {
+      return handleNow(request, handleOptions)
+    },
     reject(error, request = {}) {
       const delivery = begin(config, request.method, request.url)
       if (request.headers) delivery.headers = asNormalized(request.headers)

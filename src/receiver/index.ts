@@ -5,6 +5,7 @@
  */
 export {
   createReceiver,
+  HANDLE_NOW,
   INLINE_ONLY,
   isReceiver,
   type HandleOptions,

@@ -6,7 +6,7 @@
  * @module
  */
 import { randomToken } from '../crypto.js'
-import { IN_PROCESS } from '../internal/in-process.js'
+import { DIRECT, IN_PROCESS, type DirectStore } from '../internal/in-process.js'
 import { configError } from '../errors.js'
 import { resolveLogger } from '../internal/log.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
@@ -115,9 +115,12 @@ function live(s: State, key: string): number {
   return -1
 }
 
-function keyMethods(s: State): Pick<MemoryStore, 'reserve' | 'complete' | 'release' | 'forget'> {
+type DirectCalls = Omit<DirectStore, 'stands'>
+
+/** The key calls, synchronous: the public methods wrap them, and the receiver calls them directly (see DIRECT). */
+function directCalls(s: State): DirectCalls {
   return {
-    async reserve(key, leaseMs): Promise<ReserveResult> {
+    reserve(key, leaseMs): ReserveResult {
       checkMs('reserve', 'leaseMs', leaseMs)
       const slot = live(s, key)
       if (slot >= 0 && !s.tokens.has(slot)) return { status: 'duplicate' }
@@ -128,7 +131,7 @@ function keyMethods(s: State): Pick<MemoryStore, 'reserve' | 'complete' | 'relea
       s.tokens.set(s.keys.insert(flat(key), s.now() + leaseMs), token)
       return { status: 'reserved', token }
     },
-    async complete(key, token, retentionMs) {
+    complete(key, token, retentionMs) {
       checkMs('complete', 'retentionMs', retentionMs)
       const slot = live(s, key)
       if (slot < 0 || s.tokens.get(slot) !== token) return false
@@ -136,13 +139,21 @@ function keyMethods(s: State): Pick<MemoryStore, 'reserve' | 'complete' | 'relea
       s.keys.update(slot, s.now() + retentionMs)
       return true
     },
-    async release(key, token) {
+    release(key, token) {
       // A lapsed lease the owner releases is still its own until someone else reserves.
       const slot = s.keys.find(key)
       if (slot < 0 || s.tokens.get(slot) !== token) return false
       remove(s, slot)
       return true
     },
+  }
+}
+
+function keyMethods(s: State, calls: DirectCalls): Pick<MemoryStore, 'reserve' | 'complete' | 'release' | 'forget'> {
+  return {
+    reserve: async (key, leaseMs) => calls.reserve(key, leaseMs),
+    complete: async (key, token, retentionMs) => calls.complete(key, token, retentionMs),
+    release: async (key, token) => calls.release(key, token),
     async forget(key) {
       const slot = live(s, key)
       if (slot < 0 || s.tokens.has(slot)) return false
@@ -188,9 +199,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     tokenPrefix: '',
     tokenSeq: 0,
   }
-  const store: MemoryStore & { [IN_PROCESS]: true } = {
+  const calls = directCalls(s)
+  const methods = keyMethods(s, calls)
+  const store: MemoryStore & { [IN_PROCESS]: true; [DIRECT]: DirectStore } = {
     [IN_PROCESS]: true,
-    ...keyMethods(s),
+    [DIRECT]: Object.assign({ stands: methods }, calls),
+    ...methods,
     advance: async (entity, version, retentionMs) => advance(s, entity, version, retentionMs),
     async close() {
       s.tokens.clear()

@@ -111,6 +111,6 @@ export function shapeBatch(where: string, policy: ArchivePolicy, records: unknow
   return checkBatch(where, records).map((record) => {
     if (!isShaped(policy, record)) return applyPolicy(policy, checkRecord(where, record), mode)
     if (mode !== 'copy' || record.body === undefined) return record
-    return { ...record, body: new Uint8Array(record.body) }
+    return Object.assign({}, record, { body: new Uint8Array(record.body) })
   })
 }

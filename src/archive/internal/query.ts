@@ -104,7 +104,9 @@ export function resolveQuery(where: string, query: unknown): ResolvedQuery {
       throw new TypeError(`hookguard: ${where}: ${name} must be a non-empty string (got ${typeof value})`)
     filters[name] = value
   }
-  const resolved: ResolvedQuery = { filters, ...resolveRangeOf(where, q), limit: checkLimit(where, q.limit) }
+  const resolved: ResolvedQuery = Object.assign({ filters }, resolveRangeOf(where, q), {
+    limit: checkLimit(where, q.limit),
+  })
   if (q.cursor !== undefined) resolved.before = decodeCursor(where, q.cursor)
   return resolved
 }

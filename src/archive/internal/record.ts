@@ -144,7 +144,7 @@ export function lastPerDelivery(updates: readonly DeliveryProgress[]): DeliveryP
     if (seen && update.at < seen.at) continue
     // An update without an error keeps the last error known (see applyProgress).
     if (seen?.lastError !== undefined && update.lastError === undefined)
-      last.set(update.deliveryId, { ...update, lastError: seen.lastError })
+      last.set(update.deliveryId, Object.assign({}, update, { lastError: seen.lastError }))
     else last.set(update.deliveryId, update)
   }
   return [...last.values()]

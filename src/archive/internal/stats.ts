@@ -71,7 +71,7 @@ export function toStats(rows: Iterable<CountRow>): ArchiveStats {
     const key = countKey(row)
     const seen = groups.get(key)
     if (seen) seen.n += Number(row.n)
-    else groups.set(key, { ...row, n: Number(row.n) })
+    else groups.set(key, Object.assign({}, row, { n: Number(row.n) }))
   }
   const tally = {
     outcome: new Map<string, number>(),

@@ -123,7 +123,7 @@ export function otelMetrics(options: OtelMetricsOptions = {}): WebhookMetrics {
       instruments.receiveDuration.record(durationSeconds, attributes)
       instruments.deliveries.add(
         1,
-        labels.code === '' ? { ...attributes } : { ...attributes, [ATTR.code]: labels.code },
+        labels.code === '' ? { ...attributes } : Object.assign({}, attributes, { [ATTR.code]: labels.code }),
       )
     },
     handlerRun(_event, result) {

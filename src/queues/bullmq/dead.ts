@@ -112,7 +112,7 @@ function toDeadLetter(job: Job): DeadLetter | undefined {
   const data = job.data as Partial<JobData> | undefined
   if (key === undefined || !data || data.v !== 1 || !data.event) return undefined
   // A job failed for stalling too often may have no attempt counted: it still ran once.
-  const event: WebhookEvent = { ...data.event, attempt: Math.max(1, job.attemptsMade) }
+  const event: WebhookEvent = Object.assign({}, data.event, { attempt: Math.max(1, job.attemptsMade) })
   return deadLetter(event, job.failedReason ?? '', job.finishedOn ?? job.timestamp)
 }
 

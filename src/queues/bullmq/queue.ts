@@ -145,7 +145,7 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       const jobId = jobIdForKey(event.key)
       // A waiting, delayed, active or still-kept completed job makes this a no-op; a failed one is revived.
       if (await reviveForEnqueue(queue, jobId, data))
-        await queue.add(event.type ?? event.provider ?? 'event', data, { ...opts, jobId })
+        await queue.add(event.type ?? event.provider ?? 'event', data, Object.assign({}, opts, { jobId }))
     },
     process(handler, hooks) {
       if (!runsWorker) {

@@ -96,7 +96,7 @@ function processor(handler: WebhookHandler, events: WeakMap<Job, WebhookEvent>) 
       // Not a hookguard job (someone else's producer on this queue): retrying cannot help.
       throw new UnrecoverableError('job data is not a hookguard event')
     }
-    const event: WebhookEvent = { ...data.event, attempt: job.attemptsMade + 1 }
+    const event: WebhookEvent = Object.assign({}, data.event, { attempt: job.attemptsMade + 1 })
     events.set(job, event)
     try {
       await handler(event)
@@ -135,12 +135,13 @@ export function startWorker(
   const delays = new WeakMap<object, number>()
   let worker: Worker
   try {
-    worker = new Worker(resolved.name, processor(handler, events), {
-      connection,
-      ...(resolved.prefix !== undefined ? { prefix: resolved.prefix } : {}),
-      ...settings,
-      settings: { backoffStrategy: backoffStrategy(where, delays) },
-    })
+    const options = Object.assign(
+      { connection },
+      resolved.prefix !== undefined ? { prefix: resolved.prefix } : {},
+      settings,
+      { settings: { backoffStrategy: backoffStrategy(where, delays) } },
+    )
+    worker = new Worker(resolved.name, processor(handler, events), options)
   } catch (error) {
     copy?.disconnect()
     throw configError(`${where}: BullMQ refused the connection: ${errorText(error)}`)

@@ -34,7 +34,7 @@ export function decodeJobData(data: unknown, attempt: number): WebhookEvent {
   const event =
     d.raw !== undefined ? (JSON.parse(Buffer.from(d.raw, 'base64').toString('utf8')) as QueuedEvent) : d.event
   if (!event || typeof event.key !== 'string') throw new Error('job data is not a hookguard event')
-  return { ...event, attempt }
+  return Object.assign({}, event, { attempt })
 }
 
 /** A job's `output` for an error text; jsonb refuses NUL and lone surrogates, so they become U+FFFD. */

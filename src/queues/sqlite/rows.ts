@@ -42,19 +42,20 @@ export interface InsertRow {
 
 /** Throws when a stored payload or header set no longer parses: such a row is dead-lettered at once. */
 export function toEvent(row: JobRow): WebhookEvent {
-  return {
+  const event: WebhookEvent = {
     id: row.event_id,
     key: row.key,
     provider: row.provider,
-    ...(row.type !== null ? { type: row.type } : {}),
-    ...(row.timestamp !== null ? { timestamp: row.timestamp } : {}),
     receivedAt: row.received_at,
     payload: JSON.parse(row.payload),
     headers: JSON.parse(row.headers),
     attempt: row.attempt,
-    ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
-    ...(row.meta !== null ? { meta: JSON.parse(row.meta) as Record<string, string> } : {}),
   }
+  if (row.type !== null) event.type = row.type
+  if (row.timestamp !== null) event.timestamp = row.timestamp
+  if (row.delivery_id !== null) event.deliveryId = row.delivery_id
+  if (row.meta !== null) event.meta = JSON.parse(row.meta) as Record<string, string>
+  return event
 }
 
 /** The row of a checked event. */

@@ -92,12 +92,12 @@ export function prepareWorker(db: SqliteDatabase, table: string): WorkerStatemen
     nextDue: db.prepare<[], number | null>(`SELECT MIN(run_at) FROM ${table} WHERE state = 'pending'`).pluck(),
   }
   const claim = (params: ClaimParams): JobRow[] =>
-    statements.due.all(params).map((id) => statements.claim.get({ ...params, id })!)
+    statements.due.all(params).map((id) => statements.claim.get(Object.assign({}, params, { id }))!)
   const pass = db.transaction((outcomes: Outcome[], params: ClaimParams | undefined) => ({
     applied: outcomes.map((outcome) => outcome.write().changes === 1),
     rows: params ? claim(params) : [],
   }))
-  return { ...statements, pass }
+  return Object.assign({}, statements, { pass })
 }
 
 /**
@@ -255,12 +255,8 @@ function settle(s: QueueState, job: Job, write: () => { changes: number }): Prom
 async function run(s: QueueState, job: Job): Promise<void> {
   const row = job.row
   const claim = { id: row.id, worker: s.workerId, attempt: row.attempt }
-  const dead = (error: unknown) => ({
-    ...claim,
-    now: s.now(),
-    expiresAt: s.now() + s.deadRetentionMs,
-    error: errorText(error),
-  })
+  const dead = (error: unknown) =>
+    Object.assign({}, claim, { now: s.now(), expiresAt: s.now() + s.deadRetentionMs, error: errorText(error) })
   let event: WebhookEvent
   try {
     event = toEvent(row)
@@ -274,7 +270,7 @@ async function run(s: QueueState, job: Job): Promise<void> {
     // ran out): it counts as failed rather than running beyond the limit.
     const error = new Error(`worker stopped during the last attempt (claim expired after ${s.visibilityTimeoutMs} ms)`)
     if (await settle(s, job, () => s.statements.worker.markLost.run(dead(error))))
-      s.hooks.dead({ ...event, attempt: s.retry.attempts }, error)
+      s.hooks.dead(Object.assign({}, event, { attempt: s.retry.attempts }), error)
     return
   }
   try {
@@ -283,7 +279,7 @@ async function run(s: QueueState, job: Job): Promise<void> {
     return failed(s, job, event, error)
   }
   const now = s.now()
-  const done = { ...claim, now, expiresAt: now + s.retentionMs }
+  const done = Object.assign({}, claim, { now, expiresAt: now + s.retentionMs })
   if (await settle(s, job, () => s.statements.worker.markDone.run(done))) s.hooks.success(event)
 }
 
@@ -292,11 +288,11 @@ async function failed(s: QueueState, job: Job, event: WebhookEvent, error: unkno
   const now = s.now()
   if (event.attempt < s.retry.attempts) {
     const delayMs = s.retry.delay(event.attempt)
-    const retry = { ...claim, now, runAt: now + delayMs, error: errorText(error) }
+    const retry = Object.assign({}, claim, { now, runAt: now + delayMs, error: errorText(error) })
     if (await settle(s, job, () => s.statements.worker.markRetry.run(retry))) s.hooks.retry(event, error, delayMs)
     return
   }
-  const dead = { ...claim, now, expiresAt: now + s.deadRetentionMs, error: errorText(error) }
+  const dead = Object.assign({}, claim, { now, expiresAt: now + s.deadRetentionMs, error: errorText(error) })
   if (await settle(s, job, () => s.statements.worker.markDead.run(dead))) s.hooks.dead(event, error)
 }
 
