@@ -28,8 +28,11 @@ const CONFIG = {
   connections: 32,
   bodyBytes: 1024,
   frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? Object.keys(FRAMEWORKS)) as FrameworkName[],
-  /** Which deliveries: `valid` (200) or `forged` (the last hex digit of the signature changed, 401). */
-  path: (process.env.BENCH_PROFILE_PATH ?? 'valid') as 'valid' | 'forged',
+  /**
+   * Which deliveries: `valid` (200, a new id each), `duplicate` (one valid delivery resent: 200, marked
+   * duplicate) or `forged` (the last hex digit of the signature changed, 401).
+   */
+  path: (process.env.BENCH_PROFILE_PATH ?? 'valid') as 'valid' | 'duplicate' | 'forged',
   kinds: (process.env.BENCH_PROFILE_KINDS?.split(',') ?? ['hookguard']) as ServerKind[],
 }
 const DIR = resolve(TMP, 'profiles')
@@ -102,7 +105,13 @@ async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true })
   const size = Math.ceil((40_000 * (CONFIG.warmupMs + CONFIG.profileMs)) / 1000)
   const deliveries = await signedPool('github', size, CONFIG.bodyBytes)
-  const pool = (CONFIG.path === 'forged' ? deliveries.map(forged) : deliveries).map((d) => rawRequest(GITHUB_PATH, d))
+  const chosen =
+    CONFIG.path === 'forged'
+      ? deliveries.map(forged)
+      : CONFIG.path === 'duplicate'
+        ? deliveries.slice(0, 1)
+        : deliveries
+  const pool = chosen.map((d) => rawRequest(GITHUB_PATH, d))
   const results: Array<Profiled & { framework: FrameworkName; kind: ServerKind; summary: ProfileSummary }> = []
   for (const framework of CONFIG.frameworks) {
     for (const kind of CONFIG.kinds) {

@@ -38,6 +38,8 @@ const SECTIONS = {
       cpuUs: roundAll(s.cpuUsPerRequest, 1),
       ratio: round(s.ratio, 2),
       cpuRatio: round(s.cpuRatio, 2),
+      queuedRatio: round(s.queuedRatio, 2),
+      vsQueued: round(s.vsQueued, 2),
     })),
   }),
   handle: (r) => ({

@@ -52,3 +52,62 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export const OK_BODY = '{"ok":true}'
 export const UNAUTHORIZED_BODY = '{"ok":false}'
+
+/** How long the hand-written dedupe remembers an id, and how many ids at most (hookguard's defaults). */
+const SEEN_MS = 4 * 24 * 3600 * 1000
+const SEEN_MAX = 100_000
+
+/**
+ * The least code that does what a receiver must beyond the HMAC: drop a
+ * delivery id seen before, queue the event in memory, answer, and run the
+ * handler after the answer. No leases, retries, dead letters, events with
+ * headers, limits or logs: a floor for what dedupe and queueing cost on top
+ * of the inline check, written the way a careful developer would by hand.
+ */
+export class HandQueue {
+  private readonly seen = new Map<string, number>()
+  private jobs: unknown[] = []
+  private scheduled = false
+  handled = 0
+
+  /** False for a duplicate; otherwise queued. */
+  accept(id: string, payload: unknown): boolean {
+    const now = Date.now()
+    const until = this.seen.get(id)
+    if (until !== undefined && until > now) return false
+    this.seen.set(id, now + SEEN_MS)
+    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.keys().next().value!)
+    this.jobs.push(payload)
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.drain())
+    }
+    return true
+  }
+
+  private drain(): void {
+    this.scheduled = false
+    const jobs = this.jobs
+    this.jobs = []
+    for (const payload of jobs) if (payload !== undefined) this.handled++
+  }
+}
+
+/**
+ * The status a baseline answers: `inline` checks the GitHub HMAC; `queued`
+ * also dedupes by delivery id and queues through a {@link HandQueue}.
+ */
+export function baselineStatus(
+  kind: 'bare' | 'inline' | 'queued',
+  secret: string,
+  body: Uint8Array,
+  header: (name: string) => string | undefined,
+  queue: HandQueue,
+): 200 | 401 {
+  if (kind === 'bare') return 200
+  const payload = inlineGithub(secret, body, header('x-hub-signature-256'))
+  if (payload === undefined) return 401
+  const id = header('x-github-delivery')
+  if (kind === 'queued' && id !== undefined) queue.accept(id, payload)
+  return 200
+}

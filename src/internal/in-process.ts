@@ -4,9 +4,9 @@
  * time budget (and its timer) around its calls.
  *
  * Such a store or queue also offers its calls synchronously under
- * {@link DIRECT}. With both the store and the queue direct, the receiver
- * reserves, enqueues and completes in one synchronous step, without the
- * promises and event-loop turns the public (async) methods cost.
+ * {@link DIRECT}. The receiver then reserves and completes (and, with a
+ * direct queue too, enqueues) without the promises and event-loop turns the
+ * public (async) methods cost.
  *
  * @module
  */
@@ -35,28 +35,31 @@ export interface DirectQueue {
   readonly stands: { enqueue: unknown }
 }
 
-export interface DirectPair {
-  store: DirectStore
-  queue: DirectQueue
-}
-
 type StoreLike = { reserve: unknown; complete: unknown; release: unknown; [DIRECT]?: DirectStore }
 type QueueLike = { enqueue: unknown; [DIRECT]?: DirectQueue }
 
-/** Both direct calls of a store and a queue, when both offer them (checked once, at construction). */
-export function directPair(store: object, queue: object): DirectPair | undefined {
-  const directStore = (store as StoreLike)[DIRECT]
-  const directQueue = (queue as QueueLike)[DIRECT]
-  return directStore && directQueue ? { store: directStore, queue: directQueue } : undefined
+/** The direct calls a store offers (looked up once, at construction). */
+export function directStoreOf(store: object): DirectStore | undefined {
+  return (store as StoreLike)[DIRECT]
 }
 
-/** Whether the pair still stands for the store's and queue's public methods (nobody replaced one since). */
-export function stillDirect(pair: DirectPair, store: StoreLike, queue: QueueLike): boolean {
-  const stands = pair.store.stands
-  return (
+/** The direct calls a queue offers (looked up once, at construction). */
+export function directQueueOf(queue: object): DirectQueue | undefined {
+  return (queue as QueueLike)[DIRECT]
+}
+
+/** `direct`, when it still stands for the store's public methods (nobody replaced one since construction). */
+export function standingStore(direct: DirectStore | undefined, store: StoreLike): DirectStore | undefined {
+  const stands = direct?.stands
+  return stands &&
     store.reserve === stands.reserve &&
     store.complete === stands.complete &&
-    store.release === stands.release &&
-    queue.enqueue === pair.queue.stands.enqueue
-  )
+    store.release === stands.release
+    ? direct
+    : undefined
+}
+
+/** `direct`, when it still stands for the queue's public enqueue. */
+export function standingQueue(direct: DirectQueue | undefined, queue: QueueLike): DirectQueue | undefined {
+  return direct && queue.enqueue === direct.stands.enqueue ? direct : undefined
 }

@@ -128,9 +128,10 @@ export function serverlessQueueWarning(
   let done = false
   let detected: ServerlessRuntimeInfo | undefined | null = null
   return function warnServerlessQueue(logger, queue) {
-    if (done || isKeptAlive(queue)) return false
+    if (done) return false
     if (detected === null) detected = detect()
-    if (!detected) return false
+    // Detection first: off serverless (the common case) every later call ends here, without the WeakSet.
+    if (!detected || isKeptAlive(queue)) return false
     done = true
     logger.warn({ runtime: detected.runtime, evidence: detected.evidence }, SERVERLESS_QUEUE_WARNING)
     return true

@@ -5,7 +5,7 @@
  * @module
  */
 import type { HeaderRedactor } from '../internal/headers.js'
-import type { DirectPair } from '../internal/in-process.js'
+import type { DirectQueue, DirectStore } from '../internal/in-process.js'
 import type { AtomicIntake, DedupeStore, HandleResult, Logger, Provider, WebhookQueue } from '../types/index.js'
 import type { ReceiveTrace } from '../types/index.js'
 import type { Delivery } from './delivery.js'
@@ -68,8 +68,10 @@ export interface ReceiverConfig {
   readonly queue: WebhookQueue
   /** Dedupe and enqueue in one transaction, when the queue and the store share a database. */
   readonly intake: AtomicIntake | undefined
-  /** The synchronous calls of an in-process store and queue (memoryStore + memoryQueue). */
-  readonly direct: DirectPair | undefined
+  /** The synchronous calls of an in-process store (memoryStore). */
+  readonly directStore: DirectStore | undefined
+  /** The synchronous enqueue of an in-process queue (memoryQueue). */
+  readonly directQueue: DirectQueue | undefined
   readonly logger: Logger
   readonly redactor: HeaderRedactor
   /** Set with `unhandled: 'ack'`: types without a handler are acknowledged, not enqueued. */

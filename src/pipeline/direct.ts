@@ -1,16 +1,17 @@
 /**
- * Steps 5–7 in one synchronous go, for a store and a queue that both live in
- * this process (memoryStore + memoryQueue): reserve, enqueue, complete
- * through their direct calls. Same answers and same failures as the
- * separate steps, without a promise or an event-loop turn per call.
+ * Steps 5–7 for a store that lives in this process (memoryStore): reserve
+ * and complete through its direct calls, and enqueue through the queue's
+ * direct call too when it has one (memoryQueue). Same answers and same
+ * failures as the separate steps; with both direct, a delivery is settled
+ * without a promise or an event-loop turn.
  *
  * @module
  */
-import type { DirectPair } from '../internal/in-process.js'
+import type { DirectQueue, DirectStore } from '../internal/in-process.js'
 import type { HandleResult, QueuedEvent, ReserveResult } from '../types/index.js'
 import { endComplete, FAILED_WARNING, LAPSED_WARNING } from './complete.js'
 import type { ReceiverConfig } from './config.js'
-import { enqueueFailed } from './deliver.js'
+import { deliver, enqueueFailed } from './deliver.js'
 import type { Delivery } from './delivery.js'
 import { checkedReservation, releaseFailed, reserveFailed } from './reserve.js'
 import * as respond from './respond.js'
@@ -19,8 +20,9 @@ export function direct(
   config: ReceiverConfig,
   delivery: Delivery,
   event: QueuedEvent,
-  { store, queue }: DirectPair,
-): HandleResult {
+  store: DirectStore,
+  queue: DirectQueue | undefined,
+): HandleResult | Promise<HandleResult> {
   delivery.trace?.enter('reserve')
   let reservation: ReserveResult
   try {
@@ -32,6 +34,9 @@ export function direct(
   if (reservation.status === 'duplicate') return respond.duplicate(config, delivery, event)
   if (reservation.status === 'in_flight') return respond.inFlight(config, delivery, event, reservation.retryAfterMs)
   const token = reservation.token
+  // A queue of another kind: its own (async) step, which releases the key when it fails.
+  if (!queue)
+    return deliver(config, delivery, event, token, undefined).then(() => accept(config, delivery, event, store, token))
   delivery.trace?.enter('enqueue')
   try {
     queue.enqueue(event)
@@ -41,6 +46,17 @@ export function direct(
     throw enqueueFailed(config, error)
   }
   delivery.trace?.leave('enqueue')
+  return accept(config, delivery, event, store, token)
+}
+
+/** Complete, then answer 2xx: the event is queued, so a failure here is only a warning. */
+function accept(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  store: DirectStore,
+  token: string,
+): HandleResult {
   delivery.trace?.enter('complete')
   let warning: string | undefined
   try {
@@ -51,7 +67,7 @@ export function direct(
   return respond.accepted(config, delivery, event, endComplete(config, delivery, event, warning))
 }
 
-function release(config: ReceiverConfig, store: DirectPair['store'], event: QueuedEvent, token: string): void {
+function release(config: ReceiverConfig, store: DirectStore, event: QueuedEvent, token: string): void {
   try {
     store.release(event.key, token)
   } catch {

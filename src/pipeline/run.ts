@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { stillDirect } from '../internal/in-process.js'
+import { standingQueue, standingStore } from '../internal/in-process.js'
 import type { HandleResult, QueuedEvent, Verification, WebhookRequest } from '../types/index.js'
 import { complete } from './complete.js'
 import type { ReceiverConfig } from './config.js'
@@ -104,8 +104,8 @@ function settle(
   if (inlineDeliver) return reserveAndDeliver(config, delivery, event, inlineDeliver)
   if (config.ackUnhandled && !config.ackUnhandled.handles(event.type)) return respond.ignored(config, delivery, event)
   if (config.intake) return intake(config, delivery, event)
-  if (config.direct && stillDirect(config.direct, config.store, config.queue))
-    return direct(config, delivery, event, config.direct)
+  const store = standingStore(config.directStore, config.store)
+  if (store) return direct(config, delivery, event, store, standingQueue(config.directQueue, config.queue))
   return reserveAndDeliver(config, delivery, event, undefined)
 }
 

@@ -249,7 +249,7 @@ function settleFailure(s: State, job: Job, event: WebhookEvent, error: unknown):
 }
 
 function settleIdle(s: State): void {
-  if (s.jobs.size > 0) return
+  if (s.jobs.size > 0 || s.idleWaiters.length === 0) return
   for (const resolve of s.idleWaiters.splice(0)) resolve()
 }
 

@@ -7,7 +7,7 @@
 import { configError } from '../errors.js'
 import { HeaderRedactor } from '../internal/headers.js'
 import { resolveLogger, silentLogger } from '../internal/log.js'
-import { directPair } from '../internal/in-process.js'
+import { directQueueOf, directStoreOf } from '../internal/in-process.js'
 import { isInProcess } from '../pipeline/budget.js'
 import type { Instrument, ReceiverConfig } from '../pipeline/config.js'
 import { keyPrefix } from '../pipeline/identify.js'
@@ -153,7 +153,8 @@ export function resolve(options: ReceiverOptions): Resolved {
     redactor: new HeaderRedactor(new Set(provider.sensitiveHeaders.map((h) => h.toLowerCase()))),
     ackUnhandled: options.unhandled === 'ack' ? routes : undefined,
     intake: typeof queue.atomicIntake === 'function' ? queue.atomicIntake(store) : undefined,
-    direct: directPair(store, queue),
+    directStore: directStoreOf(store),
+    directQueue: directQueueOf(queue),
   }
   return { config, provider, routes, guard, defaultQueue, ...resolveObservers(options) }
 }

@@ -107,8 +107,9 @@ function countRun(parts: WorkerParts, event: WebhookEvent, result: HandlerResult
 function hooks(parts: WorkerParts, skipped: Map<string, Skipped>): WorkerHooks {
   return {
     onSuccess(event) {
-      const skip = skipped.get(event.key)
-      skipped.delete(event.key)
+      // Most runs were not skipped: no lookup in an empty map for them.
+      const skip = skipped.size === 0 ? undefined : skipped.get(event.key)
+      if (skip !== undefined) skipped.delete(event.key)
       report(parts, event, skip ?? 'handled')
       countRun(parts, event, skip ?? 'success')
     },

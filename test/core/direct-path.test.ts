@@ -43,7 +43,7 @@ function setup(options: { maxPending?: number; handler?: boolean } = {}) {
   return { receiver, store, queue, handled, request, handleNow }
 }
 
-describe('the direct path (memoryStore + memoryQueue)', () => {
+describe('the direct path (memoryStore, with or without memoryQueue)', () => {
   it('answers without a promise: accepted, then duplicate, and the handler runs once', async () => {
     const { queue, handled, request, handleNow } = setup()
     const first = handleNow(await request('evt_1'))
@@ -101,6 +101,28 @@ describe('the direct path (memoryStore + memoryQueue)', () => {
     await queue.idle()
     expect(seen.map((event) => event.id)).toEqual(['evt_seen'])
     expect(handled).toEqual(['evt_seen'])
+  })
+
+  it('with a queue of another kind: the store stays direct, a failed enqueue is a 503 and frees the key', async () => {
+    const provider = stripe({ secret: SECRET })
+    let down = true
+    const enqueued: string[] = []
+    const queue = {
+      enqueue: async (event: QueuedEvent) => {
+        if (down) throw new Error('queue down')
+        enqueued.push(event.id)
+      },
+    }
+    const receiver = createReceiver({ provider, store: memoryStore(), queue, now: fixedClock(T0), logger: false })
+    const body = JSON.stringify({ id: 'evt_mixed', type: 'invoice.paid' })
+    const { headers } = await signRequest(provider, { body, timestamp: T0 / 1000 })
+    const request = () => ({ method: 'POST', headers, body: Buffer.from(body) })
+    const refused = await receiver.handle(request())
+    expect(refused.outcome).toMatchObject({ kind: 'unavailable', code: 'queue.unavailable' })
+    down = false
+    expect((await receiver.handle(request())).outcome.kind).toBe('accepted')
+    expect((await receiver.handle(request())).outcome.kind).toBe('duplicate')
+    expect(enqueued).toEqual(['evt_mixed'])
   })
 
   it('takes the async path with a store of another kind, and answers the same', async () => {

@@ -1,6 +1,6 @@
 import express from 'express'
 import { load } from '../dist.js'
-import { inlineGithub } from '../inline.js'
+import { baselineStatus, HandQueue } from '../inline.js'
 import type { AppFactory } from './types.js'
 
 /** The idiomatic inline version: express.raw() keeps the bytes, res.json() answers. */
@@ -10,8 +10,9 @@ export const createApp: AppFactory = async ({ kind, path, secret, receiver }) =>
     app.post(path, (await load('express')).hookguard(receiver))
     return app
   }
+  const queue = new HandQueue()
   app.post(path, express.raw({ type: 'application/json' }), (req, res) => {
-    if (kind === 'inline' && inlineGithub(secret, req.body as Buffer, req.get('x-hub-signature-256')) === undefined) {
+    if (baselineStatus(kind, secret, req.body as Buffer, (name) => req.get(name), queue) === 401) {
       res.status(401).json({ ok: false })
       return
     }

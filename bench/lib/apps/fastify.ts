@@ -1,7 +1,7 @@
 import { createServer, type RequestListener } from 'node:http'
 import Fastify from 'fastify'
 import { load } from '../dist.js'
-import { inlineGithub } from '../inline.js'
+import { baselineStatus, HandQueue } from '../inline.js'
 import type { AppFactory } from './types.js'
 
 /**
@@ -22,9 +22,10 @@ export const createApp: AppFactory = async ({ kind, path, secret, receiver }) =>
     await app.register((await load('fastify')).hookguard(receiver, { path }))
   } else {
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+    const queue = new HandQueue()
     app.post(path, async (request, reply) => {
-      const signature = request.headers['x-hub-signature-256'] as string | undefined
-      if (kind === 'inline' && inlineGithub(secret, request.body as Buffer, signature) === undefined)
+      const header = (name: string) => request.headers[name] as string | undefined
+      if (baselineStatus(kind, secret, request.body as Buffer, header, queue) === 401)
         return reply.code(401).send({ ok: false })
       return { ok: true }
     })

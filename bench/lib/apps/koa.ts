@@ -1,6 +1,6 @@
 import Koa from 'koa'
 import { load } from '../dist.js'
-import { inlineGithub, readBody } from '../inline.js'
+import { baselineStatus, HandQueue, readBody } from '../inline.js'
 import type { AppFactory } from './types.js'
 
 /** Koa has no raw-body reader of its own: the inline version reads ctx.req, as raw-body would. */
@@ -10,10 +10,11 @@ export const createApp: AppFactory = async ({ kind, path, secret, receiver }) =>
     app.use((await load('koa')).hookguard(receiver, { path }))
     return app.callback()
   }
+  const queue = new HandQueue()
   app.use(async function koaBaseline(ctx, next) {
     if (ctx.path !== path || ctx.method !== 'POST') return next()
     const body = await readBody(ctx.req)
-    if (kind === 'inline' && inlineGithub(secret, body, ctx.get('x-hub-signature-256')) === undefined) {
+    if (baselineStatus(kind, secret, body, (name) => ctx.get(name) || undefined, queue) === 401) {
       ctx.status = 401
       ctx.body = { ok: false }
       return

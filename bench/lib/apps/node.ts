@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { load } from '../dist.js'
-import { inlineGithub, OK_BODY, readBody, UNAUTHORIZED_BODY } from '../inline.js'
+import { baselineStatus, HandQueue, OK_BODY, readBody, UNAUTHORIZED_BODY } from '../inline.js'
 import type { AppFactory } from './types.js'
 
 function send(res: ServerResponse, status: number, body: string): void {
@@ -9,12 +9,12 @@ function send(res: ServerResponse, status: number, body: string): void {
 
 export const createApp: AppFactory = async ({ kind, secret, receiver }) => {
   if (kind === 'hookguard') return (await load('node')).hookguard(receiver)
+  const queue = new HandQueue()
   return function nodeBaseline(req, res) {
     readBody(req).then(
       (body) => {
-        const signature = req.headers['x-hub-signature-256']
-        if (kind === 'inline' && inlineGithub(secret, body, signature as string | undefined) === undefined)
-          return send(res, 401, UNAUTHORIZED_BODY)
+        const header = (name: string) => req.headers[name] as string | undefined
+        if (baselineStatus(kind, secret, body, header, queue) === 401) return send(res, 401, UNAUTHORIZED_BODY)
         send(res, 200, OK_BODY)
       },
       () => res.destroy(),

@@ -1,8 +1,11 @@
 import type { RequestListener } from 'node:http'
 import type { ReceiverOptions } from '../../../src/index.js'
 
-/** bare: read the body, answer 200. inline: bare + hand-written HMAC check + JSON.parse. hookguard: the adapter. */
-export type ServerKind = 'bare' | 'inline' | 'hookguard'
+/**
+ * bare: read the body, answer 200. inline: bare + hand-written HMAC check + JSON.parse. queued: inline +
+ * a hand-written dedupe by delivery id and in-memory queue (bench/lib/inline.ts, HandQueue). hookguard: the adapter.
+ */
+export type ServerKind = 'bare' | 'inline' | 'queued' | 'hookguard'
 
 export interface AppOptions {
   kind: ServerKind
