@@ -117,6 +117,37 @@ describe('strict decoding', () => {
     expect(decodeHex('00ffab', 'upper')).toBeUndefined()
   })
 
+  it('decodes exactly what the canonical patterns accept, to the bytes Buffer gives (one-pass decoders)', () => {
+    const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+    const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/
+    const hex = /^(?:[0-9a-f]{2})*$/
+    const text = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9+/=_-]{0,12}$/),
+      fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64')),
+      fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64url')),
+      fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('hex')),
+      fc.string({ maxLength: 12 }),
+    )
+    fc.assert(
+      fc.property(text, (value) => {
+        for (const [alphabet, pattern] of [
+          ['base64', base64],
+          ['base64url', base64url],
+        ] as const) {
+          const decoded = decodeBase64(value, alphabet)
+          // Canonical: the pattern, and no stray bits (re-encoding gives the same text).
+          const accepted = pattern.test(value) && Buffer.from(value, alphabet).toString(alphabet) === value
+          expect(decoded !== undefined).toBe(accepted)
+          if (decoded) expect(Buffer.from(decoded).equals(Buffer.from(value, alphabet))).toBe(true)
+        }
+        const bytes = decodeHex(value)
+        expect(bytes !== undefined).toBe(hex.test(value))
+        if (bytes) expect(Buffer.from(bytes).toString('hex')).toBe(value)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
   it('never reads a non-ASCII character as a hex digit (Buffer.from reads U+0161 as "a")', () => {
     expect(Buffer.from('\u0161\u0161', 'hex')).toHaveLength(1)
     for (const letterCase of ['lower', 'upper', 'any'] as const) {
