@@ -391,7 +391,11 @@ function hexTable(letterCase: HexCase): Uint8Array {
   }
   return table
 }
-const HEX_LOOKUP: Record<HexCase, Uint8Array> = { lower: hexTable('lower'), upper: hexTable('upper'), any: hexTable('any') }
+const HEX_LOOKUP: Record<HexCase, Uint8Array> = {
+  lower: hexTable('lower'),
+  upper: hexTable('upper'),
+  any: hexTable('any'),
+}
 
 /**
  * Strict hex: even length, ASCII hex digits of the given case only (default
@@ -444,7 +448,6 @@ function lookupTable(alphabet: string): Uint8Array {
 }
 const B64_LOOKUP = lookupTable(B64)
 const B64URL_LOOKUP = lookupTable(B64URL)
-
 
 /**
  * Strict base64: one alphabet, canonical padding (`=` to a multiple of 4 for
