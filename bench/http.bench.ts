@@ -28,7 +28,7 @@
  *   BENCH_FRAMEWORKS=node,hono BENCH_ROUNDS=5 npm run bench:http
  */
 import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
-import type { ServerKind } from './lib/apps/types.js'
+import { SERVER_LABELS, type ServerKind } from './lib/apps/types.js'
 import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
@@ -211,10 +211,7 @@ function printThroughput(summaries: Summary[]): void {
     table(
       [
         'framework',
-        'bare',
-        'inline HMAC',
-        'queued by hand',
-        'hookguard',
+        ...KINDS.map((kind) => SERVER_LABELS[kind]),
         'hookguard/inline',
         'per round',
         `≥ ${TARGET}`,
@@ -223,10 +220,7 @@ function printThroughput(summaries: Summary[]): void {
       ],
       summaries.map((s) => [
         s.label,
-        rate(s.rps.bare),
-        rate(s.rps.inline),
-        rate(s.rps.queued),
-        rate(s.rps.hookguard),
+        ...KINDS.map((kind) => rate(s.rps[kind])),
         fixed(s.ratio, 2),
         s.ratios.map((r) => fixed(r, 2)).join(' '),
         s.ratio >= TARGET ? 'yes' : 'NO',
@@ -353,7 +347,13 @@ async function main(): Promise<void> {
   printThroughput(summaries)
   printCpu(summaries)
   printPaths(summaries, runs)
-  const file = writeResults('http', machine, { config: CONFIG, target: TARGET, summaries, runs })
+  const file = writeResults('http', machine, {
+    config: CONFIG,
+    target: TARGET,
+    servers: SERVER_LABELS,
+    summaries,
+    runs,
+  })
   console.log(`\n${fixed((performance.now() - started) / 1000, 0)} s, ${loadNow()}; results in ${file}`)
   clearTimeout(stop)
 }

@@ -31,6 +31,7 @@ function machineLine(m) {
 const SECTIONS = {
   http: (r) => ({
     config: r.config,
+    servers: r.servers,
     rows: r.summaries.map((s) => ({
       framework: s.framework,
       label: s.label,

@@ -7,6 +7,14 @@ import type { ReceiverOptions } from '../../../src/index.js'
  */
 export type ServerKind = 'bare' | 'inline' | 'queued' | 'hookguard'
 
+/** How tables name each server, in the order they are shown; the results file carries it to the docs page. */
+export const SERVER_LABELS: Record<ServerKind, string> = {
+  bare: 'bare',
+  inline: 'inline HMAC',
+  queued: 'queued by hand',
+  hookguard: 'hookguard',
+}
+
 export interface AppOptions {
   kind: ServerKind
   /** The webhook route. */

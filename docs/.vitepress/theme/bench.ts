@@ -106,13 +106,12 @@ export function tableOf(name: RunName): Table | undefined {
   const run = runOf(name)
   if (!run) return undefined
   if (name === 'http') {
+    // The servers as the run named them (bench/lib/apps/types.ts), in its order.
+    const servers = Object.entries(run.servers as Record<string, string>)
     return {
       columns: [
         'framework',
-        'bare',
-        'inline HMAC',
-        'queued by hand',
-        'hookguard',
+        ...servers.map(([, label]) => label),
         'hookguard/inline',
         'queued/inline',
         'hookguard/queued',
@@ -123,13 +122,10 @@ export function tableOf(name: RunName): Table | undefined {
       ],
       rows: run.rows.map((r: Any) => [
         r.label,
-        num(r.rps.bare),
-        num(r.rps.inline),
-        r.rps.queued === undefined ? '–' : num(r.rps.queued),
-        num(r.rps.hookguard),
+        ...servers.map(([kind]) => num(r.rps[kind])),
         r.ratio.toFixed(2),
-        r.queuedRatio === undefined ? '–' : r.queuedRatio.toFixed(2),
-        r.vsQueued === undefined ? '–' : r.vsQueued.toFixed(2),
+        r.queuedRatio.toFixed(2),
+        r.vsQueued.toFixed(2),
         num(r.cpuUs.inline, 1),
         num(r.cpuUs.hookguard, 1),
         num(r.rps.duplicate),
