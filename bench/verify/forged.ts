@@ -24,7 +24,8 @@ function largeBody(fixture: ProviderFixture): string {
   const body = fixture.body('evt_bench_1')
   if (!body.startsWith('{') && !body.startsWith('[')) return `${body}&Body=${'a'.repeat(MIB - body.length - 6)}`
   const parsed = JSON.parse(body) as Record<string, unknown> | unknown[]
-  const pad = 'x'.repeat(MIB - body.length - 20)
+  // Trello has a second signed form for non-ASCII bodies, which makes them its worst case (valid and forged).
+  const pad = (fixture.name === 'trello' ? 'é' : '') + 'x'.repeat(MIB - body.length - 20)
   if (Array.isArray(parsed)) return JSON.stringify([...parsed, { event: 'processed', pad }])
   return JSON.stringify({ ...parsed, pad })
 }
@@ -86,9 +87,10 @@ export interface ForgedRow {
 }
 
 /** ops/s of verify for a valid and a forged 1 MiB delivery, per provider. */
-export async function forgedRows(options: BenchOptions): Promise<ForgedRow[]> {
+export async function forgedRows(options: BenchOptions, only?: readonly string[]): Promise<ForgedRow[]> {
   const rows: ForgedRow[] = []
   for (const fixture of FIXTURES) {
+    if (only && !only.includes(fixture.name)) continue
     const now = fixture.name === 'paypal' ? Date.UTC(2027, 0, 1) : Date.now()
     const provider = fixture.make()
     const body = largeBody(fixture)
