@@ -7,6 +7,7 @@
  *
  *   npm run bench:profile
  *   BENCH_FRAMEWORKS=hono BENCH_PROFILE_KINDS=hookguard,inline npm run bench:profile
+ *   BENCH_NODE_FLAGS=--single-threaded-gc npm run bench:profile   # GC helper threads' work on the main thread
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -33,6 +34,8 @@ const CONFIG = {
    * duplicate) or `forged` (the last hex digit of the signature changed, 401).
    */
   path: (process.env.BENCH_PROFILE_PATH ?? 'valid') as 'valid' | 'duplicate' | 'forged',
+  /** Extra node flags for the server, e.g. `--single-threaded-gc` to see all GC work on the main thread. */
+  nodeFlags: process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [],
   kinds: (process.env.BENCH_PROFILE_KINDS?.split(',') ?? ['hookguard']) as ServerKind[],
 }
 const DIR = resolve(TMP, 'profiles')
@@ -63,7 +66,7 @@ interface Profiled {
 async function profile(framework: FrameworkName, kind: ServerKind, pool: Buffer[]): Promise<Profiled> {
   const dir = resolve(DIR, `${framework}-${kind}.tmp`)
   rmSync(dir, { recursive: true, force: true })
-  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${CONFIG.intervalUs}`]
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${CONFIG.intervalUs}`, ...CONFIG.nodeFlags]
   const server = await startServer({ server: 'http', options: { framework, kind } }, { execArgv: flags })
   try {
     const cursor = new RequestCursor(pool)
