@@ -35,8 +35,11 @@ const { github, hmac, standardWebhooks, stripe }: typeof Core = await import(dis
 const { signRequest }: typeof Testing = await import(dist('testing.js'))
 import { forgedRows } from './verify/forged.js'
 import { allocatedPerCall, formatBytes, formatOps, runCases, table, type BenchFn } from './verify/harness.js'
+import { describeMachine } from './lib/machine.js'
+import { writeResults } from './lib/report.js'
 
 const quick = process.argv.includes('--quick')
+const machine = describeMachine()
 const OPTIONS = quick ? { warmupMs: 100, roundMs: 100, rounds: 5 } : { warmupMs: 300, roundMs: 250, rounds: 9 }
 
 // The SDKs read the wall clock, so the deliveries are signed "now".
@@ -339,6 +342,9 @@ console.log(
     ? '\nEvery forged 1 MiB body is refused within 2x a valid check or 2 MAC passes.'
     : `\nForged bodies above both 2x a valid check and 2 MAC passes: ${costly.map((r) => r.provider).join(', ')}`,
 )
+
+const file = writeResults('verify', machine, { config: OPTIONS, rows, memory, forged })
+console.log(`\nresults in ${file}`)
 
 const slow = rows.filter((r) => r.hookguard / r.bare < 0.9)
 console.log(

@@ -2,7 +2,7 @@
 /**
  * `npm run docs:bench`: copies the figures of the latest benchmark runs
  * (.tmp/bench/<name>.json, written by `npm run bench:http`, `bench:handle`,
- * `bench:e2e`, `bench:otel`) into docs/.vitepress/data/benchmarks.json, which
+ * `bench:e2e`, `bench:otel`, `bench:verify`) into docs/.vitepress/data/benchmarks.json, which
  * the benchmarks page draws its tables and charts from. Each section keeps
  * the date, the commit and the machine line of its own run; a section whose
  * result file is missing keeps what the JSON already had.
@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = join(root, 'docs', '.vitepress', 'data', 'benchmarks.json')
-const NAMES = ['http', 'handle', 'e2e', 'otel']
+const NAMES = ['http', 'handle', 'e2e', 'otel', 'verify']
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : NAMES
 
 const round = (value, digits = 1) => (typeof value === 'number' ? Number(value.toFixed(digits)) : value)
+const hundreds = (value) => Math.round(value / 100) * 100
 const roundAll = (object, digits) =>
   Object.fromEntries(Object.entries(object ?? {}).map(([key, value]) => [key, round(value, digits)]))
 
@@ -75,6 +76,17 @@ const SECTIONS = {
       withDedupe: f.withDedupe,
       rowsPerSecond: round(f.rowsPerSecond, 0),
       commitMs: round(f.commitMs, 2),
+    })),
+  }),
+  verify: (r) => ({
+    config: { rounds: r.config.rounds, roundMs: r.config.roundMs },
+    rows: r.rows.map((row) => ({
+      provider: row.provider,
+      body: row.size,
+      hookguard: hundreds(row.hookguard),
+      bare: hundreds(row.bare),
+      sdk: row.sdk === undefined ? null : row.sdkName,
+      sdkOps: row.sdk === undefined ? null : hundreds(row.sdk),
     })),
   }),
   otel: (r) => ({
