@@ -39,11 +39,35 @@ export interface ProviderFixture {
   /** True where the signature travels inside the body (Mailgun), so no header carries it. Default false. */
   signatureInBody?: boolean
   /**
+   * Where the scheme signs a lossy form of the body (Trello's documented
+   * "binary string": each UTF-16 unit cut to its low byte), that form; a body
+   * change that leaves it as it was is no forgery the scheme can see.
+   * Undefined for a body that has no such form. Default: the bytes themselves.
+   */
+  signedForm?(body: Uint8Array): Uint8Array | undefined
+  /**
    * How the sender spells its signature: lower-case hex or padded standard
    * base64. The canonical-decoding properties respell it every other way.
    * Absent where nothing is decoded (GitLab's token).
    */
   signatureEncoding?: 'hex' | 'base64'
+}
+
+/**
+ * Trello's binary string of a UTF-8 body, written from its documentation
+ * rather than from src/: the text's UTF-16 units, each cut to its low byte.
+ * A body that is not strict UTF-8 has none.
+ */
+function trelloBinaryString(body: Uint8Array): Uint8Array | undefined {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body)
+  } catch {
+    return undefined
+  }
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff
+  return out
 }
 
 export const FIXTURES: ProviderFixture[] = [
@@ -454,6 +478,7 @@ export const FIXTURES: ProviderFixture[] = [
       }),
     timestamped: false,
     url: 'https://hooks.example.com/trello',
+    signedForm: trelloBinaryString,
   },
   {
     // A token, not a MAC: the body is not covered. update_id is a number, so the fixture id is hashed to one.
