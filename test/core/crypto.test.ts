@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -32,6 +32,23 @@ describe('crypto backends', () => {
         },
       ),
       { numRuns: 150 },
+    )
+  })
+
+  it('node:crypto and Web Crypto compute identical SHA-256 digests, as plain byte arrays', async () => {
+    // FIPS 180-2's "abc" vector: its bytes run above 0x7f, so a lossy string step would show.
+    const abc = new TextEncoder().encode('abc')
+    const expected = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    expect(encodeHex(await node.digest('sha256', abc))).toBe(expected)
+    expect(encodeHex(await web.digest('sha256', abc))).toBe(expected)
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (data) => {
+        const a = await node.digest('sha256', data)
+        expect(a.length).toBe(32)
+        expect(encodeHex(a)).toBe(createHash('sha256').update(data).digest('hex'))
+        expect(encodeHex(await web.digest('sha256', data))).toBe(encodeHex(a))
+      }),
+      { numRuns: 100 },
     )
   })
 
