@@ -25,6 +25,7 @@ import type { ArchivePolicy, DeliveryArchive, DeliveryProgress, DeliveryRecord, 
 import { applyPolicy, markShaped } from './internal/policy.js'
 import { checkProgress, checkRecord } from './internal/record.js'
 import { isReported } from './internal/reported.js'
+import { afterIo } from '../internal/after-io.js'
 
 export interface ArchiveRecorderOptions {
   /** Where failures and drops are reported (rate-limited). `false` for silence. @default the console */
@@ -105,9 +106,6 @@ function rateLimited(log: (fields: Record<string, unknown>) => void): {
     },
   }
 }
-
-const later: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0)
 
 function checkArchive(archive: unknown): DeliveryArchive {
   const a = archive as Partial<DeliveryArchive> | null
@@ -376,7 +374,7 @@ class Recorder {
   private kick(): void {
     if (this.running || this.scheduled) return
     this.scheduled = true
-    later(() => {
+    afterIo(() => {
       this.scheduled = false
       void this.drain()
     })

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { afterIo } from '../internal/after-io.js'
 import { ExpiringLru } from '../internal/expiring-lru.js'
 import { DIRECT, IN_PROCESS, type DirectQueue } from '../internal/in-process.js'
 import { configError } from '../errors.js'
@@ -122,6 +123,8 @@ interface State extends Settings, Reporting {
   dead: Map<string, DeadLetter>
   idleWaiters: Array<() => void>
   closed: boolean
+  /** A pump is due after this turn (see {@link pumpSoon}). */
+  pumpDue: boolean
   noWorkerTimer?: ReturnType<typeof setTimeout>
   warned: { noWorker: boolean; deadDropped: boolean }
 }
@@ -180,8 +183,23 @@ function addJob(s: State, event: QueuedEvent): void {
   const job: Job = { event, attempt: 0 }
   s.jobs.set(event.key, job)
   s.ready.push(job)
-  if (s.handler) pump(s)
+  if (s.handler) pumpSoon(s)
   else watchForWorker(s)
+}
+
+/**
+ * New events start after this turn's I/O, one pump for all of them: the
+ * request that queued an event has its 2xx written first, so the handler's
+ * synchronous work never delays the answer (and a burst of deliveries is
+ * started together).
+ */
+function pumpSoon(s: State): void {
+  if (s.pumpDue) return
+  s.pumpDue = true
+  afterIo(() => {
+    s.pumpDue = false
+    pump(s)
+  })
 }
 
 /** Warns once when events wait for a worker that was never started. */
@@ -327,6 +345,7 @@ function createState(options: MemoryQueueOptions): State {
     dead: new Map(),
     idleWaiters: [],
     closed: false,
+    pumpDue: false,
     warned: { noWorker: false, deadDropped: false },
   })
 }

@@ -31,6 +31,8 @@ export interface StartOptions {
 export interface Running {
   /** Full URL of the webhook endpoint. */
   url: string
+  /** The listening node:http server (every framework here runs on one). */
+  server: Server
   close(): Promise<void>
 }
 
@@ -56,6 +58,7 @@ export async function listen(server: Server): Promise<Running> {
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}${PATH}`,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -68,6 +68,9 @@ describe('memoryQueue', () => {
       running--
     })
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((k) => queue.enqueue(event(k))))
+    // Nothing starts in the turn that queued the events (their answers go out first).
+    expect(await queue.stats()).toEqual({ pending: 5, running: 0, done: 0, dead: 0 })
+    await new Promise((resolve) => setImmediate(resolve))
     expect(await queue.stats()).toEqual({ pending: 3, running: 2, done: 0, dead: 0 })
     await queue.idle()
     expect(peak).toBe(2)
