@@ -32,6 +32,12 @@ export interface DirectStore {
 /** A queue's enqueue, answered synchronously (it throws where the public one rejects). */
 export interface DirectQueue {
   enqueue(event: QueuedEvent): void
+  /**
+   * Enqueues, but the worker leaves the event alone until `start()` is
+   * called: the receiver calls it once the answer is made, so a handler
+   * never runs ahead of the 2xx while a store call is still on the wire.
+   */
+  enqueueHeld(event: QueuedEvent): () => void
   readonly stands: { enqueue: unknown }
 }
 

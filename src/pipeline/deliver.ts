@@ -7,6 +7,7 @@
  * @module
  */
 import { HookguardError } from '../errors.js'
+import { standingQueue } from '../internal/in-process.js'
 import type { QueuedEvent, WebhookEvent } from '../types/index.js'
 import { BudgetExceeded, within } from './budget.js'
 import type { ReceiverConfig } from './config.js'
@@ -36,16 +37,31 @@ async function inline(
   }
 }
 
-async function enqueue(config: ReceiverConfig, delivery: Delivery, event: QueuedEvent, token: string): Promise<void> {
+/** Starts a held event (see {@link DirectQueue.enqueueHeld}); a no-op for other queues. */
+export type StartQueued = () => void
+
+const STARTED: StartQueued = () => {}
+
+async function enqueue(
+  config: ReceiverConfig,
+  delivery: Delivery,
+  event: QueuedEvent,
+  token: string,
+): Promise<StartQueued> {
   delivery.trace?.enter('enqueue')
+  let start = STARTED
   try {
-    await within(config.queue.enqueue(event), config.queueBudgetMs)
+    // An in-process worker (memoryQueue) waits for the answer: the store's completion may still be on the wire.
+    const held = standingQueue(config.directQueue, config.queue)
+    if (held) start = held.enqueueHeld(event)
+    else await within(config.queue.enqueue(event), config.queueBudgetMs)
   } catch (error) {
     delivery.trace?.leave('enqueue', error)
     await release(config, event, token)
     throw enqueueFailed(config, error)
   }
   delivery.trace?.leave('enqueue')
+  return start
 }
 
 /** What a queue that threw or outran its budget becomes: a 503 (the reservation is already released). */
@@ -57,12 +73,15 @@ export function enqueueFailed(config: ReceiverConfig, error: unknown): Hookguard
   })
 }
 
+/** Resolves to what starts the queued event once the answer is made. */
 export function deliver(
   config: ReceiverConfig,
   delivery: Delivery,
   event: QueuedEvent,
   token: string,
   inlineDeliver: InlineDeliver | undefined,
-): Promise<void> {
-  return inlineDeliver ? inline(config, event, token, inlineDeliver) : enqueue(config, delivery, event, token)
+): Promise<StartQueued> {
+  return inlineDeliver
+    ? inline(config, event, token, inlineDeliver).then(() => STARTED)
+    : enqueue(config, delivery, event, token)
 }

@@ -36,7 +36,13 @@ export function direct(
   const token = reservation.token
   // A queue of another kind: its own (async) step, which releases the key when it fails.
   if (!queue)
-    return deliver(config, delivery, event, token, undefined).then(() => accept(config, delivery, event, store, token))
+    return deliver(config, delivery, event, token, undefined).then((start) => {
+      try {
+        return accept(config, delivery, event, store, token)
+      } finally {
+        start()
+      }
+    })
   delivery.trace?.enter('enqueue')
   try {
     queue.enqueue(event)

@@ -118,7 +118,11 @@ async function reserveAndDeliver(
   const reservation = await reserve(config, delivery, event)
   if (reservation.status === 'duplicate') return respond.duplicate(config, delivery, event)
   if (reservation.status === 'in_flight') return respond.inFlight(config, delivery, event, reservation.retryAfterMs)
-  await deliver(config, delivery, event, reservation.token, inlineDeliver)
-  const warning = await complete(config, delivery, event, reservation.token)
-  return respond.accepted(config, delivery, event, warning)
+  const start = await deliver(config, delivery, event, reservation.token, inlineDeliver)
+  try {
+    const warning = await complete(config, delivery, event, reservation.token)
+    return respond.accepted(config, delivery, event, warning)
+  } finally {
+    start()
+  }
 }

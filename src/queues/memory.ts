@@ -93,6 +93,8 @@ interface Job {
   event: QueuedEvent
   attempt: number
   timer?: ReturnType<typeof setTimeout>
+  /** Queued, but not to start until the receiver has made its answer (see DirectQueue.enqueueHeld). */
+  held?: boolean
 }
 
 interface Settings {
@@ -179,9 +181,16 @@ function checkRoom(s: State): void {
   throw new Error(`${WHERE}: ${s.maxPending} events are waiting (maxPending); ${why}`)
 }
 
-function addJob(s: State, event: QueuedEvent): void {
+function addJob(s: State, event: QueuedEvent, held = false): Job {
   const job: Job = { event, attempt: 0 }
   s.jobs.set(event.key, job)
+  if (held) job.held = true
+  else makeReady(s, job)
+  return job
+}
+
+function makeReady(s: State, job: Job): void {
+  job.held = undefined
   s.ready.push(job)
   if (s.handler) pumpSoon(s)
   else watchForWorker(s)
@@ -271,15 +280,27 @@ function settleIdle(s: State): void {
   for (const resolve of s.idleWaiters.splice(0)) resolve()
 }
 
-function enqueue(s: State, input: QueuedEvent): void {
+/** The new job, or undefined when the key is already queued or done. */
+function enqueue(s: State, input: QueuedEvent, held = false): Job | undefined {
   if (s.closed) throw closedError(WHERE)
   const event = checkQueuedEvent(WHERE, input)
   // Idempotent by key: a re-delivery after a crash window must not run twice.
-  if (s.jobs.has(event.key) || isDone(s, event.key)) return
+  if (s.jobs.has(event.key) || isDone(s, event.key)) return undefined
   checkRoom(s)
   // A dead key comes back as a fresh job: that is how a re-send reaches the handler.
   s.dead.delete(event.key)
-  addJob(s, event)
+  return addJob(s, event, held)
+}
+
+const NOTHING_HELD = (): void => {}
+
+/** Enqueues a job that waits for `start()` (called once the receiver has answered). */
+function enqueueHeld(s: State, input: QueuedEvent): () => void {
+  const job = enqueue(s, input, true)
+  if (!job) return NOTHING_HELD
+  return () => {
+    if (job.held && s.jobs.get(job.event.key) === job) makeReady(s, job)
+  }
 }
 
 function startWorker(s: State, handler: WebhookHandler, hooks: WorkerHooks | undefined): void {
@@ -296,8 +317,12 @@ function startWorker(s: State, handler: WebhookHandler, hooks: WorkerHooks | und
 async function close(s: State): Promise<void> {
   s.closed = true
   if (s.noWorkerTimer !== undefined) clearTimeout(s.noWorkerTimer)
-  // Drain: waiting retries run now instead of after their delay.
+  // Drain: waiting retries run now instead of after their delay, and held jobs without waiting for their answer.
   for (const job of s.jobs.values()) {
+    if (job.held) {
+      job.held = undefined
+      s.ready.push(job)
+    }
     if (job.timer === undefined) continue
     clearTimeout(job.timer)
     job.timer = undefined
@@ -367,10 +392,14 @@ export function memoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
   const open = (): void => {
     if (s.closed) throw closedError(WHERE)
   }
-  const publicEnqueue = async (event: QueuedEvent): Promise<void> => enqueue(s, event)
+  const publicEnqueue = async (event: QueuedEvent): Promise<void> => void enqueue(s, event)
   const queue: MemoryQueue & { [IN_PROCESS]: true; [DIRECT]: DirectQueue } = {
     [IN_PROCESS]: true,
-    [DIRECT]: { enqueue: (event) => enqueue(s, event), stands: { enqueue: publicEnqueue } },
+    [DIRECT]: {
+      enqueue: (event) => void enqueue(s, event),
+      enqueueHeld: (event) => enqueueHeld(s, event),
+      stands: { enqueue: publicEnqueue },
+    },
     enqueue: publicEnqueue,
     process: (handler, hooks) => startWorker(s, handler, hooks),
     close: () => close(s),

@@ -3,6 +3,7 @@ import { memoryQueue } from '../../src/queues/memory.js'
 import { fixedClock } from '../../src/testing.js'
 import type { LogFields, Logger, QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 import { describeQueueConformance } from '../../src/conformance/index.js'
+import { directQueueOf } from '../../src/internal/in-process.js'
 
 describeQueueConformance('memoryQueue', {
   make: (hooks) => memoryQueue({ attempts: 3, backoffMs: 10, maxBackoffMs: 50, logger: false, ...hooks }),
@@ -55,6 +56,34 @@ describe('memoryQueue', () => {
     expect(dead.map((e) => e.attempt)).toEqual([4])
     expect(await queue.deadLetters()).toMatchObject([{ key: 'k1', attempts: 4, error: 'Error: nope' }])
     expect(await queue.stats()).toEqual({ pending: 0, running: 0, done: 0, dead: 1 })
+  })
+
+  it("a held event (the receiver's, until its answer is made) waits for start(), counts as pending, and stays one job", async () => {
+    const queue = memoryQueue({ logger: false })
+    const ran: string[] = []
+    queue.process((e) => void ran.push(e.key))
+    const direct = directQueueOf(queue)!
+    const start = direct.enqueueHeld(event('held'))
+    // The same key again (a retry racing the first delivery) is not a second job, held or not.
+    direct.enqueueHeld(event('held'))()
+    await queue.enqueue(event('held'))
+    await sleep(5)
+    expect(ran).toEqual([])
+    expect(await queue.stats()).toEqual({ pending: 1, running: 0, done: 0, dead: 0 })
+    start()
+    start()
+    await queue.idle()
+    expect(ran).toEqual(['held'])
+    expect(await queue.stats()).toEqual({ pending: 0, running: 0, done: 1, dead: 0 })
+  })
+
+  it('close() runs a held event whose start() never came, instead of waiting for it', async () => {
+    const queue = memoryQueue({ logger: false })
+    const ran: string[] = []
+    queue.process((e) => void ran.push(e.key))
+    directQueueOf(queue)!.enqueueHeld(event('orphan'))
+    await queue.close()
+    expect(ran).toEqual(['orphan'])
   })
 
   it('respects concurrency', async () => {
