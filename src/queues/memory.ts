@@ -20,6 +20,7 @@ import type {
   WorkerHooks,
 } from '../types/index.js'
 import { checkQueuedEvent, deadLetter, queuedEvent } from './internal/event.js'
+import { JobTable } from './internal/job-table.js'
 import { checkHooks, combineHooks, type HookSet } from './internal/hooks.js'
 import {
   closedError,
@@ -112,7 +113,7 @@ interface State extends Settings, Reporting {
   hooks: HookSet
   handler?: WebhookHandler
   /** Every live job by key: waiting, waiting for a retry, or running. */
-  jobs: Map<string, Job>
+  jobs: JobTable<Job>
   ready: Job[]
   running: number
   /**
@@ -363,7 +364,7 @@ function createState(options: MemoryQueueOptions): State {
   return Object.assign({}, settings, reporting, {
     ownHooks,
     hooks: combineHooks(WHERE, reporting.logger, ownHooks),
-    jobs: new Map(),
+    jobs: new JobTable<Job>(),
     ready: [],
     running: 0,
     done: new ExpiringLru(settings.rememberKeys, () => {}),

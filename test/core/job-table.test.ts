@@ -1,0 +1,50 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { JobTable } from '../../src/queues/internal/job-table.js'
+
+describe('JobTable (memoryQueue live jobs by key)', () => {
+  it('finds, replaces and deletes jobs by key, reusing freed slots', () => {
+    const table = new JobTable<{ n: number }>()
+    const a = { n: 1 }
+    const b = { n: 2 }
+    table.set('a', a)
+    table.set('b', b)
+    expect(table.size).toBe(2)
+    expect(table.get('a')).toBe(a)
+    expect(table.has('b')).toBe(true)
+    expect(table.delete('a')).toBe(true)
+    expect(table.delete('a')).toBe(false)
+    expect(table.get('a')).toBeUndefined()
+    expect(table.has('a')).toBe(false)
+    // The freed slot goes to the next job: b must stay b.
+    const c = { n: 3 }
+    table.set('c', c)
+    expect([table.get('b'), table.get('c')]).toEqual([b, c])
+    const b2 = { n: 22 }
+    table.set('b', b2)
+    expect(table.size).toBe(2)
+    expect(table.get('b')).toBe(b2)
+    expect([...table.values()]).toEqual([b2, c])
+  })
+
+  it('behaves as a Map under any sequence of sets and deletes', () => {
+    const op = fc.record({ del: fc.boolean(), key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), value: fc.nat() })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const table = new JobTable<{ value: number }>()
+        const model = new Map<string, { value: number }>()
+        for (const { del, key, value } of ops) {
+          if (del) expect(table.delete(key)).toBe(model.delete(key))
+          else {
+            const job = { value }
+            table.set(key, job)
+            model.set(key, job)
+          }
+          expect(table.size).toBe(model.size)
+        }
+        for (const key of ['a', 'b', 'c', 'd', 'e']) expect(table.get(key)).toBe(model.get(key))
+        expect([...table.values()]).toEqual([...model.values()])
+      }),
+    )
+  })
+})
