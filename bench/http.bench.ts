@@ -12,16 +12,20 @@
  *   hookguard  the framework's hookguard adapter: GitHub provider, memoryStore,
  *              memoryQueue with a no-op handler
  *
- * Each server runs in a fresh process (bench/lib/server-child.ts): a warm-up,
- * then measured phases in which the child counts its own CPU
- * (process.cpuUsage) and requests. After its valid phase, the same hookguard
+ * Each server runs in a fresh process (bench/lib/server-child.ts) in which
+ * the child counts its own CPU (process.cpuUsage) and requests. A round
+ * starts a framework's four servers side by side and warms each up; then
+ * their valid-path windows alternate (bare, inline, queued, hookguard, bare,
+ * … in a rotating order, a short unmeasured re-warm before each), so a host
+ * whose speed drifts over seconds (other tenants' work) slows all four
+ * alike instead of whichever ran in the slow stretch. A server's figures
+ * for the round add up its windows. After the windows, the same hookguard
  * process is measured on the duplicate path (one delivery resent: 200,
  * marked duplicate) and the forged path (wrong signature: 401); the inline
- * server on its forged path too. Rounds are interleaved: each round runs
- * every server of every framework, in a rotating order; ratios are taken
- * within a round, then the median over rounds. Target: hookguard ≥ 0.8×
- * inline req/s on each framework; the queued/inline ratio shows how much of
- * that the job itself (dedupe and queue, however written) leaves.
+ * server on its forged path too. Ratios are taken within a round, then the
+ * median over rounds. Target: hookguard ≥ 0.8× inline req/s on each
+ * framework; the queued/inline ratio shows how much of that the job itself
+ * (dedupe and queue, however written) leaves.
  *
  *   npm run bench:http                 # full run, about 6 minutes
  *   BENCH_QUICK=1 npm run bench:http   # ~30 s smoke run
@@ -45,7 +49,11 @@ const CONFIG = {
    * steady state is what counts, for every server alike.
    */
   warmupMs: Number(process.env.BENCH_WARMUP_MS ?? (QUICK ? 400 : 3000)),
-  measureMs: Number(process.env.BENCH_MEASURE_MS ?? (QUICK ? 500 : 800)),
+  /** One measured window; each server gets `windows` of them per round, alternating with the others. */
+  measureMs: Number(process.env.BENCH_MEASURE_MS ?? (QUICK ? 400 : 600)),
+  windows: Number(process.env.BENCH_WINDOWS ?? (QUICK ? 2 : 5)),
+  /** Unmeasured load before each window: new connections and the server back in its steady state. */
+  rewarmMs: QUICK ? 100 : 200,
   /** Warm-up of the duplicate and forged phases, whose code path is new to the warmed-up process. */
   phaseWarmupMs: QUICK ? 150 : 250,
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
@@ -111,44 +119,129 @@ async function phase(server: ServerHandle, path: Path, cursor: RequestCursor, wa
   return { load, usage }
 }
 
-/** A fresh server process of one kind, through all of its phases. */
-async function measureServer(round: number, framework: FrameworkName, kind: ServerKind, pools: Pools): Promise<Run[]> {
-  const server = await startServer({ server: 'http', options: { framework, kind } })
+function runOf(round: number, framework: FrameworkName, path: Path, load: LoadResult, usage: ServerUsage): Run {
+  const found = problems(path, load)
+  // The resent delivery was accepted in the valid phase: no handler run may follow.
+  if (path === 'duplicate' && Number(usage.stats.handled) > 0)
+    found.push(`handler ran ${String(usage.stats.handled)}× on duplicates`)
+  return {
+    round,
+    framework,
+    path,
+    load,
+    server: usage,
+    cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served),
+    serverCpuShare: usage.cpuUs / 1000 / usage.elapsedMs,
+    problems: found,
+  }
+}
+
+interface Window {
+  load: LoadResult
+  usage: ServerUsage
+}
+
+/** A server's windows of one round as one measurement: counts and times added up, latencies the median. */
+function combine(windows: Window[]): Window {
+  const sum = (pick: (w: Window) => number): number => windows.reduce((total, w) => total + pick(w), 0)
+  const requests = sum((w) => w.load.requests)
+  const durationMs = sum((w) => w.load.durationMs)
+  const statuses: Record<string, number> = {}
+  for (const w of windows)
+    for (const [code, n] of Object.entries(w.load.statuses)) statuses[code] = (statuses[code] ?? 0) + n
+  const clientCpuUs = sum((w) => w.load.clientCpuUsPerRequest * w.load.requests)
+  const stats: Record<string, unknown> = {}
+  for (const w of windows)
+    for (const [name, value] of Object.entries(w.usage.stats))
+      if (typeof value === 'number') stats[name] = ((stats[name] as number | undefined) ?? 0) + value
+  return {
+    load: {
+      requests,
+      durationMs,
+      rps: (requests * 1000) / durationMs,
+      statuses,
+      errors: sum((w) => w.load.errors),
+      timeouts: sum((w) => w.load.timeouts),
+      meanMs: sum((w) => w.load.meanMs * w.load.requests) / Math.max(1, requests),
+      p50Ms: median(windows.map((w) => w.load.p50Ms)),
+      p99Ms: median(windows.map((w) => w.load.p99Ms)),
+      clientCpuUsPerRequest: clientCpuUs / Math.max(1, requests),
+      clientCpuShare: clientCpuUs / 1000 / durationMs,
+      reused: sum((w) => w.load.reused),
+    },
+    usage: {
+      cpuUs: sum((w) => w.usage.cpuUs),
+      userUs: sum((w) => w.usage.userUs),
+      systemUs: sum((w) => w.usage.systemUs),
+      served: sum((w) => w.usage.served),
+      elapsedMs: sum((w) => w.usage.elapsedMs),
+      window: [windows[0]!.usage.window[0], windows.at(-1)!.usage.window[1]],
+      stats,
+    },
+  }
+}
+
+/**
+ * One round of one framework: its four servers in fresh processes side by
+ * side, each warmed up, then their valid-path windows in turn, then each
+ * server's other phases (duplicate, forged) on the same process.
+ */
+async function measureFramework(round: number, framework: FrameworkName, pools: Pools): Promise<Run[]> {
+  const kinds = order(round)
+  const servers = new Map<ServerKind, ServerHandle>()
   const runs: Run[] = []
   try {
-    for (const [i, path] of PHASES[kind].entries()) {
-      const cursor = new RequestCursor(pools[PATHS[path].pool])
-      const { load, usage } = await phase(server, path, cursor, i === 0 ? CONFIG.warmupMs : CONFIG.phaseWarmupMs)
-      const found = problems(path, load)
-      // The resent delivery was accepted in the valid phase: no handler run may follow.
-      if (path === 'duplicate' && Number(usage.stats.handled) > 0)
-        found.push(`handler ran ${String(usage.stats.handled)}× on duplicates`)
-      runs.push({
-        round,
-        framework,
-        path,
-        load,
-        server: usage,
-        cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served),
-        serverCpuShare: usage.cpuUs / 1000 / usage.elapsedMs,
-        problems: found,
+    for (const kind of kinds) servers.set(kind, await startServer({ server: 'http', options: { framework, kind } }))
+    const cursors = new Map(kinds.map((kind) => [kind, new RequestCursor(pools.fresh)]))
+    const load = (kind: ServerKind, durationMs: number) =>
+      runLoad({
+        url: servers.get(kind)!.url,
+        path: GITHUB_PATH,
+        connections: CONFIG.connections,
+        cursor: cursors.get(kind)!,
+        durationMs,
       })
+    for (const kind of kinds) await load(kind, CONFIG.warmupMs)
+    const windows = new Map<ServerKind, Window[]>(kinds.map((kind) => [kind, []]))
+    for (let w = 0; w < CONFIG.windows; w++) {
+      for (const kind of order(round + w)) {
+        const server = servers.get(kind)!
+        await load(kind, CONFIG.rewarmMs)
+        await server.mark()
+        const measured = await load(kind, CONFIG.measureMs)
+        windows.get(kind)!.push({ load: measured, usage: await server.report() })
+      }
+    }
+    for (const kind of kinds) {
+      const [first, ...rest] = PHASES[kind]
+      const all = combine(windows.get(kind)!)
+      runs.push(runOf(round, framework, first!, all.load, all.usage))
+      for (const path of rest) {
+        const measured = await phase(
+          servers.get(kind)!,
+          path,
+          new RequestCursor(pools[PATHS[path].pool]),
+          CONFIG.phaseWarmupMs,
+        )
+        runs.push(runOf(round, framework, path, measured.load, measured.usage))
+      }
     }
   } finally {
-    await server.stop()
+    await Promise.all([...servers.values()].map((server) => server.stop()))
   }
   return runs
 }
 
-/** Rotates the kinds by the round number, so no server always runs first or right after the same neighbour. */
-function order(round: number): ServerKind[] {
-  const shift = round % KINDS.length
+/** Rotates the kinds by `turn`, so no server always runs first or right after the same neighbour. */
+function order(turn: number): ServerKind[] {
+  const shift = turn % KINDS.length
   return [...KINDS.slice(shift), ...KINDS.slice(0, shift)]
 }
 
-/** Raw requests: enough distinct deliveries for one server's warm-up + window at a generous rate. */
+/** Raw requests: enough distinct deliveries for one server's warm-up and windows at a generous rate. */
 async function buildPools(): Promise<Pools> {
-  const size = Math.ceil((45_000 * (CONFIG.warmupMs + CONFIG.measureMs)) / 1000)
+  const measuredMs = CONFIG.windows * (CONFIG.rewarmMs + CONFIG.measureMs)
+  const size = Math.ceil((45_000 * (CONFIG.warmupMs + measuredMs)) / 1000)
   const deliveries = await signedPool('github', size, CONFIG.bodyBytes)
   const fresh = deliveries.map((delivery) => rawRequest(GITHUB_PATH, delivery))
   // Forged requests never reach the store: a smaller pool, reused, does.
@@ -323,13 +416,17 @@ function printBottlenecks(summaries: Summary[]): void {
 }
 
 async function main(): Promise<void> {
-  const stop = hardStop('bench:http', QUICK ? 120_000 : 900_000)
+  const stop = hardStop(
+    'bench:http',
+    QUICK ? 120_000 : Math.max(900_000, CONFIG.rounds * CONFIG.frameworks.length * 60_000),
+  )
   applyNice()
   const machine = describeMachine()
   console.log(machineHeader(machine))
   console.log(
     `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × ${KINDS.length} servers (a fresh process each), ` +
-      `${CONFIG.warmupMs} ms warm-up + ${CONFIG.measureMs} ms measured per phase, ${CONFIG.connections} connections, ` +
+      `${CONFIG.warmupMs} ms warm-up, then ${CONFIG.windows} alternating windows of ${CONFIG.measureMs} ms per server, ` +
+      `${CONFIG.connections} connections, ` +
       `${CONFIG.bodyBytes} B GitHub push, a new delivery id per request`,
   )
   const started = performance.now()
@@ -337,7 +434,7 @@ async function main(): Promise<void> {
   const runs: Run[] = []
   for (let round = 0; round < CONFIG.rounds; round++) {
     for (const framework of CONFIG.frameworks) {
-      for (const kind of order(round)) runs.push(...(await measureServer(round, framework, kind, pools)))
+      runs.push(...(await measureFramework(round, framework, pools)))
     }
     process.stderr.write(
       `round ${round + 1}/${CONFIG.rounds} done (${fixed((performance.now() - started) / 1000, 0)} s)\n`,

@@ -154,13 +154,15 @@ function isDone(s: State, key: string): boolean {
   return false
 }
 
+/**
+ * Remembers a key whose job just finished. A key is never live and done at
+ * once (enqueue refuses a done key, and only a finished job is remembered),
+ * so it is inserted without looking it up first.
+ */
 function rememberDone(s: State, key: string): void {
   const now = s.now()
-  const until = now + s.retentionMs
   s.done.removeExpired(now)
-  const slot = s.done.find(key)
-  if (slot < 0) s.done.insert(key, until)
-  else s.done.update(slot, until)
+  s.done.insert(key, now + s.retentionMs)
 }
 
 function keepDeadLetter(s: State, letter: DeadLetter): void {

@@ -74,13 +74,20 @@ function checkOptions(options: MemoryStoreOptions): { maxKeys: number; now: () =
 
 interface State {
   now: () => number
-  /** Dedupe keys; a completed key is only its expiry time. */
+  /**
+   * Dedupe keys: expiry time, and the lease's number while the key is in
+   * flight (0 once completed). No Map of tokens beside it: a table of young
+   * strings that gains and loses one per delivery keeps them from dying
+   * young (see queues/internal/job-table.ts).
+   */
   keys: ExpiringLru
-  /** Owner tokens of the keys in flight, by slot in `keys`: every removal from `keys` clears its slot here. */
-  tokens: Map<number, string>
   /** The ordering guard's records: expiry time and version. */
   versions: ExpiringLru
-  /** Owner tokens only have to differ within this store: a random prefix and a counter, no crypto per request. */
+  /**
+   * Owner tokens only have to differ within this store: a random prefix, the
+   * key's slot and the lease's number, no crypto per request. The slot lets
+   * complete() and release() find the key without a lookup.
+   */
   tokenPrefix: string
   tokenSeq: number
 }
@@ -103,8 +110,23 @@ function evictionCounter(maxKeys: number, now: () => number, logger: Logger) {
 }
 
 function remove(s: State, slot: number): void {
-  s.tokens.delete(slot)
   s.keys.remove(slot)
+}
+
+function tokenFor(s: State, slot: number, lease: number): string {
+  return `${s.tokenPrefix}${slot.toString(36)}.${lease.toString(36)}`
+}
+
+/** The slot of `key` when `token` is its current lease's; -1 otherwise (a stale, foreign or made-up token). */
+function leaseSlot(s: State, key: string, token: unknown): number {
+  const prefix = s.tokenPrefix
+  if (typeof token !== 'string' || prefix === '' || !token.startsWith(prefix)) return -1
+  const dot = token.indexOf('.', prefix.length)
+  if (dot < 0) return -1
+  const slot = Number.parseInt(token.slice(prefix.length, dot), 36)
+  if (!(slot >= 0) || s.keys.keyAt(slot) !== key) return -1
+  const lease = s.keys.value(slot)
+  return lease > 0 && token === tokenFor(s, slot, lease) ? slot : -1
 }
 
 /** The slot of an unexpired key, or -1 (an expired one is removed on the way). */
@@ -123,26 +145,36 @@ function directCalls(s: State): DirectCalls {
     reserve(key, leaseMs): ReserveResult {
       checkMs('reserve', 'leaseMs', leaseMs)
       const slot = live(s, key)
-      if (slot >= 0 && !s.tokens.has(slot)) return { status: 'duplicate' }
+      if (slot >= 0 && s.keys.value(slot) === 0) return { status: 'duplicate' }
       if (slot >= 0) return { status: 'in_flight', retryAfterMs: s.keys.expiresAt(slot) - s.now() }
       // The prefix is drawn on first use: Workers forbid random values at module scope, where stores are built.
       s.tokenPrefix ||= `${randomToken(6)}.`
-      const token = s.tokenPrefix + (++s.tokenSeq).toString(36)
-      s.tokens.set(s.keys.insert(flat(key), s.now() + leaseMs), token)
-      return { status: 'reserved', token }
+      const lease = ++s.tokenSeq
+      return { status: 'reserved', token: tokenFor(s, s.keys.insert(flat(key), s.now() + leaseMs, lease), lease) }
     },
     complete(key, token, retentionMs) {
       checkMs('complete', 'retentionMs', retentionMs)
-      const slot = live(s, key)
-      if (slot < 0 || s.tokens.get(slot) !== token) return false
-      s.tokens.delete(slot)
-      s.keys.update(slot, s.now() + retentionMs)
+      const slot = leaseSlot(s, key, token)
+      if (slot < 0) {
+        // Not the lease's token: the same answer and the same upkeep (recency, expiry) as a lookup by key.
+        live(s, key)
+        return false
+      }
+      if (s.keys.expiresAt(slot) <= s.now()) {
+        remove(s, slot)
+        return false
+      }
+      s.keys.touch(slot)
+      s.keys.update(slot, s.now() + retentionMs) // lease 0: completed
       return true
     },
     release(key, token) {
       // A lapsed lease the owner releases is still its own until someone else reserves.
-      const slot = s.keys.find(key)
-      if (slot < 0 || s.tokens.get(slot) !== token) return false
+      const slot = leaseSlot(s, key, token)
+      if (slot < 0) {
+        s.keys.find(key)
+        return false
+      }
       remove(s, slot)
       return true
     },
@@ -156,7 +188,7 @@ function keyMethods(s: State, calls: DirectCalls): Pick<MemoryStore, 'reserve' |
     release: async (key, token) => calls.release(key, token),
     async forget(key) {
       const slot = live(s, key)
-      if (slot < 0 || s.tokens.has(slot)) return false
+      if (slot < 0 || s.keys.value(slot) !== 0) return false
       remove(s, slot)
       return true
     },
@@ -187,14 +219,9 @@ function advance(s: State, entity: string, version: number, retentionMs: number)
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const { maxKeys, now, logger } = checkOptions(options ?? {})
   const evictions = evictionCounter(maxKeys, now, logger)
-  const tokens = new Map<number, string>()
   const s: State = {
     now,
-    tokens,
-    keys: new ExpiringLru(maxKeys, (slot, _key, expiresAt) => {
-      tokens.delete(slot)
-      evictions.evicted(expiresAt)
-    }),
+    keys: new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evictions.evicted(expiresAt), true),
     versions: new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evictions.evicted(expiresAt), true),
     tokenPrefix: '',
     tokenSeq: 0,
@@ -207,7 +234,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     ...methods,
     advance: async (entity, version, retentionMs) => advance(s, entity, version, retentionMs),
     async close() {
-      s.tokens.clear()
       s.keys.clear()
       s.versions.clear()
     },
