@@ -49,16 +49,6 @@ export class ExpiringLru {
     return slot
   }
 
-  /** The key held in `slot`; undefined for a free or unknown slot. */
-  keyAt(slot: number): string | undefined {
-    return this.#keys[slot]
-  }
-
-  /** Marks a slot (known to be held) as the most recently used, as {@link find} does. */
-  touch(slot: number): void {
-    this.#touch(slot)
-  }
-
   expiresAt(slot: number): number {
     return this.#expires[slot]!
   }

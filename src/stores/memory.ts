@@ -17,8 +17,8 @@ export interface MemoryStoreOptions {
    * Most keys kept (reserved + completed); the ordering guard's records
    * ({@link DedupeStore.advance}) are bounded by the same number, separately.
    * Size it as deliveries per second × retention in seconds; each key costs
-   * about 60 bytes plus its string (16 bytes + one per ASCII character), so
-   * about 120 bytes for `stripe:default:evt_…` (`npm run bench:store-heap`). When
+   * about 70 bytes plus its string (16 bytes + one per ASCII character), so
+   * about 130 bytes for `stripe:default:evt_…` (`npm run bench:store-heap`). When
    * full, the least recently used key is evicted even if its retention has not
    * run out: a replay of that event would be accepted again, so evictions of
    * unexpired keys are counted (`stats().evictedUnexpired`) and warned about
@@ -83,11 +83,7 @@ interface State {
   keys: ExpiringLru
   /** The ordering guard's records: expiry time and version. */
   versions: ExpiringLru
-  /**
-   * Owner tokens only have to differ within this store: a random prefix, the
-   * key's slot and the lease's number, no crypto per request. The slot lets
-   * complete() and release() find the key without a lookup.
-   */
+  /** Owner tokens only have to differ within this store: a random prefix and the lease's number, no crypto per request. */
   tokenPrefix: string
   tokenSeq: number
 }
@@ -113,20 +109,14 @@ function remove(s: State, slot: number): void {
   s.keys.remove(slot)
 }
 
-function tokenFor(s: State, slot: number, lease: number): string {
-  return `${s.tokenPrefix}${slot.toString(36)}.${lease.toString(36)}`
+function tokenFor(s: State, lease: number): string {
+  return s.tokenPrefix + lease.toString(36)
 }
 
-/** The slot of `key` when `token` is its current lease's; -1 otherwise (a stale, foreign or made-up token). */
-function leaseSlot(s: State, key: string, token: unknown): number {
-  const prefix = s.tokenPrefix
-  if (typeof token !== 'string' || prefix === '' || !token.startsWith(prefix)) return -1
-  const dot = token.indexOf('.', prefix.length)
-  if (dot < 0) return -1
-  const slot = Number.parseInt(token.slice(prefix.length, dot), 36)
-  if (!(slot >= 0) || s.keys.keyAt(slot) !== key) return -1
+/** Whether `token` is the current lease's of the key in `slot`. */
+function holds(s: State, slot: number, token: unknown): boolean {
   const lease = s.keys.value(slot)
-  return lease > 0 && token === tokenFor(s, slot, lease) ? slot : -1
+  return lease > 0 && token === tokenFor(s, lease)
 }
 
 /** The slot of an unexpired key, or -1 (an expired one is removed on the way). */
@@ -150,31 +140,20 @@ function directCalls(s: State): DirectCalls {
       // The prefix is drawn on first use: Workers forbid random values at module scope, where stores are built.
       s.tokenPrefix ||= `${randomToken(6)}.`
       const lease = ++s.tokenSeq
-      return { status: 'reserved', token: tokenFor(s, s.keys.insert(flat(key), s.now() + leaseMs, lease), lease) }
+      s.keys.insert(flat(key), s.now() + leaseMs, lease)
+      return { status: 'reserved', token: tokenFor(s, lease) }
     },
     complete(key, token, retentionMs) {
       checkMs('complete', 'retentionMs', retentionMs)
-      const slot = leaseSlot(s, key, token)
-      if (slot < 0) {
-        // Not the lease's token: the same answer and the same upkeep (recency, expiry) as a lookup by key.
-        live(s, key)
-        return false
-      }
-      if (s.keys.expiresAt(slot) <= s.now()) {
-        remove(s, slot)
-        return false
-      }
-      s.keys.touch(slot)
+      const slot = live(s, key)
+      if (slot < 0 || !holds(s, slot, token)) return false
       s.keys.update(slot, s.now() + retentionMs) // lease 0: completed
       return true
     },
     release(key, token) {
       // A lapsed lease the owner releases is still its own until someone else reserves.
-      const slot = leaseSlot(s, key, token)
-      if (slot < 0) {
-        s.keys.find(key)
-        return false
-      }
+      const slot = s.keys.find(key)
+      if (slot < 0 || !holds(s, slot, token)) return false
       remove(s, slot)
       return true
     },
