@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import Fastify4 from 'fastify4'
+import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { hookguard } from '../../adapters/fastify.js'
 import { isHookguardError, type HookguardError } from '../../src/errors.js'
@@ -121,6 +122,35 @@ describe.each(VERSIONS)('hookguard/fastify on %s', (_name, make) => {
     expect(res.json).toEqual({ ok: false, error: { code: 'body.consumed', message: 'Webhook receiver misconfigured' } })
     expect(enqueued).toHaveLength(0)
     expect(logs.join('\n')).toMatch(/preParsing hook.*let no hook read the body/)
+  })
+
+  it('reads the stream a preParsing hook hands on, and the inline handler sees no stream as request.body', async () => {
+    const { receiver } = setup()
+    const app = make()
+    let handedOn = 0
+    app.addHook('preParsing', async (_request, _reply, payload) => {
+      // A hook that wraps the body (as a decompressor would): hookguard must read the wrapper.
+      const wrapper = new PassThrough()
+      payload.pipe(wrapper)
+      handedOn++
+      return wrapper
+    })
+    let seenBody: unknown = 'unset'
+    await app.register(
+      hookguard(receiver, {
+        path: '/hook',
+        inline: async (request: FastifyRequest) => {
+          seenBody = request.body
+          return { got: request.webhook!.id }
+        },
+      }) as never,
+    )
+    const base = await start(app)
+    const res = await post(`${base}/hook`, body('evt_wrapped'))
+    expect(res.status).toBe(200)
+    expect(res.json).toEqual({ got: 'evt_wrapped' })
+    expect(handedOn).toBe(1)
+    expect(seenBody).toBeUndefined()
   })
 
   it('mounts under the prefix it is registered with', async () => {
