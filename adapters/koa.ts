@@ -31,11 +31,12 @@ import {
   resultToError,
   toReceiver,
   type BaseAdapterOptions,
+  type NormalizedHeaders,
   type RawBodySource,
 } from '../src/adapter-kit/index.js'
 import { configError } from '../src/errors.js'
 import type { ReceiverOrOptions } from '../src/receiver/index.js'
-import type { PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
+import type { HandleResult, PayloadOf, Provider, WebhookEvent } from '../src/types/index.js'
 
 /** Options of the Koa adapter. */
 export interface KoaAdapterOptions extends BaseAdapterOptions {
@@ -82,6 +83,44 @@ function rawBody(ctx: Context): RawBodySource {
   return { kind: 'node', stream: ctx.req }
 }
 
+/**
+ * The URL the sender targeted. Koa's `ctx.host` reads `req.headers`, which
+ * Node builds for every header on first use; in the common case (proxy
+ * headers not trusted, HTTP/1, one plain Host) the Host header hookguard
+ * already read gives the same answer. Anything else goes through Koa's getters.
+ */
+function targetUrl(ctx: Context, headers: NormalizedHeaders): string {
+  const host = headers.host
+  if (
+    !ctx.app.proxy &&
+    ctx.req.httpVersionMajor < 2 &&
+    typeof host === 'string' &&
+    host !== '' &&
+    !host.includes(',') &&
+    !host.includes('@')
+  ) {
+    const scheme = (ctx.req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http'
+    return `${scheme}://${host}${ctx.originalUrl}`
+  }
+  return `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`
+}
+
+/** hookguard's answer on Koa's response. */
+function respond(ctx: Context, result: HandleResult): void {
+  if (result.body === '') {
+    // Body first: Koa turns a null body set after the status into a 204 (Trello's HEAD check needs its 200).
+    ctx.body = null
+    ctx.status = result.status
+    ctx.set(result.headers)
+    return
+  }
+  // Headers first: with Content-Type already set, Koa's body setter skips guessing a type and setting it.
+  // Straight to Node (what ctx.set ends in), minus its per-call arrays: these are hookguard's own valid names.
+  if (!ctx.headerSent) for (const name in result.headers) ctx.res.setHeader(name, result.headers[name]!)
+  ctx.body = result.body
+  ctx.status = result.status
+}
+
 function checkPath(path: unknown): string | undefined {
   if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/')))
     throw configError(`${WHERE}: path must be a string starting with '/' (got ${String(path)})`)
@@ -123,12 +162,8 @@ export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
           return ctx.status >= 200 && ctx.status < 300
         }
       : undefined
-    const input = {
-      method: ctx.method,
-      url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
-      headers: nodeHeaders(ctx.req.rawHeaders),
-      body: rawBody(ctx),
-    }
+    const headers = nodeHeaders(ctx.req.rawHeaders)
+    const input = { method: ctx.method, url: targetUrl(ctx, headers), headers, body: rawBody(ctx) }
     const { result, delivered, unread } = await receive(receiver, input, { timeoutMs, deliver })
     if (delivered) return
     if (errors === 'throw' && (result.status < 200 || result.status >= 300)) {
@@ -139,9 +174,6 @@ export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
       ctx.set('connection', 'close')
       lingerOnClose(ctx.req)
     }
-    // Body first: Koa turns a null body set after the status into a 204 (Trello's HEAD check needs its 200).
-    ctx.body = result.body === '' ? null : result.body
-    ctx.status = result.status
-    ctx.set(result.headers)
+    respond(ctx, result)
   }
 }

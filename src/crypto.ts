@@ -400,6 +400,24 @@ const HEX_LOOKUP: Record<HexCase, Uint8Array> = {
   any: hexTable('any'),
 }
 
+const asciiEncoder = new TextEncoder()
+let asciiScratch = new Uint8Array(512)
+
+/**
+ * The bytes of an ASCII string in a reused buffer (read the first
+ * `text.length`, before the next call), or undefined when `text` is not
+ * ASCII. One native copy: a signature is usually a slice of a header value,
+ * and V8 reads a sliced string's characters one by one through a slow path
+ * (charCodeAt over a 64-digit hex slice cost 2–3× this copy plus a byte loop).
+ */
+function asciiBytes(text: string): Uint8Array | undefined {
+  const length = text.length
+  if (length > asciiScratch.length) asciiScratch = new Uint8Array(Math.max(length, asciiScratch.length * 2))
+  const { read, written } = asciiEncoder.encodeInto(text, asciiScratch)
+  // A character past U+007F takes two or more bytes, so any of them makes written differ.
+  return read === length && written === length ? asciiScratch : undefined
+}
+
 /**
  * Strict hex: even length, ASCII hex digits of the given case only (default
  * lower case, as every built-in provider sends). Returns undefined when invalid.
@@ -407,18 +425,21 @@ const HEX_LOOKUP: Record<HexCase, Uint8Array> = {
  * test followed by Buffer.from (which also reads some non-ASCII as digits).
  */
 export function decodeHex(text: string, letterCase: HexCase = 'lower'): Uint8Array | undefined {
-  if ((text.length & 1) !== 0) return undefined
+  const length = text.length
+  if ((length & 1) !== 0) return undefined
+  const bytes = asciiBytes(text)
+  if (!bytes) return undefined
   const lookup = HEX_LOOKUP[letterCase]
-  const out = new Uint8Array(text.length >> 1)
-  for (let i = 0, o = 0; o < out.length; i += 2, o++) {
-    const high = text.charCodeAt(i)
-    const low = text.charCodeAt(i + 1)
-    // A digit is 0–15; 255 marks anything else, so any bit above the low four means a bad character.
-    const digits = high < 128 && low < 128 ? lookup[high]! | lookup[low]! : 255
-    if (digits > 15) return undefined
-    out[o] = (lookup[high]! << 4) | lookup[low]!
+  const out = new Uint8Array(length >> 1)
+  // A digit is 0–15; 255 marks anything else, so any bit above the low four means a bad character.
+  let digits = 0
+  for (let i = 0, o = 0; i < length; i += 2, o++) {
+    const high = lookup[bytes[i]!]!
+    const low = lookup[bytes[i + 1]!]!
+    digits |= high | low
+    out[o] = (high << 4) | low
   }
-  return out
+  return digits > 15 ? undefined : out
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -468,6 +489,8 @@ export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'b
     // Unpadded: a lone last character cannot hold a byte.
     return undefined
   }
+  const bytes = asciiBytes(text)
+  if (!bytes) return undefined
   const lookup = standard ? B64_LOOKUP : B64URL_LOOKUP
   // One pass checks and decodes, four characters to three bytes at a time: cheaper for a signature
   // than a pattern test followed by Buffer.from.
@@ -475,10 +498,10 @@ export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'b
   const whole = end & ~3
   let o = 0
   for (let i = 0; i < whole; i += 4) {
-    const a = sextet(lookup, text, i)
-    const b = sextet(lookup, text, i + 1)
-    const c = sextet(lookup, text, i + 2)
-    const d = sextet(lookup, text, i + 3)
+    const a = lookup[bytes[i]!]!
+    const b = lookup[bytes[i + 1]!]!
+    const c = lookup[bytes[i + 2]!]!
+    const d = lookup[bytes[i + 3]!]!
     // 255 marks a bad character: any bit above the low six.
     if ((a | b | c | d) > 63) return undefined
     const group = (a << 18) | (b << 12) | (c << 6) | d
@@ -488,19 +511,14 @@ export function decodeBase64(text: string, alphabet: 'base64' | 'base64url' = 'b
   }
   const rest = end - whole
   if (rest === 0) return out
-  const a = sextet(lookup, text, whole)
-  const b = sextet(lookup, text, whole + 1)
-  const c = rest === 3 ? sextet(lookup, text, whole + 2) : 0
+  const a = lookup[bytes[whole]!]!
+  const b = lookup[bytes[whole + 1]!]!
+  const c = rest === 3 ? lookup[bytes[whole + 2]!]! : 0
   // The last character's left-over bits (4 of b with one byte left, 2 of c with two) must be zero.
   if ((a | b | c) > 63 || (rest === 2 ? b & 15 : c & 3) !== 0) return undefined
   out[o++] = (a << 2) | (b >> 4)
   if (rest === 3) out[o] = ((b & 15) << 4) | (c >> 2)
   return out
-}
-
-function sextet(lookup: Uint8Array, text: string, at: number): number {
-  const code = text.charCodeAt(at)
-  return code < 128 ? lookup[code]! : 255
 }
 
 /**

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net'
 import type { ChildMessage, ParentMessage, ServerSpec, ServerUsage } from './server.js'
 import { SERVERS } from './servers/index.js'
 
-const MAX_LIFETIME_MS = 120_000
+/** A child under valgrind runs some 50 times slower: bench:instructions allows it longer. */
+const MAX_LIFETIME_MS = Number(process.env.BENCH_SERVER_LIFETIME_MS ?? 120_000)
 
 const spec = JSON.parse(process.argv[2]!) as ServerSpec
 const built = await SERVERS[spec.server](spec.options as never)

@@ -54,6 +54,12 @@ export interface ServerHandle {
 export interface StartOptions {
   /** Node flags for the child, e.g. ["--cpu-prof", "--cpu-prof-dir=…"]. */
   execArgv?: string[]
+  /**
+   * What runs the child instead of this node binary: a tool that takes node's
+   * command line after its own flags (valgrind: execArgv then holds the tool's
+   * flags, this node binary and node's flags).
+   */
+  execPath?: string
   env?: NodeJS.ProcessEnv
 }
 
@@ -94,6 +100,7 @@ function childEntry(): Promise<string> {
 export async function startServer(spec: ServerSpec, options: StartOptions = {}): Promise<ServerHandle> {
   const child = fork(await childEntry(), [JSON.stringify(spec)], {
     execArgv: options.execArgv ?? [],
+    ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
     // The bundle lives elsewhere: tell it which build to load.
     env: { ...(options.env ?? process.env), HOOKGUARD_DIST: DIST },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -21,5 +21,6 @@ export {
 export { resultToError } from './errors.js'
 export type { BodyLimits } from './limits.js'
 export { checkBeforeReading } from '../pipeline/read.js'
+export type { NormalizedHeaders } from '../internal/headers.js'
 export { errorText, resolveLogger } from '../internal/log.js'
 export { markKeptAlive } from '../internal/serverless.js'

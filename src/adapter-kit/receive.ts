@@ -8,7 +8,7 @@
  */
 import { HookguardError, isHookguardError } from '../errors.js'
 import type { NormalizedHeaders } from '../internal/headers.js'
-import { asNormalized, checkBeforeReading } from '../pipeline/read.js'
+import { asNormalized, checkBeforeReading, upperMethod } from '../pipeline/read.js'
 import { HANDLE_NOW, type HandleOptions, type Receiver } from '../receiver/index.js'
 import type { HandleResult, HeadersInput, WebhookRequest } from '../types/index.js'
 import { aborted, type BodyLimits } from './limits.js'
@@ -102,7 +102,7 @@ export async function receive<T>(
     return { result: receiver.reject(early, context), delivered: false, unread: streamed && announcesBody(headers) }
   }
   // A handshake method (Meta's GET, Trello's HEAD) is answered without reading a body.
-  if (input.method.toUpperCase() !== 'POST') {
+  if (upperMethod(input.method) !== 'POST') {
     const result = await receiver.handle({ method: input.method, url: input.url, headers, body: undefined })
     return { result, delivered: false, unread: input.body.kind !== 'bytes' && announcesBody(headers) }
   }

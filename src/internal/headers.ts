@@ -23,7 +23,10 @@ function lower(rawName: string): string {
 }
 
 function add(out: NormalizedHeaders, rawName: string, value: string): void {
-  const name = lower(rawName)
+  put(out, lower(rawName), value)
+}
+
+function put(out: NormalizedHeaders, name: string, value: string): void {
   const existing = out[name]
   if (existing === undefined) out[name] = value
   else if (Array.isArray(existing)) existing.push(value)
@@ -68,13 +71,35 @@ export function normalizeHeaders(input: HeadersInput | undefined): NormalizedHea
 }
 
 /**
+ * The raw and lower-case header names of the request before, by position. A
+ * sender repeats its names in the same order, and comparing a new name with
+ * the one at its position costs a fraction of the lookup in `lowerNames`,
+ * which first hashes the new string (profiled: ~8 hashes of ~400
+ * instructions per request). A name that differs takes the lookup.
+ */
+const RECENT_POSITIONS = 64
+const recentRaw: string[] = []
+const recentLower: (string | undefined)[] = []
+
+/**
  * Node's `rawHeaders` (name, value, name, value …) as normalised headers:
  * unlike `req.headers`, a repeated header stays visible as an array instead
  * of being joined with ', ' or silently dropped.
  */
 export function headersFromRaw(raw: readonly string[]): NormalizedHeaders {
   const out = emptyHeaders()
-  for (let i = 0; i + 1 < raw.length; i += 2) add(out, raw[i]!, raw[i + 1]!)
+  for (let i = 0, at = 0; i + 1 < raw.length; i += 2, at++) {
+    const rawName = raw[i]!
+    let name = recentLower[at]
+    if (name === undefined || rawName !== recentRaw[at]) {
+      name = lower(rawName)
+      if (at < RECENT_POSITIONS) {
+        recentRaw[at] = rawName
+        recentLower[at] = name
+      }
+    }
+    put(out, name, raw[i + 1]!)
+  }
   return out
 }
 

@@ -6,6 +6,7 @@
 import { newDeliveryId } from '../internal/delivery-id.js'
 import type { NormalizedHeaders } from '../internal/headers.js'
 import type { ReceiverConfig } from './config.js'
+import { upperMethod } from './read.js'
 import type { Delivery } from './delivery.js'
 
 const NO_HEADERS: NormalizedHeaders = Object.freeze(Object.create(null)) as NormalizedHeaders
@@ -17,7 +18,7 @@ export function begin(config: ReceiverConfig, method: unknown, url: string | und
     receivedAt,
     receiver: config.receiverName,
     started: config.timed ? performance.now() : 0,
-    method: typeof method === 'string' ? method.toUpperCase() : '',
+    method: upperMethod(method),
     url,
     headers: NO_HEADERS,
     body: undefined,

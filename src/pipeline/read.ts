@@ -20,6 +20,12 @@ export function asNormalized(headers: HeadersInput | NormalizedHeaders): Normali
     : normalizeHeaders(headers as HeadersInput)
 }
 
+/** The method in upper case; POST, as nearly every request sends it, without a new string. */
+export function upperMethod(method: unknown): string {
+  if (method === 'POST') return method
+  return typeof method === 'string' ? method.toUpperCase() : ''
+}
+
 /** 405 for anything but POST, 415 for a content-encoding, 413 from Content-Length. */
 export function checkBeforeReading(
   method: unknown,
@@ -27,7 +33,7 @@ export function checkBeforeReading(
   maxBytes: number,
   handshakeMethods: readonly string[] = [],
 ): HookguardError | undefined {
-  const upper = typeof method === 'string' ? method.toUpperCase() : ''
+  const upper = upperMethod(method)
   if (upper !== 'POST' && !handshakeMethods.includes(upper)) {
     return new HookguardError('method.not_allowed', {
       reason: `method ${typeof method === 'string' && method ? method : '(none)'}`,

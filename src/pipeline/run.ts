@@ -44,7 +44,8 @@ export function run(
   inlineDeliver: InlineDeliver | undefined,
 ): Maybe<HandleResult> {
   read(config, delivery, request)
-  if (delivery.method.toUpperCase() !== 'POST') return methodHandshake(config, delivery)
+  // begin() upper-cased the method.
+  if (delivery.method !== 'POST') return methodHandshake(config, delivery)
   return then(traced(config, delivery), (verification) => {
     delivery.verification = verification
     return then(describe(config, delivery, verification), (described) =>

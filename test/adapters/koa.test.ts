@@ -9,7 +9,7 @@ import { isHookguardError } from '../../src/errors.js'
 import { stripe } from '../../src/providers/index.js'
 import { createReceiver } from '../../src/receiver/index.js'
 import { signRequest } from '../../src/testing.js'
-import type { QueuedEvent, WebhookEvent } from '../../src/types/index.js'
+import type { Provider, QueuedEvent, WebhookEvent } from '../../src/types/index.js'
 import { send } from './http.js'
 import { koaJsonParser, listen, PATH } from './servers.js'
 
@@ -196,5 +196,59 @@ describe('hookguard/koa options', () => {
     expect(() => hookguard(receiver, { path: 'webhooks' })).toThrow(/path must be a string starting with '\/'/)
     expect(() => hookguard(receiver, { errors: 'next' as 'throw' })).toThrow(/errors must be one of 'respond', 'throw'/)
     expect(() => hookguard(receiver, { bodyTimeoutMs: 1.5 })).toThrow(TypeError)
+  })
+})
+
+describe('hookguard/koa: the URL a provider verifies', () => {
+  /** A provider that accepts everything and records the URL it was shown. */
+  function urlRecorder() {
+    const seen: (string | undefined)[] = []
+    const recorder: Provider = {
+      name: 'recorder',
+      tolerance: undefined,
+      sensitiveHeaders: [],
+      verify(request) {
+        seen.push(request.url)
+        return { id: 'evt_url' }
+      },
+      describe: () => ({ id: 'evt_url' }),
+    }
+    const receiver = createReceiver({ provider: recorder, queue: { enqueue: async () => {} }, logger: false })
+    return { receiver, seen }
+  }
+
+  it('is built from Host when Koa does not trust proxy headers, which are ignored', async () => {
+    const { receiver, seen } = urlRecorder()
+    const app = new Koa()
+    app.use(hookguard(receiver, { path: '/hooks' }))
+    const res = await request(app.callback())
+      .post('/hooks?tenant=a')
+      .set('host', 'hooks.example.com:8443')
+      .set('x-forwarded-proto', 'https')
+      .set('x-forwarded-host', 'evil.example')
+      .send('{}')
+    expect(res.status).toBe(200)
+    expect(seen).toEqual(['http://hooks.example.com:8443/hooks?tenant=a'])
+  })
+
+  it('follows X-Forwarded-Proto and X-Forwarded-Host when app.proxy is set, as ctx.protocol and ctx.host do', async () => {
+    const { receiver, seen } = urlRecorder()
+    const app = new Koa({ proxy: true })
+    app.use(hookguard(receiver, { path: '/hooks' }))
+    await request(app.callback())
+      .post('/hooks')
+      .set('host', 'internal:3000')
+      .set('x-forwarded-proto', 'https')
+      .set('x-forwarded-host', 'hooks.example.com')
+      .send('{}')
+    expect(seen).toEqual(['https://hooks.example.com/hooks'])
+  })
+
+  it('leaves a Host with userinfo to Koa (which drops it, on Koa 3)', async () => {
+    const { receiver, seen } = urlRecorder()
+    const app = new Koa()
+    app.use(hookguard(receiver, { path: '/hooks' }))
+    await request(app.callback()).post('/hooks').set('host', 'user@hooks.example.com').send('{}')
+    expect(seen).toEqual(['http://hooks.example.com/hooks'])
   })
 })

@@ -134,6 +134,21 @@ describe('strict decoding', () => {
     expect(decodeHex('00ffab', 'upper')).toBeUndefined()
   })
 
+  it('decodes slices of header values, values longer than its reused buffer, and keeps earlier results intact', () => {
+    const mac = encodeHex(new Uint8Array(32).map((_, i) => i * 7))
+    const header = `sha256=${mac}`
+    const first = decodeHex(header.slice(7))!
+    expect(encodeHex(first)).toBe(mac)
+    const long = encodeHex(new Uint8Array(3000).map((_, i) => i % 251))
+    expect(encodeHex(decodeHex(long)!)).toBe(long)
+    const longBase64 = encodeBase64(new Uint8Array(2000).map((_, i) => i % 253))
+    expect(encodeBase64(decodeBase64(`v1,${longBase64}`.slice(3))!)).toBe(longBase64)
+    // A later decode (and its non-ASCII refusal) leaves an earlier result alone.
+    expect(decodeHex(`${mac.slice(0, 62)}\u00e9a`)).toBeUndefined()
+    expect(decodeBase64('AAAA\u{1F600}')).toBeUndefined()
+    expect(encodeHex(first)).toBe(mac)
+  })
+
   it('decodes exactly what the canonical patterns accept, to the bytes Buffer gives (one-pass decoders)', () => {
     const base64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
     const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/

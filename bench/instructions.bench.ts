@@ -1,0 +1,242 @@
+/**
+ * Instructions per request of each bench:http server, counted by valgrind's
+ * callgrind instead of timed: the same build, inputs and load give the same
+ * count (±1 %) whatever else the machine runs, so a change of a few per cent
+ * shows on a host where req/s swings by ±20 % between minutes.
+ *
+ * Each server (inline HMAC, queued by hand, hookguard) runs in its own child
+ * under callgrind, the same child as bench:http (bench/lib/server-child.ts).
+ * A client in this process sends fresh signed GitHub deliveries (1 KiB, a new
+ * delivery id each) over `connections` keep-alive connections: `warmup`
+ * requests, then callgrind's counters are zeroed, `requests` more are sent and
+ * the counters are dumped. The count covers every thread of the server
+ * process (GC helpers, libuv, the compiler threads) in user space; the
+ * kernel's side (the loopback writes that dominate bench:http's CPU figures)
+ * is not counted. V8 still optimises functions a few thousand requests after
+ * start under valgrind, so the compiler threads' share (TurboFan and Maglev
+ * functions, by symbol) is reported apart and left out of the steady-state
+ * figure and its ratio.
+ *
+ *   npm run bench:instructions
+ *   BENCH_FRAMEWORKS=node,koa BENCH_KINDS=inline,hookguard npm run bench:instructions
+ *
+ * Needs valgrind (Debian: apt-get install valgrind); without it, it says so and exits.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
+import { resolve } from 'node:path'
+import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import type { ServerKind } from './lib/apps/types.js'
+import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
+import { rawRequest } from './lib/load.js'
+import { describeMachine, loadNow, machineHeader } from './lib/machine.js'
+import { fixed, table, TMP, writeResults } from './lib/report.js'
+import { startServer } from './lib/server.js'
+
+const CONFIG = {
+  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? [
+    'node',
+    'express',
+    'koa',
+    'hono',
+    'fastify',
+  ]) as FrameworkName[],
+  kinds: (process.env.BENCH_KINDS?.split(',') ?? ['inline', 'queued', 'hookguard']) as ServerKind[],
+  warmup: Number(process.env.BENCH_WARMUP_REQUESTS ?? 8000),
+  requests: Number(process.env.BENCH_REQUESTS ?? 3000),
+  connections: 8,
+  bodyBytes: 1024,
+  /** Servers under callgrind at once (each is single-threaded under valgrind). */
+  parallel: Number(process.env.BENCH_PARALLEL ?? 2),
+}
+const DIR = resolve(TMP, 'callgrind')
+const COMPILER = /compiler::|maglev::|turboshaft::|Pipeline|Turbofan|OptimizedCompilationJob/
+
+interface Count {
+  framework: FrameworkName
+  kind: ServerKind
+  /** Instructions per request, all threads. */
+  total: number
+  /** Of which the optimising compilers'. */
+  compiler: number
+  /** total − compiler. */
+  steady: number
+}
+
+/**
+ * Self cost per function in a callgrind output file (format: fn=/cfn= with
+ * name compression, cost lines "position cost", a calls= line followed by the
+ * callee's inclusive cost, which is not self cost).
+ */
+function selfCosts(text: string): Map<string, number> {
+  const names = new Map<string, string>()
+  const costs = new Map<string, number>()
+  let current = ''
+  let inclusiveNext = false
+  const named = (spec: string): string => {
+    const match = /^\((\d+)\)(?: (.*))?$/.exec(spec)
+    if (!match) return spec
+    if (match[2] !== undefined) names.set(match[1]!, match[2])
+    return names.get(match[1]!) ?? spec
+  }
+  for (const line of text.split('\n')) {
+    if (line.startsWith('fn=')) current = named(line.slice(3))
+    else if (line.startsWith('cfn=')) named(line.slice(4))
+    else if (line.startsWith('calls=')) inclusiveNext = true
+    else if (/^[0-9+\-*]/.test(line)) {
+      if (inclusiveNext) inclusiveNext = false
+      else {
+        const cost = Number(line.split(' ')[1])
+        if (Number.isFinite(cost)) costs.set(current, (costs.get(current) ?? 0) + cost)
+      }
+    }
+  }
+  return costs
+}
+
+/** `requests` requests from `pool`, `connections` at a time, each connection waiting for its answer. */
+async function send(
+  port: number,
+  pool: Buffer[],
+  from: number,
+  requests: number,
+  connections: number,
+): Promise<number> {
+  let next = from
+  let answered = 0
+  const oneConnection = (): Promise<void> =>
+    new Promise((done, fail) => {
+      const socket = connect(port, '127.0.0.1')
+      let pending = ''
+      const ask = (): void => {
+        if (next - from >= requests) {
+          socket.end()
+          done()
+          return
+        }
+        socket.write(pool[next++]!)
+      }
+      socket.on('connect', ask)
+      socket.on('error', fail)
+      socket.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1')
+        // Every answer here is a small complete message: its status line starts it, the body or last chunk ends it.
+        if (!/^HTTP\/1\.1 200 /.test(pending)) {
+          if (pending.length > 12) fail(new Error(`bench: unexpected answer ${JSON.stringify(pending.slice(0, 60))}`))
+          return
+        }
+        if (!/\r\n\r\n(\{[^]*\}|[0-9a-f]+\r\n[^]*\r\n0\r\n\r\n)$/.test(pending)) return
+        pending = ''
+        answered++
+        ask()
+      })
+    })
+  await Promise.all(Array.from({ length: connections }, oneConnection))
+  return answered
+}
+
+async function count(framework: FrameworkName, kind: ServerKind, pool: Buffer[]): Promise<Count> {
+  const out = resolve(DIR, `${framework}-${kind}.%p.out`)
+  const server = await startServer(
+    { server: 'http', options: { framework, kind } },
+    {
+      execPath: 'valgrind',
+      execArgv: ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, '-q', process.execPath],
+      env: { ...process.env, BENCH_SERVER_LIFETIME_MS: '1800000' },
+    },
+  )
+  try {
+    const port = Number(new URL(server.url).port)
+    await send(port, pool, 0, CONFIG.warmup, CONFIG.connections)
+    execFileSync('callgrind_control', ['--zero', String(server.pid)], { stdio: 'ignore' })
+    const answered = await send(port, pool, CONFIG.warmup, CONFIG.requests, CONFIG.connections)
+    execFileSync('callgrind_control', ['--dump', String(server.pid)], { stdio: 'ignore' })
+    // The dump after the zeroing is part 1: <out>.<pid>.1
+    const dumped = readdirSync(DIR).find((file) => file === `${framework}-${kind}.${server.pid}.out.1`)
+    if (!dumped) throw new Error(`bench: no callgrind dump for ${framework} ${kind} in ${DIR}`)
+    const costs = selfCosts(readFileSync(resolve(DIR, dumped), 'utf8'))
+    let total = 0
+    let compiler = 0
+    for (const [name, cost] of costs) {
+      total += cost
+      if (COMPILER.test(name)) compiler += cost
+    }
+    return {
+      framework,
+      kind,
+      total: total / answered,
+      compiler: compiler / answered,
+      steady: (total - compiler) / answered,
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    console.log('bench:instructions needs valgrind (apt-get install valgrind); not found, nothing measured.')
+    return
+  }
+  const machine = describeMachine()
+  console.log(machineHeader(machine))
+  console.log(
+    `bench:instructions: callgrind, ${CONFIG.warmup} warm-up + ${CONFIG.requests} counted requests per server, ` +
+      `${CONFIG.connections} connections, ${CONFIG.bodyBytes} B GitHub push, a new delivery id per request`,
+  )
+  rmSync(DIR, { recursive: true, force: true })
+  mkdirSync(DIR, { recursive: true })
+  const pool = (await signedPool('github', CONFIG.warmup + CONFIG.requests, CONFIG.bodyBytes)).map((delivery) =>
+    rawRequest(GITHUB_PATH, delivery),
+  )
+  const jobs = CONFIG.frameworks.flatMap((framework) => CONFIG.kinds.map((kind) => ({ framework, kind })))
+  const counts: Count[] = []
+  const started = Date.now()
+  for (let i = 0; i < jobs.length; i += CONFIG.parallel) {
+    const batch = jobs.slice(i, i + CONFIG.parallel)
+    counts.push(...(await Promise.all(batch.map(({ framework, kind }) => count(framework, kind, pool)))))
+    console.log(
+      `${Math.min(i + CONFIG.parallel, jobs.length)}/${jobs.length} servers counted (${Math.round((Date.now() - started) / 1000)} s)`,
+    )
+  }
+
+  const of = (framework: FrameworkName, kind: ServerKind): Count | undefined =>
+    counts.find((c) => c.framework === framework && c.kind === kind)
+  const k = (n: number | undefined): string => (n === undefined ? '–' : fixed(n / 1000))
+  const ratio = (a: number | undefined, b: number | undefined): string =>
+    a === undefined || b === undefined ? '–' : fixed(a / b, 2)
+  console.log('\nThousands of instructions per request (steady state: without the optimising compilers), and ratios:\n')
+  console.log(
+    table(
+      ['framework', 'inline', 'queued', 'hookguard', 'inline/hookguard', 'queued/hookguard', 'hookguard − inline'],
+      CONFIG.frameworks.map((framework) => {
+        const [inline, queued, hookguard] = (['inline', 'queued', 'hookguard'] as const).map(
+          (kind) => of(framework, kind)?.steady,
+        )
+        return [
+          frameworkLabel(framework),
+          k(inline),
+          k(queued),
+          k(hookguard),
+          ratio(inline, hookguard),
+          ratio(queued, hookguard),
+          inline === undefined || hookguard === undefined ? '–' : k(hookguard - inline),
+        ]
+      }),
+    ),
+  )
+  console.log('\nEvery thread, the compilers included (thousands of instructions per request):\n')
+  console.log(
+    table(
+      ['framework', 'server', 'total', 'compiler threads', 'steady'],
+      counts.map((c) => [c.framework, c.kind, k(c.total), k(c.compiler), k(c.steady)]),
+    ),
+  )
+  const file = writeResults('instructions', machine, { config: CONFIG, counts })
+  console.log(`\n${Math.round((Date.now() - started) / 1000)} s, ${loadNow()}; results in ${file}`)
+}
+
+if (!(process.env.BENCH_FRAMEWORKS ?? 'node').split(',').every((name) => name in FRAMEWORKS))
+  throw new Error(`bench: BENCH_FRAMEWORKS must name frameworks of ${Object.keys(FRAMEWORKS).join(', ')}`)
+await main()
