@@ -401,7 +401,8 @@ const HEX_LOOKUP: Record<HexCase, Uint8Array> = {
 }
 
 const asciiEncoder = new TextEncoder()
-let asciiScratch = new Uint8Array(512)
+/** Reused for texts up to its size (every signature); a longer text gets a buffer of its own, not kept. */
+const asciiScratch = new Uint8Array(1024)
 
 /**
  * The bytes of an ASCII string in a reused buffer (read the first
@@ -412,10 +413,10 @@ let asciiScratch = new Uint8Array(512)
  */
 function asciiBytes(text: string): Uint8Array | undefined {
   const length = text.length
-  if (length > asciiScratch.length) asciiScratch = new Uint8Array(Math.max(length, asciiScratch.length * 2))
-  const { read, written } = asciiEncoder.encodeInto(text, asciiScratch)
+  const into = length <= asciiScratch.length ? asciiScratch : new Uint8Array(length)
+  const { read, written } = asciiEncoder.encodeInto(text, into)
   // A character past U+007F takes two or more bytes, so any of them makes written differ.
-  return read === length && written === length ? asciiScratch : undefined
+  return read === length && written === length ? into : undefined
 }
 
 /**
