@@ -131,12 +131,35 @@ function send(reply: FastifyReply, result: HandleResult, unread: boolean): Fasti
     reply.header('connection', 'close')
     lingerOnClose(reply.request.raw)
   }
-  // Bytes, not a string: Fastify would append a charset to a JSON content type the provider chose (Discord).
-  return reply
-    .code(result.status)
-    .headers(result.headers)
-    .send(result.body === '' ? undefined : Buffer.from(result.body))
+  return reply.code(result.status).headers(result.headers).send(payload(result))
 }
+
+/**
+ * The body as Fastify should send it unchanged: a string under hookguard's
+ * own content types, which name their charset, otherwise bytes, since
+ * Fastify appends a charset to a JSON content type the provider chose
+ * without one (Discord) when the body is a string.
+ */
+function payload(result: HandleResult): string | Buffer | undefined {
+  if (result.body === '') return undefined
+  return OWN_TYPES.has(result.headers['content-type']!) ? result.body : Buffer.from(result.body)
+}
+
+const OWN_TYPES = new Set(['application/json; charset=utf-8', 'text/plain; charset=utf-8'])
+
+/**
+ * Media types a provider sends, each given the pass-through parser by name:
+ * Fastify caches the parser it finds for a named type, but looks for the
+ * catch-all `*` anew on every request (parsing the content type each time).
+ */
+const NAMED_TYPES = [
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+  'text/plain',
+  'application/xml',
+  'text/xml',
+]
 
 /**
  * A Fastify plugin for one webhook endpoint:
@@ -203,7 +226,10 @@ export function hookguard<P extends Provider = Provider, T = PayloadOf<P>>(
   return async function hookguardFastify(instance: FastifyInstance): Promise<void> {
     // Only inside this plugin: the app's JSON and text parsers never see the webhook body.
     instance.removeAllContentTypeParsers()
-    instance.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+    const passThrough = (_request: FastifyRequest, stream: unknown, done: (error: null, body: unknown) => void) =>
+      done(null, stream)
+    instance.addContentTypeParser(NAMED_TYPES, passThrough)
+    instance.addContentTypeParser('*', passThrough)
     instance.all(path, { bodyLimit: receiver.maxBodyBytes }, route)
   }
 }

@@ -23,7 +23,7 @@
  * Needs valgrind (Debian: apt-get install valgrind); without it, it says so and exits.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { resolve } from 'node:path'
 import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
@@ -49,6 +49,8 @@ const CONFIG = {
   bodyBytes: 1024,
   /** Servers under callgrind at once (each is single-threaded under valgrind). */
   parallel: Number(process.env.BENCH_PARALLEL ?? 2),
+  /** BENCH_TOP=N: name the N functions that add most to hookguard's count over the hand-written queued server. */
+  top: Number(process.env.BENCH_TOP ?? 0),
 }
 const DIR = resolve(TMP, 'callgrind')
 const COMPILER = /compiler::|maglev::|turboshaft::|Pipeline|Turbofan|OptimizedCompilationJob/
@@ -62,6 +64,8 @@ interface Count {
   compiler: number
   /** total − compiler. */
   steady: number
+  /** With BENCH_TOP: instructions per request by function, JIT code named from V8's perf map. */
+  functions?: Map<string, number>
 }
 
 /**
@@ -93,6 +97,52 @@ function selfCosts(text: string): Map<string, number> {
     }
   }
   return costs
+}
+
+/** V8's `--perf-basic-prof` map: code address ranges and the JavaScript function (or stub) each holds. */
+function perfMap(pid: number, keepAs: string): { start: number; end: number; name: string }[] {
+  const file = `/tmp/perf-${pid}.map`
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return []
+  }
+  // Kept beside the callgrind file, for a closer look (callgrind_annotate, inclusive costs).
+  copyFileSync(file, keepAs)
+  unlinkSync(file)
+  const entries: { start: number; end: number; name: string }[] = []
+  for (const line of text.split('\n')) {
+    const match = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line)
+    if (!match) continue
+    const start = Number.parseInt(match[1]!, 16)
+    // Tier markers (~ interpreted, * optimised) and full paths would split one function into several rows.
+    const name = match[3]!.replace(/^(\w+:)[~*^+]/, '$1').replace(/file:\/\/\S*\/(node_modules\/)?/, '')
+    entries.push({ start, end: start + Number.parseInt(match[2]!, 16), name })
+  }
+  return entries.sort((a, b) => a.start - b.start)
+}
+
+/** Per-function costs with callgrind's bare JIT addresses (`0x…`) replaced by the perf map's names. */
+function namedCosts(costs: Map<string, number>, map: ReturnType<typeof perfMap>, answered: number) {
+  const named = new Map<string, number>()
+  for (const [name, cost] of costs) {
+    let label = name
+    const address = /^0x([0-9a-f]+)$/i.exec(name)
+    if (address && map.length > 0) {
+      const at = Number.parseInt(address[1]!, 16)
+      let lo = 0
+      let hi = map.length - 1
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (map[mid]!.start <= at) lo = mid
+        else hi = mid - 1
+      }
+      label = map[lo]!.start <= at && at < map[lo]!.end ? map[lo]!.name : 'JIT code without a name'
+    }
+    named.set(label, (named.get(label) ?? 0) + cost / answered)
+  }
+  return named
 }
 
 /** `requests` requests from `pool`, `connections` at a time, each connection waiting for its answer. */
@@ -142,7 +192,17 @@ async function count(framework: FrameworkName, kind: ServerKind, pool: Buffer[])
     { server: 'http', options: { framework, kind } },
     {
       execPath: 'valgrind',
-      execArgv: ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, '-q', process.execPath],
+      execArgv: [
+        '--tool=callgrind',
+        '--smc-check=all-non-file',
+        `--callgrind-out-file=${out}`,
+        '-q',
+        process.execPath,
+        // The perf map names JIT code; V8's log, which it turns on, goes to DIR instead of the working directory.
+        ...(CONFIG.top > 0
+          ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${resolve(DIR, 'v8.log')}`]
+          : []),
+      ],
       env: { ...process.env, BENCH_SERVER_LIFETIME_MS: '1800000' },
     },
   )
@@ -168,10 +228,42 @@ async function count(framework: FrameworkName, kind: ServerKind, pool: Buffer[])
       total: total / answered,
       compiler: compiler / answered,
       steady: (total - compiler) / answered,
+      ...(CONFIG.top > 0 && {
+        functions: namedCosts(
+          costs,
+          perfMap(server.pid, resolve(DIR, `${framework}-${kind}.${server.pid}.map`)),
+          answered,
+        ),
+      }),
     }
   } finally {
     await server.stop()
   }
+}
+
+/** The functions whose count differs most between the queued baseline (or inline) and hookguard. */
+function printTop(framework: FrameworkName, of: (f: FrameworkName, k: ServerKind) => Count | undefined): void {
+  const hookguard = of(framework, 'hookguard')?.functions
+  const base = of(framework, 'queued') ?? of(framework, 'inline')
+  if (!hookguard || !base?.functions) return
+  const names = new Set([...hookguard.keys(), ...base.functions.keys()])
+  const rows = [...names]
+    .map((name) => ({ name, base: base.functions!.get(name) ?? 0, hookguard: hookguard.get(name) ?? 0 }))
+    .filter((row) => !COMPILER.test(row.name))
+    .sort((a, b) => Math.abs(b.hookguard - b.base) - Math.abs(a.hookguard - a.base))
+    .slice(0, CONFIG.top)
+  console.log(`\n${frameworkLabel(framework)}: instructions per request by function, ${base.kind} and hookguard:\n`)
+  console.log(
+    table(
+      ['function', base.kind, 'hookguard', 'difference'],
+      rows.map((row) => [
+        row.name.length > 110 ? `${row.name.slice(0, 107)}...` : row.name,
+        fixed(row.base),
+        fixed(row.hookguard),
+        `${row.hookguard >= row.base ? '+' : ''}${fixed(row.hookguard - row.base)}`,
+      ]),
+    ),
+  )
 }
 
 async function main(): Promise<void> {
@@ -233,7 +325,11 @@ async function main(): Promise<void> {
       counts.map((c) => [c.framework, c.kind, k(c.total), k(c.compiler), k(c.steady)]),
     ),
   )
-  const file = writeResults('instructions', machine, { config: CONFIG, counts })
+  if (CONFIG.top > 0) for (const framework of CONFIG.frameworks) printTop(framework, of)
+  const file = writeResults('instructions', machine, {
+    config: CONFIG,
+    counts: counts.map(({ functions: _functions, ...count }) => count),
+  })
   console.log(`\n${Math.round((Date.now() - started) / 1000)} s, ${loadNow()}; results in ${file}`)
 }
 

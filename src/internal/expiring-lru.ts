@@ -41,6 +41,19 @@ export class ExpiringLru {
     return this.#slots.size
   }
 
+  /**
+   * {@link find}, trying `hint` first: a caller that inserted `key` a moment
+   * ago skips the hash lookup while that slot still holds the key (on a
+   * large table the lookup's cache misses cost more than the rest of a call).
+   */
+  findFrom(hint: number, key: string): number {
+    if (hint >= 0 && hint < this.#keys.length && this.#keys[hint] === key) {
+      this.#touch(hint)
+      return hint
+    }
+    return this.find(key)
+  }
+
   /** The slot of `key`, marked as most recently used; -1 when absent. */
   find(key: string): number {
     const slot = this.#slots.get(key)

@@ -27,8 +27,12 @@ function invalidUtf8(): never {
 /** Strict UTF-8 text of the body, without a leading BOM; invalid bytes are a 400. */
 export function bodyText(body: Uint8Array): string {
   if (nodeBuffer) {
+    const bytes = nodeBuffer.Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+    // Most bodies are pure ASCII, which reads the same as Latin-1: a copy, where V8's UTF-8 decoder spends some
+    // 17 instructions a byte (counted by bench:instructions). ASCII has no byte order mark to drop.
+    if (nodeBuffer.isAscii(body)) return bytes.toString('latin1')
     if (!nodeBuffer.isUtf8(body)) invalidUtf8()
-    const text = nodeBuffer.Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+    const text = bytes.toString('utf8')
     // Same as the TextDecoder path: a byte order mark is not part of the text.
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   }

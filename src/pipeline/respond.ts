@@ -23,6 +23,19 @@ function json(status: number, body: string, outcome: Outcome, kind: string): Han
   }
 }
 
+/** What JSON.stringify escapes: a quote, a backslash, a control character, a surrogate (when lone). */
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/**
+ * `JSON.stringify(id)`, for the answer body: the id between quotes when
+ * nothing in it needs an escape, which is what providers send; one regular
+ * expression test costs a quarter of the builtin's call.
+ */
+export function jsonString(id: string): string {
+  return NEEDS_ESCAPE.test(id) ? JSON.stringify(id) : `"${id}"`
+}
+
 function eventOutcome<K extends 'accepted' | 'duplicate' | 'in_flight' | 'ignored'>(
   kind: K,
   config: ReceiverConfig,
@@ -72,12 +85,12 @@ export function accepted(
 ): HandleResult {
   const outcome = eventOutcome('accepted', config, delivery, event)
   if (warning !== undefined) outcome.warning = warning
-  const body = `{"ok":true,"status":"accepted","id":${JSON.stringify(event.id)}}`
+  const body = `{"ok":true,"status":"accepted","id":${jsonString(event.id)}}`
   return acknowledged(config, json(config.successStatus, body, outcome, 'accepted'), event, false)
 }
 
 export function duplicate(config: ReceiverConfig, delivery: Delivery, event: QueuedEvent): HandleResult {
-  const body = `{"ok":true,"status":"duplicate","id":${JSON.stringify(event.id)}}`
+  const body = `{"ok":true,"status":"duplicate","id":${jsonString(event.id)}}`
   const result = json(config.successStatus, body, eventOutcome('duplicate', config, delivery, event), 'duplicate')
   result.headers['hookguard-duplicate'] = 'true'
   return acknowledged(config, result, event, true)
@@ -85,7 +98,7 @@ export function duplicate(config: ReceiverConfig, delivery: Delivery, event: Que
 
 /** No handler for this type and `unhandled: 'ack'`: acknowledged, never enqueued. */
 export function ignored(config: ReceiverConfig, delivery: Delivery, event: QueuedEvent): HandleResult {
-  const body = `{"ok":true,"status":"ignored","id":${JSON.stringify(event.id)}}`
+  const body = `{"ok":true,"status":"ignored","id":${jsonString(event.id)}}`
   return acknowledged(
     config,
     json(config.successStatus, body, eventOutcome('ignored', config, delivery, event), 'ignored'),

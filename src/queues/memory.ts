@@ -184,9 +184,10 @@ function checkRoom(s: State): void {
   throw new Error(`${WHERE}: ${s.maxPending} events are waiting (maxPending); ${why}`)
 }
 
+/** A job for a key `enqueue` found neither queued nor done. */
 function addJob(s: State, event: QueuedEvent, held = false): Job {
   const job: Job = { event, attempt: 0 }
-  s.jobs.set(event.key, job)
+  s.jobs.add(event.key, job)
   if (held) job.held = true
   else makeReady(s, job)
   return job
@@ -291,7 +292,7 @@ function enqueue(s: State, input: QueuedEvent, held = false): Job | undefined {
   if (s.jobs.has(event.key) || isDone(s, event.key)) return undefined
   checkRoom(s)
   // A dead key comes back as a fresh job: that is how a re-send reaches the handler.
-  s.dead.delete(event.key)
+  if (s.dead.size > 0) s.dead.delete(event.key)
   return addJob(s, event, held)
 }
 
@@ -345,6 +346,8 @@ function revive(s: State, key: string): boolean {
   if (!letter) return false
   checkRoom(s)
   s.dead.delete(key)
+  // Dead and live keys never overlap (a job leaves `jobs` before its letter is kept; enqueue drops a letter
+  // before adding its key), so the key is absent from `jobs`, as addJob expects.
   addJob(s, queuedEvent(letter.event))
   return true
 }

@@ -86,6 +86,15 @@ interface State {
   /** Owner tokens only have to differ within this store: a random prefix and the lease's number, no crypto per request. */
   tokenPrefix: string
   tokenSeq: number
+  /**
+   * The token of the latest lease, kept: the receiver completes a key right
+   * after reserving it, so `holds` compares the very string it handed out
+   * (an identity check) instead of building and comparing a new one.
+   */
+  lastLease: number
+  lastToken: string
+  /** The slot `reserve` put its key in last: `complete` follows at once and starts there. */
+  lastSlot: number
 }
 
 /** Counts evictions of unexpired entries, and warns about the first one. */
@@ -110,7 +119,11 @@ function remove(s: State, slot: number): void {
 }
 
 function tokenFor(s: State, lease: number): string {
-  return s.tokenPrefix + lease.toString(36)
+  if (lease === s.lastLease) return s.lastToken
+  const token = flat(s.tokenPrefix + lease.toString(36))
+  s.lastLease = lease
+  s.lastToken = token
+  return token
 }
 
 /** Whether `token` is the current lease's of the key in `slot`. */
@@ -120,8 +133,8 @@ function holds(s: State, slot: number, token: unknown): boolean {
 }
 
 /** The slot of an unexpired key, or -1 (an expired one is removed on the way). */
-function live(s: State, key: string): number {
-  const slot = s.keys.find(key)
+function live(s: State, key: string, hint = -1): number {
+  const slot = s.keys.findFrom(hint, key)
   if (slot < 0 || s.keys.expiresAt(slot) > s.now()) return slot
   remove(s, slot)
   return -1
@@ -140,12 +153,12 @@ function directCalls(s: State): DirectCalls {
       // The prefix is drawn on first use: Workers forbid random values at module scope, where stores are built.
       s.tokenPrefix ||= `${randomToken(6)}.`
       const lease = ++s.tokenSeq
-      s.keys.insert(flat(key), s.now() + leaseMs, lease)
+      s.lastSlot = s.keys.insert(flat(key), s.now() + leaseMs, lease)
       return { status: 'reserved', token: tokenFor(s, lease) }
     },
     complete(key, token, retentionMs) {
       checkMs('complete', 'retentionMs', retentionMs)
-      const slot = live(s, key)
+      const slot = live(s, key, s.lastSlot)
       if (slot < 0 || !holds(s, slot, token)) return false
       s.keys.update(slot, s.now() + retentionMs) // lease 0: completed
       return true
@@ -204,6 +217,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     versions: new ExpiringLru(maxKeys, (_slot, _key, expiresAt) => evictions.evicted(expiresAt), true),
     tokenPrefix: '',
     tokenSeq: 0,
+    lastLease: 0,
+    lastToken: '',
+    lastSlot: -1,
   }
   const calls = directCalls(s)
   const methods = keyMethods(s, calls)

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { headersFromRaw, normalizeHeaders } from '../../src/internal/headers.js'
+import { HeaderRedactor, headersFromRaw, normalizeHeaders, REDACTED } from '../../src/internal/headers.js'
 
 /** What headersFromRaw must give: lower-case names, a repeated name as an array in arrival order. */
 function reference(raw: readonly string[]): Record<string, string | string[]> {
@@ -50,5 +50,36 @@ describe('headers from Node rawHeaders', () => {
   it('agrees with normalizeHeaders on a record of the same headers', () => {
     const raw = ['Host', 'h', 'X-Sig', 'one', 'X-SIG', 'two']
     expect(plain(headersFromRaw(raw))).toEqual(plain(normalizeHeaders({ host: 'h', 'x-sig': ['one', 'two'] })))
+  })
+})
+
+describe('header redaction', () => {
+  /** What redact must give: every value a string, each sensitive name's value replaced. */
+  function expected(headers: Record<string, string | string[]>, sensitive: ReadonlySet<string>) {
+    const names = Object.keys(headers)
+    const decide = (name: string) =>
+      sensitive.has(name) || /signature|token|secret|hmac|api-?key|password|credential|auth|-sig$|cookie/i.test(name)
+    return Object.fromEntries(
+      names.map((name) => {
+        const value = headers[name]!
+        return [name, decide(name) ? REDACTED : typeof value === 'string' ? value : value.join(', ')]
+      }),
+    )
+  }
+
+  it('decides each name on its own, whatever names came before at the same positions', () => {
+    const sensitive = new Set(['x-custom-mac'])
+    const redactor = new HeaderRedactor(sensitive)
+    const name = fc.constantFrom('host', 'x-hub-signature-256', 'x-custom-mac', 'content-type', 'authorization', 'x-id')
+    const request = fc.uniqueArray(fc.tuple(name, fc.string({ maxLength: 3 })), { selector: ([n]) => n, maxLength: 6 })
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 8 }), (requests) => {
+        for (const pairs of requests) {
+          // Names built anew each time, so the by-position check compares equal strings, not the same ones.
+          const headers = normalizeHeaders(Object.fromEntries(pairs.map(([n, v]) => [n.split('').join(''), v])))
+          expect(redactor.redact(headers)).toEqual(expected(plain(headers) as Record<string, string>, sensitive))
+        }
+      }),
+    )
   })
 })

@@ -37,7 +37,9 @@ describe('JobTable (memoryQueue live jobs by key)', () => {
           if (del) expect(table.delete(key)).toBe(model.delete(key))
           else {
             const job = { value }
-            table.set(key, job)
+            // add() is for a key found absent, as memoryQueue's enqueue uses it; set() otherwise.
+            if (table.has(key)) table.set(key, job)
+            else table.add(key, job)
             model.set(key, job)
           }
           expect(table.size).toBe(model.size)

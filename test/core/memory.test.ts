@@ -78,6 +78,18 @@ describe('memoryStore', () => {
     expect(store.stats()).toEqual({ size: 2, evictedUnexpired: 2 })
   })
 
+  it('completes the key it reserved, not whichever key took that slot since', async () => {
+    const store = memoryStore({ maxKeys: 1, logger: false })
+    const a = await store.reserve('a', 30_000)
+    const b = await store.reserve('b', 30_000) // evicts a; b takes a's slot
+    if (a.status !== 'reserved' || b.status !== 'reserved') throw new Error('expected reserved')
+    expect(await store.complete('a', a.token, 60_000)).toBe(false)
+    expect(await store.complete('b', a.token, 60_000)).toBe(false)
+    // An equal key that is another string object, and the token spelled anew.
+    expect(await store.complete(['b'].join(''), `${b.token}`.slice(0), 60_000)).toBe(true)
+    expect((await store.reserve('b', 30_000)).status).toBe('duplicate')
+  })
+
   it('bounds ordering records by maxKeys too, counting unexpired evictions', async () => {
     const store = memoryStore({ maxKeys: 2, logger: false })
     for (const entity of ['x', 'y', 'z']) expect(await store.advance(entity, 5, 60_000)).toBe(true)

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { decodeBase64, decodeHex, encodeBase64, encodeHex } from '../../src/crypto.js'
 import { createReceiver, memoryStore, type Provider } from '../../src/index.js'
 import { signRequest } from '../../src/testing.js'
+import { jsonString } from '../../src/pipeline/respond.js'
 import { FIXTURES } from '../support/providers.js'
 
 const NOW_MS = 1_700_000_000_000
@@ -144,3 +145,27 @@ describe.each(decoding.map((fixture) => [fixture.name, fixture] as const))(
     })
   },
 )
+
+describe('the id in an answer body', () => {
+  it('is spelled exactly as JSON.stringify spells it, for any string', () => {
+    // Lone and paired surrogates, quotes, backslashes and control characters included.
+    const unit = fc.oneof(
+      fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\ud800', '\udc00'),
+      fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    )
+    const text = fc.string({ unit })
+    fc.assert(
+      fc.property(text, (id) => {
+        expect(jsonString(id)).toBe(JSON.stringify(id))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('keeps a plain id as it is', () => {
+    expect(jsonString('72d3162e-cc78-11e3-81ab-4c9367dc0958')).toBe('"72d3162e-cc78-11e3-81ab-4c9367dc0958"')
+    expect(jsonString('')).toBe('""')
+    expect(jsonString('a"b\\c\u2028')).toBe('"a\\"b\\\\c\u2028"')
+  })
+})

@@ -88,7 +88,9 @@ export function tokenMayHoldCommaSpace(secret: unknown): boolean {
 /** Whether the body is `application/x-www-form-urlencoded`. */
 export function isForm(request: HeaderSource): boolean {
   const type = readHeader(request, 'content-type')
-  return type !== undefined && type.toLowerCase().startsWith('application/x-www-form-urlencoded')
+  // The usual JSON type skips the lower-casing.
+  if (type === undefined || type === 'application/json') return false
+  return type.toLowerCase().startsWith('application/x-www-form-urlencoded')
 }
 
 /** A required id header: absent or empty is a 400 id.missing. */

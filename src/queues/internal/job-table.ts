@@ -50,6 +50,13 @@ export class JobTable<J> {
     this.#slots.set(key, slot)
   }
 
+  /** {@link set} for a key the caller just found absent (with {@link has}): one lookup fewer. */
+  add(key: string, job: J): void {
+    const slot = this.#free.length > 0 ? this.#free.pop()! : this.#jobs.length
+    this.#jobs[slot] = job
+    this.#slots.set(key, slot)
+  }
+
   delete(key: string): boolean {
     const slot = this.#slots.get(key)
     if (slot === undefined) return false
