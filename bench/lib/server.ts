@@ -102,7 +102,7 @@ export async function startServer(spec: ServerSpec, options: StartOptions = {}):
     execArgv: options.execArgv ?? [],
     ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
     // The bundle lives elsewhere: tell it which build to load.
-    env: { ...(options.env ?? process.env), HOOKGUARD_DIST: DIST },
+    env: { ...(options.env ?? process.env), HOOKGUARD_DIST: options.env?.HOOKGUARD_DIST ?? DIST },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   applyNice(child.pid)

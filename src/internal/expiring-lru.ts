@@ -1,11 +1,12 @@
 /**
  * Internal: a bounded least-recently-used table from string keys to an expiry
  * time (and optionally one more number), laid out for a small heap: the keys
- * map to slot numbers (small integers, stored inline by V8), and each slot's
- * expiry, value and recency links live in typed arrays. No object per entry.
+ * map to slot numbers through a {@link KeyIndex}, and each slot's expiry,
+ * value and recency links live in typed arrays. No object per entry.
  *
  * @module
  */
+import { KeyIndex } from './key-index.js'
 
 const NONE = -1
 const FIRST_CAPACITY = 256
@@ -17,8 +18,7 @@ export class ExpiringLru {
   readonly max: number
   readonly #onEvict: EvictionListener
   readonly #withValue: boolean
-  #slots = new Map<string, number>()
-  #keys: (string | undefined)[] = []
+  #index = new KeyIndex()
   #expires = new Float64Array(0)
   #values = new Float64Array(0)
   // Recency list: #newer points toward the most recent slot, #older toward the least.
@@ -38,7 +38,7 @@ export class ExpiringLru {
   }
 
   get size(): number {
-    return this.#slots.size
+    return this.#index.size
   }
 
   /**
@@ -47,7 +47,7 @@ export class ExpiringLru {
    * large table the lookup's cache misses cost more than the rest of a call).
    */
   findFrom(hint: number, key: string): number {
-    if (hint >= 0 && hint < this.#keys.length && this.#keys[hint] === key) {
+    if (hint >= 0 && this.#index.keyAt(hint) === key) {
       this.#touch(hint)
       return hint
     }
@@ -56,8 +56,8 @@ export class ExpiringLru {
 
   /** The slot of `key`, marked as most recently used; -1 when absent. */
   find(key: string): number {
-    const slot = this.#slots.get(key)
-    if (slot === undefined) return NONE
+    const slot = this.#index.find(key)
+    if (slot < 0) return NONE
     this.#touch(slot)
     return slot
   }
@@ -81,10 +81,9 @@ export class ExpiringLru {
    * used slot first when the table is full. Returns the new slot.
    */
   insert(key: string, expiresAt: number, value = 0): number {
-    if (this.#slots.size >= this.max) this.#evict()
+    if (this.#index.size >= this.max) this.#evict()
     const slot = this.#allocate()
-    this.#keys[slot] = key
-    this.#slots.set(key, slot)
+    this.#index.add(key, slot)
     this.#link(slot)
     this.update(slot, expiresAt, value)
     return slot
@@ -92,10 +91,7 @@ export class ExpiringLru {
 
   /** Removes the slot (found by {@link find}); the slot number may be reused at once. */
   remove(slot: number): void {
-    const key = this.#keys[slot]
-    if (key === undefined) return
-    this.#slots.delete(key)
-    this.#keys[slot] = undefined
+    if (!this.#index.delete(slot)) return
     this.#unlink(slot)
     this.#older[slot] = this.#free
     this.#free = slot
@@ -111,8 +107,7 @@ export class ExpiringLru {
   }
 
   clear(): void {
-    this.#slots = new Map()
-    this.#keys = []
+    this.#index.clear()
     this.#head = this.#tail = this.#free = NONE
     this.#used = 0
     this.#resize(0)
@@ -120,7 +115,7 @@ export class ExpiringLru {
 
   #evict(): void {
     const slot = this.#tail
-    const key = this.#keys[slot]!
+    const key = this.#index.keyAt(slot)!
     this.#onEvict(slot, key, this.#expires[slot]!)
     this.remove(slot)
   }
