@@ -13,8 +13,10 @@
  *   deletion leaves no holes, so the table is rebuilt only when it grows.
  * - Each position is 8 bytes, against some 28 for a `Map` entry.
  *
- * The hash is seeded per table from `Math.random()`, so a sender cannot choose
- * keys that collide. Keys are compared as strings after a hash match.
+ * The hash is seeded per process from `Math.random()`, so a sender cannot
+ * choose keys that collide. Keys are compared as strings after a hash match.
+ * One seed for every table lets the store's lookup and the queue's lookup of
+ * the same key share one hash.
  *
  * @module
  */
@@ -22,6 +24,29 @@
 const MIN_POSITIONS = 16
 /** The most positions in use is half the table: a miss then probes ~2.5 positions on average. */
 const MAX_LOAD_SHIFT = 1
+
+const SEED = (Math.random() * 0x1_0000_0000) | 0
+// The last key hashed: a lookup that misses, the insert after it and the next table's lookup hash the same key.
+let lastKey: string | undefined
+let lastHash = 0
+
+/** A seeded multiplicative hash of the UTF-16 units, finished with murmur3's mix. */
+function hashOf(key: string): number {
+  if (key === lastKey) return lastHash
+  let hash = SEED ^ key.length
+  for (let i = 0; i < key.length; i++) {
+    hash = Math.imul(hash ^ key.charCodeAt(i), 0x5bd1e995)
+    hash ^= hash >>> 15
+  }
+  hash ^= hash >>> 16
+  hash = Math.imul(hash, 0x85ebca6b)
+  hash ^= hash >>> 13
+  hash = Math.imul(hash, 0xc2b2ae35)
+  hash ^= hash >>> 16
+  lastKey = key
+  lastHash = hash
+  return hash
+}
 
 export class KeyIndex {
   /** Two int32 per position: slot + 1 (0 = empty) and the key's hash. */
@@ -31,10 +56,6 @@ export class KeyIndex {
   /** Keys and their hashes by slot: the hash finds a slot's position again without reading the key. */
   #keys: (string | undefined)[] = []
   #hashes = new Int32Array(0)
-  readonly #seed = (Math.random() * 0x1_0000_0000) | 0
-  // The last key hashed: a lookup that misses and the insert after it hash the same key.
-  #lastKey: string | undefined
-  #lastHash = 0
 
   get size(): number {
     return this.#count
@@ -47,7 +68,7 @@ export class KeyIndex {
   /** The slot of `key`, or -1. */
   find(key: string): number {
     if (this.#count === 0) return -1
-    const hash = this.#hash(key)
+    const hash = hashOf(key)
     const table = this.#table
     const mask = this.#mask
     for (let at = hash & mask; ; at = (at + 1) & mask) {
@@ -60,7 +81,7 @@ export class KeyIndex {
   /** Adds a key that {@link find} did not find, at a slot that holds no key. */
   add(key: string, slot: number): void {
     if ((this.#count + 1) << MAX_LOAD_SHIFT > this.#mask + 1) this.#grow()
-    const hash = this.#hash(key)
+    const hash = hashOf(key)
     if (slot >= this.#hashes.length) {
       const hashes = new Int32Array(Math.max(MIN_POSITIONS, (slot + 1) * 2))
       hashes.set(this.#hashes)
@@ -102,7 +123,6 @@ export class KeyIndex {
     this.#count = 0
     this.#keys = []
     this.#hashes = new Int32Array(0)
-    this.#lastKey = undefined
   }
 
   #place(slot: number, hash: number): void {
@@ -120,23 +140,5 @@ export class KeyIndex {
     this.#mask = positions - 1
     const keys = this.#keys
     for (let slot = 0; slot < keys.length; slot++) if (keys[slot] !== undefined) this.#place(slot, this.#hashes[slot]!)
-  }
-
-  /** A seeded multiplicative hash of the UTF-16 units, finished with murmur3's mix. */
-  #hash(key: string): number {
-    if (key === this.#lastKey) return this.#lastHash
-    let hash = this.#seed ^ key.length
-    for (let i = 0; i < key.length; i++) {
-      hash = Math.imul(hash ^ key.charCodeAt(i), 0x5bd1e995)
-      hash ^= hash >>> 15
-    }
-    hash ^= hash >>> 16
-    hash = Math.imul(hash, 0x85ebca6b)
-    hash ^= hash >>> 13
-    hash = Math.imul(hash, 0xc2b2ae35)
-    hash ^= hash >>> 16
-    this.#lastKey = key
-    this.#lastHash = hash
-    return hash
   }
 }

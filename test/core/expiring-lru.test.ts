@@ -7,6 +7,8 @@ import { KeyIndex } from '../../src/internal/key-index.js'
 const keyArb = fc.oneof(
   fc.integer({ min: 0, max: 400 }).map((n) => `github:${n.toString(16).padStart(4, '0')}`),
   fc.string({ maxLength: 6 }),
+  fc.string({ unit: 'binary', maxLength: 4 }),
+  fc.integer({ min: 0, max: 40 }).map((n) => `${'x'.repeat(60)}${n}`),
 )
 
 describe('KeyIndex (the key table of memoryStore, memoryQueue and TtlCache)', () => {
