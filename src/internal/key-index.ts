@@ -34,10 +34,13 @@ let lastHash = 0
 function hashOf(key: string): number {
   if (key === lastKey) return lastHash
   let hash = SEED ^ key.length
-  for (let i = 0; i < key.length; i++) {
-    hash = Math.imul(hash ^ key.charCodeAt(i), 0x5bd1e995)
+  const pairs = key.length & ~1
+  // Two UTF-16 units per round: half the rounds, and every unit still counts.
+  for (let i = 0; i < pairs; i += 2) {
+    hash = Math.imul(hash ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)), 0x5bd1e995)
     hash ^= hash >>> 15
   }
+  if (pairs < key.length) hash = Math.imul(hash ^ key.charCodeAt(pairs), 0x5bd1e995)
   hash ^= hash >>> 16
   hash = Math.imul(hash, 0x85ebca6b)
   hash ^= hash >>> 13

@@ -1,0 +1,159 @@
+/**
+ * Where the CPU of a request goes, kernel included: each server of
+ * bench:http (inline HMAC and hookguard by default) under the same load,
+ * sampled by Linux `perf record -e cpu-clock -g` with node's
+ * `--perf-basic-prof` naming the JIT code. Prints, in µs of CPU per request:
+ * the split by area (kernel, GC, hookguard's JavaScript, the framework and
+ * node, V8 and native code), the inclusive time of the JavaScript functions,
+ * and the symbols whose self time differs most between the first server and
+ * each other one.
+ *
+ * Needs `perf` (Debian: linux-perf) and permission to sample the server
+ * (root, or kernel.perf_event_paranoid ≤ 1). cpu-clock sampling works on VMs
+ * without hardware counters. Data files go to .tmp/perf/ (git-ignored).
+ *
+ *   npm run bench:perf
+ *   BENCH_FRAMEWORKS=fastify BENCH_PERF_KINDS=inline,queued,hookguard npm run bench:perf
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import type { ServerKind } from './lib/apps/types.js'
+import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
+import { DIST } from './lib/dist.js'
+import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
+import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
+import { readStacks, summarise, type Area, type SampleSummary } from './lib/perf-samples.js'
+import { fixed, hardStop, rate, table, TMP, writeResults } from './lib/report.js'
+import { startServer } from './lib/server.js'
+
+const CONFIG = {
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 3000),
+  sampleMs: Number(process.env.BENCH_PERF_MS ?? 6000),
+  frequencyHz: 2000,
+  connections: 32,
+  bodyBytes: 1024,
+  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? ['node']) as FrameworkName[],
+  kinds: (process.env.BENCH_PERF_KINDS?.split(',') ?? ['inline', 'hookguard']) as ServerKind[],
+  top: Number(process.env.BENCH_TOP ?? 25),
+}
+const DIR = resolve(TMP, 'perf')
+const AREAS: Area[] = ['kernel', 'GC', 'hookguard', 'framework and node', 'bench harness', 'V8 and native']
+
+interface Sampled {
+  kind: ServerKind
+  rps: number
+  /** The server's own CPU per request (process.cpuUsage over the window), to check the samples against. */
+  cpuUsPerRequest: number
+  summary: SampleSummary
+}
+
+function checkPerf(): void {
+  try {
+    execFileSync('perf', ['--version'], { stdio: 'ignore' })
+  } catch {
+    throw new Error('bench:perf needs Linux perf on the PATH (Debian: apt-get install linux-perf)')
+  }
+}
+
+async function sample(framework: FrameworkName, kind: ServerKind, pool: Buffer[]): Promise<Sampled> {
+  const server = await startServer({ server: 'http', options: { framework, kind } }, { execArgv: ['--perf-basic-prof'] })
+  const data = resolve(DIR, `${framework}-${kind}.data`)
+  try {
+    const cursor = new RequestCursor(pool)
+    const base = { url: server.url, path: GITHUB_PATH, connections: CONFIG.connections, cursor }
+    await runLoad({ ...base, durationMs: CONFIG.warmupMs })
+    await server.mark()
+    const seconds = String(CONFIG.sampleMs / 1000)
+    const args = ['record', '-q', '-e', 'cpu-clock', '-F', String(CONFIG.frequencyHz), '-g', '-p', String(server.pid)]
+    const perf = spawn('perf', [...args, '-o', data, '--', 'sleep', seconds], { stdio: 'ignore' })
+    const load = await runLoad({ ...base, durationMs: CONFIG.sampleMs })
+    const [code] = (await once(perf, 'exit')) as [number | null]
+    if (code !== 0) throw new Error(`perf record exited with ${String(code)} (is perf_event_paranoid ≤ 1, or are you root?)`)
+    const usage = await server.report()
+    if (cursor.reused > 0) console.log(`\nWARNING: ${framework} ${kind}: ${cursor.reused} deliveries were sent twice`)
+    // perf script reads /tmp/perf-<pid>.map, which the server writes as it compiles: read it before it is removed.
+    const summary = summarise(readStacks(data), usage.served, CONFIG.frequencyHz, DIST)
+    return { kind, rps: load.rps, cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served), summary }
+  } finally {
+    await server.stop()
+    rmSync(`/tmp/perf-${server.pid}.map`, { force: true })
+  }
+}
+
+function top(map: Map<string, number>, n: number): [string, number][] {
+  return [...map].sort((a, b) => b[1] - a[1]).slice(0, n)
+}
+
+function report(framework: FrameworkName, results: Sampled[]): void {
+  console.log(`\n## ${frameworkLabel(framework)}: CPU per request by area (µs, sampled)\n`)
+  console.log(
+    table(
+      ['server', 'req/s', 'process CPU', 'sampled', ...AREAS],
+      results.map((r) => [
+        r.kind,
+        rate(r.rps),
+        fixed(r.cpuUsPerRequest),
+        fixed(r.summary.totalUs),
+        ...AREAS.map((area) => fixed(r.summary.byArea.get(area) ?? 0, 2)),
+      ]),
+    ),
+  )
+  for (const r of results) {
+    const rows = top(r.summary.inclusive, CONFIG.top).map(([name, us]) => [fixed(us, 2), name.slice(0, 110)])
+    console.log(`\n### ${r.kind}: JavaScript functions, inclusive (µs per request)\n`)
+    console.log(table(['µs', 'function'], rows))
+  }
+  const [first, ...others] = results
+  for (const other of others) {
+    const names = new Set([...first!.summary.self.keys(), ...other.summary.self.keys()])
+    const rows = [...names]
+      .map((name) => {
+        const a = first!.summary.self.get(name) ?? 0
+        const b = other.summary.self.get(name) ?? 0
+        return { name, a, b, delta: b - a }
+      })
+      .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta))
+      .slice(0, CONFIG.top)
+      .map(({ name, a, b, delta }) => [fixed(a, 2), fixed(b, 2), (delta >= 0 ? '+' : '') + fixed(delta, 2), name.slice(0, 100)])
+    console.log(`\n### Self time, ${first!.kind} → ${other.kind}: the largest differences (µs per request)\n`)
+    console.log(table([first!.kind, other.kind, 'difference', 'symbol'], rows))
+  }
+}
+
+async function main(): Promise<void> {
+  const stop = hardStop('bench:perf', 600_000)
+  checkPerf()
+  applyNice()
+  const machine = describeMachine()
+  console.log(machineHeader(machine))
+  console.log(
+    `bench:perf: perf record -e cpu-clock -g at ${CONFIG.frequencyHz} Hz of each server over ${CONFIG.sampleMs} ms of ` +
+      `load after ${CONFIG.warmupMs} ms of warm-up, ${CONFIG.connections} connections, 1 KiB GitHub deliveries with fresh ids`,
+  )
+  mkdirSync(DIR, { recursive: true })
+  const size = Math.ceil((30_000 * (CONFIG.warmupMs + CONFIG.sampleMs)) / 1000)
+  const pool = (await signedPool('github', size, CONFIG.bodyBytes)).map((d) => rawRequest(GITHUB_PATH, d))
+  const all: Record<string, unknown> = {}
+  for (const framework of CONFIG.frameworks) {
+    if (!(framework in FRAMEWORKS)) throw new Error(`bench:perf: unknown framework ${framework}`)
+    const results: Sampled[] = []
+    for (const kind of CONFIG.kinds) results.push(await sample(framework, kind, pool))
+    report(framework, results)
+    all[framework] = results.map((r) => ({
+      kind: r.kind,
+      rps: r.rps,
+      cpuUsPerRequest: r.cpuUsPerRequest,
+      sampledUsPerRequest: r.summary.totalUs,
+      byArea: Object.fromEntries(r.summary.byArea),
+      inclusive: Object.fromEntries(top(r.summary.inclusive, 60)),
+      self: Object.fromEntries(top(r.summary.self, 120)),
+    }))
+  }
+  console.log(`\n${loadNow()}; results in ${writeResults('perf', machine, { config: CONFIG, results: all })}`)
+  clearTimeout(stop)
+}
+
+await main()
