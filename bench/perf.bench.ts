@@ -1,7 +1,7 @@
 /**
- * Where the CPU of a request goes, kernel included: each server of
- * bench:http (inline HMAC and hookguard by default) under the same load,
- * sampled by Linux `perf record -e cpu-clock -g` with node's
+ * Where the CPU of a request goes, kernel included: the servers of
+ * bench:http (inline HMAC and hookguard by default) side by side, loaded in
+ * alternating windows and sampled by one `perf record -e cpu-clock -g`, with node's
  * `--perf-basic-prof` naming the JIT code. Prints, in µs of CPU per request:
  * the split by area (kernel, GC, hookguard's JavaScript, the framework and
  * node, V8 and native code), the inclusive time of the JavaScript functions,
@@ -26,12 +26,14 @@ import { DIST } from './lib/dist.js'
 import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { readStacks, summarise, type Area, type SampleSummary } from './lib/perf-samples.js'
-import { fixed, hardStop, rate, table, TMP, writeResults } from './lib/report.js'
-import { startServer } from './lib/server.js'
+import { fixed, hardStop, median, rate, table, TMP, writeResults } from './lib/report.js'
+import { startServer, type ServerHandle } from './lib/server.js'
 
 const CONFIG = {
   warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 3000),
+  /** Load per server, split into `windows` alternating windows. */
   sampleMs: Number(process.env.BENCH_PERF_MS ?? 6000),
+  windows: 10,
   frequencyHz: 2000,
   connections: 32,
   bodyBytes: 1024,
@@ -58,28 +60,71 @@ function checkPerf(): void {
   }
 }
 
-async function sample(framework: FrameworkName, kind: ServerKind, pool: Buffer[]): Promise<Sampled> {
-  const server = await startServer({ server: 'http', options: { framework, kind } }, { execArgv: ['--perf-basic-prof'] })
-  const data = resolve(DIR, `${framework}-${kind}.data`)
+/**
+ * All of a framework's servers side by side under one `perf record`, loaded in turn in short alternating
+ * windows (as bench:http does), so a host whose speed drifts slows every server alike.
+ */
+async function sampleFramework(framework: FrameworkName, pool: Buffer[]): Promise<Sampled[]> {
+  const servers: ServerHandle[] = []
   try {
-    const cursor = new RequestCursor(pool)
-    const base = { url: server.url, path: GITHUB_PATH, connections: CONFIG.connections, cursor }
-    await runLoad({ ...base, durationMs: CONFIG.warmupMs })
-    await server.mark()
-    const seconds = String(CONFIG.sampleMs / 1000)
-    const args = ['record', '-q', '-e', 'cpu-clock', '-F', String(CONFIG.frequencyHz), '-g', '-p', String(server.pid)]
-    const perf = spawn('perf', [...args, '-o', data, '--', 'sleep', seconds], { stdio: 'ignore' })
-    const load = await runLoad({ ...base, durationMs: CONFIG.sampleMs })
-    const [code] = (await once(perf, 'exit')) as [number | null]
-    if (code !== 0) throw new Error(`perf record exited with ${String(code)} (is perf_event_paranoid ≤ 1, or are you root?)`)
-    const usage = await server.report()
-    if (cursor.reused > 0) console.log(`\nWARNING: ${framework} ${kind}: ${cursor.reused} deliveries were sent twice`)
-    // perf script reads /tmp/perf-<pid>.map, which the server writes as it compiles: read it before it is removed.
-    const summary = summarise(readStacks(data), usage.served, CONFIG.frequencyHz, DIST)
-    return { kind, rps: load.rps, cpuUsPerRequest: usage.cpuUs / Math.max(1, usage.served), summary }
+    for (const kind of CONFIG.kinds)
+      servers.push(
+        await startServer({ server: 'http', options: { framework, kind } }, { execArgv: ['--perf-basic-prof'] }),
+      )
+    const cursors = servers.map(() => new RequestCursor(pool))
+    const load = (i: number, durationMs: number) =>
+      runLoad({
+        url: servers[i]!.url,
+        path: GITHUB_PATH,
+        connections: CONFIG.connections,
+        cursor: cursors[i]!,
+        durationMs,
+      })
+    for (const i of servers.keys()) await load(i, CONFIG.warmupMs)
+    const data = resolve(DIR, `${framework}.data`)
+    const pids = servers.map((server) => server.pid).join(',')
+    const args = ['record', '-q', '-e', 'cpu-clock', '-F', String(CONFIG.frequencyHz), '-g', '-p', pids, '-o', data]
+    const perf = spawn('perf', args, { stdio: 'ignore' })
+    const exited = once(perf, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+    // perf needs a moment to attach before the first window counts.
+    await new Promise((r) => setTimeout(r, 300))
+    const served = servers.map(() => 0)
+    const cpuUs = servers.map(() => 0)
+    const rps = servers.map((): number[] => [])
+    const windowMs = CONFIG.sampleMs / CONFIG.windows
+    // Servers not under load are idle between their windows: their samples are their own windows' work.
+    for (let w = 0; w < CONFIG.windows; w++) {
+      const order = w % 2 === 0 ? [...servers.keys()] : [...servers.keys()].reverse()
+      for (const i of order) {
+        await servers[i]!.mark()
+        const result = await load(i, windowMs)
+        const usage = await servers[i]!.report()
+        served[i] = served[i]! + usage.served
+        cpuUs[i] = cpuUs[i]! + usage.cpuUs
+        rps[i]!.push(result.rps)
+      }
+    }
+    perf.kill('SIGINT')
+    const [code, signal] = await exited
+    // perf writes its data on SIGINT and may end by that signal.
+    if (code !== 0 && signal !== 'SIGINT')
+      throw new Error(`perf record exited with ${String(code)} (is perf_event_paranoid ≤ 1, or are you root?)`)
+    for (const [i, cursor] of cursors.entries())
+      if (cursor.reused > 0)
+        console.log(`\nWARNING: ${framework} ${CONFIG.kinds[i]}: ${cursor.reused} deliveries sent twice`)
+    // perf script reads /tmp/perf-<pid>.map, which each server writes as it compiles: read it while they run.
+    const stacks = readStacks(data)
+    return servers.map((server, i) => ({
+      kind: CONFIG.kinds[i]!,
+      rps: median(rps[i]!),
+      cpuUsPerRequest: cpuUs[i]! / Math.max(1, served[i]!),
+      summary: summarise(stacks.get(server.pid) ?? [], served[i]!, CONFIG.frequencyHz, DIST),
+    }))
   } finally {
-    await server.stop()
-    rmSync(`/tmp/perf-${server.pid}.map`, { force: true })
+    for (const server of servers) {
+      await server.stop()
+      rmSync(`/tmp/perf-${server.pid}.map`, { force: true })
+    }
   }
 }
 
@@ -117,7 +162,12 @@ function report(framework: FrameworkName, results: Sampled[]): void {
       })
       .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta))
       .slice(0, CONFIG.top)
-      .map(({ name, a, b, delta }) => [fixed(a, 2), fixed(b, 2), (delta >= 0 ? '+' : '') + fixed(delta, 2), name.slice(0, 100)])
+      .map(({ name, a, b, delta }) => [
+        fixed(a, 2),
+        fixed(b, 2),
+        (delta >= 0 ? '+' : '') + fixed(delta, 2),
+        name.slice(0, 100),
+      ])
     console.log(`\n### Self time, ${first!.kind} → ${other.kind}: the largest differences (µs per request)\n`)
     console.log(table([first!.kind, other.kind, 'difference', 'symbol'], rows))
   }
@@ -131,7 +181,8 @@ async function main(): Promise<void> {
   console.log(machineHeader(machine))
   console.log(
     `bench:perf: perf record -e cpu-clock -g at ${CONFIG.frequencyHz} Hz of each server over ${CONFIG.sampleMs} ms of ` +
-      `load after ${CONFIG.warmupMs} ms of warm-up, ${CONFIG.connections} connections, 1 KiB GitHub deliveries with fresh ids`,
+      `load per server (${CONFIG.windows} alternating windows) after ${CONFIG.warmupMs} ms of warm-up, ` +
+      `${CONFIG.connections} connections, 1 KiB GitHub deliveries with fresh ids`,
   )
   mkdirSync(DIR, { recursive: true })
   const size = Math.ceil((30_000 * (CONFIG.warmupMs + CONFIG.sampleMs)) / 1000)
@@ -139,8 +190,7 @@ async function main(): Promise<void> {
   const all: Record<string, unknown> = {}
   for (const framework of CONFIG.frameworks) {
     if (!(framework in FRAMEWORKS)) throw new Error(`bench:perf: unknown framework ${framework}`)
-    const results: Sampled[] = []
-    for (const kind of CONFIG.kinds) results.push(await sample(framework, kind, pool))
+    const results = await sampleFramework(framework, pool)
     report(framework, results)
     all[framework] = results.map((r) => ({
       kind: r.kind,

@@ -18,28 +18,40 @@ export interface Frame {
 /** One sample's stack, innermost frame first. */
 export type Stack = Frame[]
 
-/** The stacks of a perf.data file (`perf script -F ip,sym,dso`). */
-export function readStacks(file: string): Stack[] {
-  const text = execFileSync('perf', ['script', '-i', file, '-F', 'ip,sym,dso'], {
+/** The stacks of a perf.data file by process id (`perf script -F pid,ip,sym,dso`). */
+export function readStacks(file: string): Map<number, Stack[]> {
+  const text = execFileSync('perf', ['script', '-i', file, '-F', 'pid,ip,sym,dso'], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     stdio: ['ignore', 'pipe', 'ignore'],
   })
-  const stacks: Stack[] = []
+  const byPid = new Map<number, Stack[]>()
   let current: Stack = []
+  let pid = 0
+  const flush = (): void => {
+    if (current.length === 0) return
+    const stacks = byPid.get(pid) ?? []
+    stacks.push(current)
+    byPid.set(pid, stacks)
+    current = []
+  }
   for (const raw of text.split('\n')) {
     const line = raw.trim()
     if (line === '') {
-      if (current.length > 0) stacks.push(current)
-      current = []
+      flush()
       continue
     }
-    // "<ip> <symbol> (<dso>)"
+    // A sample starts with its pid alone on a line, then one "<ip> <symbol> (<dso>)" line per frame.
+    if (/^\d+$/.test(line)) {
+      flush()
+      pid = Number(line)
+      continue
+    }
     const match = /^[0-9a-f]+\s+(.*?)\s+\(([^)]*)\)$/.exec(line)
     if (match) current.push({ symbol: match[1]!, dso: match[2]! })
   }
-  if (current.length > 0) stacks.push(current)
-  return stacks
+  flush()
+  return byPid
 }
 
 /** A readable name: JIT frames lose their `file://` prefix and column; other symbols stay as they are. */
@@ -57,7 +69,11 @@ export type Area = 'kernel' | 'GC' | 'hookguard' | 'framework and node' | 'bench
 export function areaOf(stack: Stack, distDir: string): Area {
   if (stack[0]?.dso.includes('kernel')) return 'kernel'
   for (const frame of stack) {
-    if (/Heap::(CollectGarbage|PerformGarbageCollection)|ScavengerCollector|MarkCompactCollector|ConcurrentMarking|Sweeper::/.test(frame.symbol))
+    if (
+      /Heap::(CollectGarbage|PerformGarbageCollection)|ScavengerCollector|MarkCompactCollector|ConcurrentMarking|Sweeper::/.test(
+        frame.symbol,
+      )
+    )
       return 'GC'
     if (!frame.symbol.startsWith('JS:')) continue
     if (frame.symbol.includes(`file://${distDir}/`)) return 'hookguard'
