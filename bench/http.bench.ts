@@ -31,11 +31,12 @@
  *   BENCH_QUICK=1 npm run bench:http   # ~30 s smoke run
  *   BENCH_FRAMEWORKS=node,hono BENCH_ROUNDS=5 npm run bench:http
  */
-import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import { frameworkLabel, type FrameworkName } from './lib/apps/index.js'
 import { SERVER_LABELS, type ServerKind } from './lib/apps/types.js'
 import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
+import { BODY_BYTES, frameworksFromEnv } from './lib/env.js'
 import { fixed, hardStop, median, rate, table, writeResults } from './lib/report.js'
 import { startServer, type ServerHandle, type ServerUsage } from './lib/server.js'
 
@@ -60,8 +61,8 @@ const CONFIG = {
    */
   phaseWarmupMs: QUICK ? 150 : 1000,
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
-  bodyBytes: 1024,
-  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? Object.keys(FRAMEWORKS)) as FrameworkName[],
+  bodyBytes: BODY_BYTES,
+  frameworks: frameworksFromEnv(),
 }
 const TARGET = 0.8
 

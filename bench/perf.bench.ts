@@ -19,10 +19,11 @@ import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import { frameworkLabel, type FrameworkName } from './lib/apps/index.js'
 import type { ServerKind } from './lib/apps/types.js'
 import { GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { DIST } from './lib/dist.js'
+import { BODY_BYTES, frameworksFromEnv, kindsFromEnv } from './lib/env.js'
 import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { readStacks, summarise, type Area, type SampleSummary } from './lib/perf-samples.js'
@@ -36,9 +37,9 @@ const CONFIG = {
   windows: 10,
   frequencyHz: 2000,
   connections: 32,
-  bodyBytes: 1024,
-  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? ['node']) as FrameworkName[],
-  kinds: (process.env.BENCH_PERF_KINDS?.split(',') ?? ['inline', 'hookguard']) as ServerKind[],
+  bodyBytes: BODY_BYTES,
+  frameworks: frameworksFromEnv(['node']),
+  kinds: kindsFromEnv('BENCH_PERF_KINDS', ['inline', 'hookguard']),
   top: Number(process.env.BENCH_TOP ?? 25),
 }
 const DIR = resolve(TMP, 'perf')
@@ -69,7 +70,17 @@ async function sampleFramework(framework: FrameworkName, pool: Buffer[]): Promis
   try {
     for (const kind of CONFIG.kinds)
       servers.push(
-        await startServer({ server: 'http', options: { framework, kind } }, { execArgv: ['--perf-basic-prof'] }),
+        await startServer(
+          { server: 'http', options: { framework, kind } },
+          {
+            // V8 writes a log beside the perf map; keep it out of the working directory.
+            execArgv: [
+              '--perf-basic-prof',
+              '--no-logfile-per-isolate',
+              `--logfile=${resolve(DIR, `v8-${framework}-${kind}.log`)}`,
+            ],
+          },
+        ),
       )
     const cursors = servers.map(() => new RequestCursor(pool))
     const load = (i: number, durationMs: number) =>
@@ -189,7 +200,6 @@ async function main(): Promise<void> {
   const pool = (await signedPool('github', size, CONFIG.bodyBytes)).map((d) => rawRequest(GITHUB_PATH, d))
   const all: Record<string, unknown> = {}
   for (const framework of CONFIG.frameworks) {
-    if (!(framework in FRAMEWORKS)) throw new Error(`bench:perf: unknown framework ${framework}`)
     const results = await sampleFramework(framework, pool)
     report(framework, results)
     all[framework] = results.map((r) => ({

@@ -11,11 +11,12 @@
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { FRAMEWORKS, frameworkLabel, type FrameworkName } from './lib/apps/index.js'
+import { frameworkLabel, type FrameworkName } from './lib/apps/index.js'
 import type { ServerKind } from './lib/apps/types.js'
 import { printSummary, readProfile, summariseProfile, type ProfileSummary } from './lib/cpuprofile.js'
 import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { DIST } from './lib/dist.js'
+import { BODY_BYTES, frameworksFromEnv, kindsFromEnv } from './lib/env.js'
 import { rawRequest, RequestCursor, runLoad } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
 import { fixed, hardStop, rate, TMP, writeResults } from './lib/report.js'
@@ -27,8 +28,8 @@ const CONFIG = {
   /** Sampling interval, µs (node's default is 1000). */
   intervalUs: 250,
   connections: 32,
-  bodyBytes: 1024,
-  frameworks: (process.env.BENCH_FRAMEWORKS?.split(',') ?? Object.keys(FRAMEWORKS)) as FrameworkName[],
+  bodyBytes: BODY_BYTES,
+  frameworks: frameworksFromEnv(),
   /**
    * Which deliveries: `valid` (200, a new id each), `duplicate` (one valid delivery resent: 200, marked
    * duplicate) or `forged` (the last hex digit of the signature changed, 401).
@@ -36,7 +37,7 @@ const CONFIG = {
   path: (process.env.BENCH_PROFILE_PATH ?? 'valid') as 'valid' | 'duplicate' | 'forged',
   /** Extra node flags for the server, e.g. `--single-threaded-gc` to see all GC work on the main thread. */
   nodeFlags: process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [],
-  kinds: (process.env.BENCH_PROFILE_KINDS?.split(',') ?? ['hookguard']) as ServerKind[],
+  kinds: kindsFromEnv('BENCH_PROFILE_KINDS', ['hookguard']),
 }
 const DIR = resolve(TMP, 'profiles')
 
