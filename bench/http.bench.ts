@@ -32,7 +32,7 @@
  *   BENCH_FRAMEWORKS=node,hono BENCH_ROUNDS=5 npm run bench:http
  */
 import { frameworkLabel, type FrameworkName } from './lib/apps/index.js'
-import { SERVER_LABELS, type ServerKind } from './lib/apps/types.js'
+import { SERVER_LABELS, type AppKind } from './lib/apps/types.js'
 import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
@@ -79,13 +79,13 @@ const PATHS: Record<Path, { pool: PoolName; status: number }> = {
 }
 const PATH_NAMES = Object.keys(PATHS) as Path[]
 /** The phases each server process runs, in order; the first is the one the round's ratio uses. */
-const PHASES: Record<ServerKind, Path[]> = {
+const PHASES: Record<AppKind, Path[]> = {
   bare: ['bare'],
   inline: ['inline', 'inline-forged'],
   queued: ['queued'],
   hookguard: ['hookguard', 'duplicate', 'forged'],
 }
-const KINDS = Object.keys(PHASES) as ServerKind[]
+const KINDS = Object.keys(PHASES) as AppKind[]
 
 interface Run {
   round: number
@@ -192,12 +192,12 @@ function combine(windows: Window[]): Window {
  */
 async function measureFramework(round: number, framework: FrameworkName, pools: Pools): Promise<Run[]> {
   const kinds = order(round)
-  const servers = new Map<ServerKind, ServerHandle>()
+  const servers = new Map<AppKind, ServerHandle>()
   const runs: Run[] = []
   try {
     for (const kind of kinds) servers.set(kind, await startServer({ server: 'http', options: { framework, kind } }))
     const cursors = new Map(kinds.map((kind) => [kind, new RequestCursor(pools.fresh)]))
-    const load = (kind: ServerKind, durationMs: number) =>
+    const load = (kind: AppKind, durationMs: number) =>
       runLoad({
         url: servers.get(kind)!.url,
         path: GITHUB_PATH,
@@ -206,7 +206,7 @@ async function measureFramework(round: number, framework: FrameworkName, pools: 
         durationMs,
       })
     for (const kind of kinds) await load(kind, CONFIG.warmupMs)
-    const windows = new Map<ServerKind, Window[]>(kinds.map((kind) => [kind, []]))
+    const windows = new Map<AppKind, Window[]>(kinds.map((kind) => [kind, []]))
     for (let w = 0; w < CONFIG.windows; w++) {
       for (const kind of order(round + w)) {
         const server = servers.get(kind)!
@@ -237,7 +237,7 @@ async function measureFramework(round: number, framework: FrameworkName, pools: 
 }
 
 /** Rotates the kinds by `turn`, so no server always runs first or right after the same neighbour. */
-function order(turn: number): ServerKind[] {
+function order(turn: number): AppKind[] {
   const shift = turn % KINDS.length
   return [...KINDS.slice(shift), ...KINDS.slice(0, shift)]
 }

@@ -46,6 +46,11 @@ const CONFIG = {
   parallel: Number(process.env.BENCH_PARALLEL ?? 2),
   /** BENCH_TOP=N: name the N functions that add most to hookguard's count over the hand-written queued server. */
   top: Number(process.env.BENCH_TOP ?? 0),
+  /**
+   * BENCH_TOP_PAIR=base,other: the two servers BENCH_TOP compares, e.g. `hookguard-verify,hookguard-dedupe` for
+   * what memoryStore adds. Default: queued (or inline, or hookguard-dedupe) against hookguard.
+   */
+  topPair: process.env.BENCH_TOP_PAIR ? kindsFromEnv('BENCH_TOP_PAIR', []) : undefined,
 }
 const DIR = resolve(TMP, 'callgrind')
 const COMPILER = /compiler::|maglev::|turboshaft::|Pipeline|Turbofan|OptimizedCompilationJob/
@@ -236,10 +241,18 @@ async function count(framework: FrameworkName, kind: ServerKind, pool: Buffer[])
   }
 }
 
-/** The functions whose count differs most between the queued baseline (or inline) and hookguard. */
+/**
+ * The functions whose count differs most between two servers: BENCH_TOP_PAIR's, or by default the queued
+ * baseline (or inline, or hookguard without its queue: `BENCH_KINDS=hookguard-dedupe,hookguard` names what the
+ * queue and its worker cost) and hookguard.
+ */
 function printTop(framework: FrameworkName, of: (f: FrameworkName, k: ServerKind) => Count | undefined): void {
-  const hookguard = of(framework, 'hookguard')?.functions
-  const base = of(framework, 'queued') ?? of(framework, 'inline')
+  const [baseKind, otherKind] = CONFIG.topPair ?? [undefined, 'hookguard']
+  const other = of(framework, otherKind!)
+  const hookguard = other?.functions
+  const base = baseKind
+    ? of(framework, baseKind)
+    : (of(framework, 'queued') ?? of(framework, 'inline') ?? of(framework, 'hookguard-dedupe'))
   if (!hookguard || !base?.functions) return
   const names = new Set([...hookguard.keys(), ...base.functions.keys()])
   const rows = [...names]
@@ -247,10 +260,12 @@ function printTop(framework: FrameworkName, of: (f: FrameworkName, k: ServerKind
     .filter((row) => !COMPILER.test(row.name))
     .sort((a, b) => Math.abs(b.hookguard - b.base) - Math.abs(a.hookguard - a.base))
     .slice(0, CONFIG.top)
-  console.log(`\n${frameworkLabel(framework)}: instructions per request by function, ${base.kind} and hookguard:\n`)
+  console.log(
+    `\n${frameworkLabel(framework)}: instructions per request by function, ${base.kind} and ${other!.kind}:\n`,
+  )
   console.log(
     table(
-      ['function', base.kind, 'hookguard', 'difference'],
+      ['function', base.kind, other!.kind, 'difference'],
       rows.map((row) => [
         row.name.length > 110 ? `${row.name.slice(0, 107)}...` : row.name,
         fixed(row.base),
@@ -262,6 +277,8 @@ function printTop(framework: FrameworkName, of: (f: FrameworkName, k: ServerKind
 }
 
 async function main(): Promise<void> {
+  if (CONFIG.topPair && CONFIG.topPair.length !== 2)
+    throw new Error('bench: BENCH_TOP_PAIR takes two servers: base,other')
   if (spawnSync('valgrind', ['--version']).status !== 0) {
     console.log('bench:instructions needs valgrind (apt-get install valgrind); not found, nothing measured.')
     return

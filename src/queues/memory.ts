@@ -128,6 +128,8 @@ interface State extends Settings, Reporting {
   closed: boolean
   /** A pump is due after this turn (see {@link pumpSoon}). */
   pumpDue: boolean
+  /** pump() is on the stack (see there). */
+  pumping: boolean
   noWorkerTimer?: ReturnType<typeof setTimeout>
   warned: { noWorker: boolean; deadDropped: boolean }
 }
@@ -231,24 +233,50 @@ function watchForWorker(s: State): void {
 }
 
 function pump(s: State): void {
-  while (s.handler && s.running < s.concurrency && s.ready.length > 0) {
-    const job = s.ready.shift()!
-    s.running++
-    void run(s, job).catch(s.onError)
+  // A synchronous handler settles inside run(), which pumps again: the outer loop takes the next job instead
+  // of a recursion as deep as the ready list.
+  if (s.pumping) return
+  s.pumping = true
+  try {
+    while (s.handler && s.running < s.concurrency && s.ready.length > 0) {
+      const job = s.ready.shift()!
+      s.running++
+      run(s, job)
+    }
+  } finally {
+    s.pumping = false
   }
 }
 
-async function run(s: State, job: Job): Promise<void> {
+/**
+ * One attempt. A handler that returns no promise (or throws) is settled
+ * before run() returns; only a returned promise costs a reaction.
+ */
+function run(s: State, job: Job): void {
   job.attempt++
   const event: WebhookEvent = Object.assign({}, job.event, { attempt: job.attempt })
-  let failed = false
-  let failure: unknown
+  let result: unknown
   try {
-    await s.handler!(event)
+    result = s.handler!(event)
   } catch (error) {
-    failed = true
-    failure = error
+    return settle(s, job, event, true, error)
   }
+  if (!isThenable(result)) return settle(s, job, event, false, undefined)
+  result.then(
+    () => settle(s, job, event, false, undefined),
+    (error: unknown) => settle(s, job, event, true, error),
+  )
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  )
+}
+
+function settle(s: State, job: Job, event: WebhookEvent, failed: boolean, failure: unknown): void {
   s.running--
   try {
     if (failed) settleFailure(s, job, event, failure)
@@ -257,6 +285,8 @@ async function run(s: State, job: Job): Promise<void> {
       rememberDone(s, job.event.key)
       s.hooks.success(event)
     }
+  } catch (error) {
+    s.onError(error)
   } finally {
     pump(s)
     settleIdle(s)
@@ -366,7 +396,21 @@ function createState(options: MemoryQueueOptions): State {
   const reporting = resolveReporting(WHERE, options)
   const ownHooks = checkHooks(WHERE, options)
   const settings = resolveSettings(options)
-  return Object.assign({}, settings, reporting, {
+  // Every property named in one literal: an object that gets more than 16 properties from Object.assign({}, …)
+  // becomes a dictionary in V8, and every access on the worker's path a hash lookup (bench:instructions:
+  // 2 200 instructions per event). A spread keeps the shape too, but the lint rule against properties after a
+  // spread applies to this file.
+  return {
+    retry: settings.retry,
+    concurrency: settings.concurrency,
+    rememberKeys: settings.rememberKeys,
+    retentionMs: settings.retentionMs,
+    maxPending: settings.maxPending,
+    maxDeadLetters: settings.maxDeadLetters,
+    noWorkerWarningMs: settings.noWorkerWarningMs,
+    logger: reporting.logger,
+    onError: reporting.onError,
+    now: reporting.now,
     ownHooks,
     hooks: combineHooks(WHERE, reporting.logger, ownHooks),
     jobs: new JobTable<Job>(),
@@ -377,8 +421,9 @@ function createState(options: MemoryQueueOptions): State {
     idleWaiters: [],
     closed: false,
     pumpDue: false,
+    pumping: false,
     warned: { noWorker: false, deadDropped: false },
-  })
+  }
 }
 
 /**

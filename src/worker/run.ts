@@ -64,32 +64,49 @@ function progressOf(
   return update
 }
 
-/** The function the queue runs for each event. */
+/**
+ * The function the queue runs for each event. Not an async function: with
+ * no ordering guard, tracer or metrics it returns what the handler returns,
+ * so a synchronous handler settles without a promise and an async one
+ * without a second promise wrapped around its own. Every queue awaits the
+ * result inside a try, which catches a synchronous throw too.
+ */
 function runner(parts: WorkerParts, skipped: Map<string, Skipped>): WebhookHandler {
   const inProcess = isInProcess(parts.queue)
-  return async function runWebhookHandler(event) {
+  const observed = parts.guard !== undefined || parts.tracer !== undefined || parts.metrics !== undefined
+  return function runWebhookHandler(event) {
     const handler = parts.routes ? parts.routes.find(event.type) : parts.handler
     if (!handler) return void skipped.set(event.key, 'ignored')
     // Work left running after the response is frozen or killed on serverless platforms: say so, once.
     if (inProcess) warnServerlessQueueOnce(parts.logger, parts.queue)
-    parts.metrics?.queueLag(event, Math.max(0, parts.now() - event.receivedAt) / 1000)
-    if (parts.guard && !(await parts.guard.admit(event))) return void skipped.set(event.key, 'stale')
-    let span: HandleSpan | undefined
-    try {
-      span = parts.tracer?.startHandle(event)
-    } catch {
-      // A broken tracer must not fail the handler.
-    }
-    const started = parts.metrics ? performance.now() : 0
-    try {
-      await (span?.run ? span.run(() => handler(event)) : handler(event))
-      span?.end()
-    } catch (error) {
-      span?.end(error)
-      throw error
-    } finally {
-      parts.metrics?.handlerDuration(event, (performance.now() - started) / 1000)
-    }
+    return observed ? runObserved(parts, skipped, handler, event) : handler(event)
+  }
+}
+
+/** A run with the ordering guard, a span or metrics around the handler. */
+async function runObserved(
+  parts: WorkerParts,
+  skipped: Map<string, Skipped>,
+  handler: WebhookHandler,
+  event: WebhookEvent,
+): Promise<void> {
+  parts.metrics?.queueLag(event, Math.max(0, parts.now() - event.receivedAt) / 1000)
+  if (parts.guard && !(await parts.guard.admit(event))) return void skipped.set(event.key, 'stale')
+  let span: HandleSpan | undefined
+  try {
+    span = parts.tracer?.startHandle(event)
+  } catch {
+    // A broken tracer must not fail the handler.
+  }
+  const started = parts.metrics ? performance.now() : 0
+  try {
+    await (span?.run ? span.run(() => handler(event)) : handler(event))
+    span?.end()
+  } catch (error) {
+    span?.end(error)
+    throw error
+  } finally {
+    parts.metrics?.handlerDuration(event, (performance.now() - started) / 1000)
   }
 }
 

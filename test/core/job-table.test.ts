@@ -28,9 +28,11 @@ describe('JobTable (memoryQueue live jobs by key)', () => {
   })
 
   it('behaves as a Map under any sequence of sets and deletes', () => {
-    const op = fc.record({ del: fc.boolean(), key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), value: fc.nat() })
+    // 40 keys: enough for the index to grow and to shift entries back on delete.
+    const keys = Array.from({ length: 40 }, (_, i) => `github:default:${i}`)
+    const op = fc.record({ del: fc.boolean(), key: fc.constantFrom(...keys), value: fc.nat() })
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
         const table = new JobTable<{ value: number }>()
         const model = new Map<string, { value: number }>()
         for (const { del, key, value } of ops) {
@@ -44,7 +46,7 @@ describe('JobTable (memoryQueue live jobs by key)', () => {
           }
           expect(table.size).toBe(model.size)
         }
-        for (const key of ['a', 'b', 'c', 'd', 'e']) expect(table.get(key)).toBe(model.get(key))
+        for (const key of keys) expect(table.get(key)).toBe(model.get(key))
         expect([...table.values()]).toEqual([...model.values()])
       }),
     )

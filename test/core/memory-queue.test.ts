@@ -86,6 +86,39 @@ describe('memoryQueue', () => {
     expect(ran).toEqual(['orphan'])
   })
 
+  it('runs synchronous handlers, throwing ones and thenables alike, through a long ready list without recursing', async () => {
+    // 20,000 ready events and a handler that returns at once: each settles inside the pump, which must loop,
+    // not recurse once per event (that would overflow the stack).
+    const count = 20_000
+    const queue = memoryQueue({ maxPending: count, rememberKeys: count, attempts: 2, backoffMs: 1, maxBackoffMs: 1 })
+    const attempts = new Map<string, number[]>()
+    const dead: string[] = []
+    queue.process(
+      (e) => {
+        attempts.set(e.key, [...(attempts.get(e.key) ?? []), e.attempt])
+        if (e.key === 'throws') throw new Error('sync failure')
+        // A thenable that is not a Promise is awaited like one.
+        if (e.key === 'thenable') return { then: (ok: () => void) => setTimeout(ok, 5) }
+        return undefined
+      },
+      { onDeadLetter: (e) => dead.push(e.key) },
+    )
+    const keys = [...Array.from({ length: count - 2 }, (_, i) => `k${i}`), 'throws', 'thenable']
+    for (const key of keys) await queue.enqueue(event(key))
+    await queue.idle()
+    expect(attempts.size).toBe(count)
+    expect(attempts.get('k0')).toEqual([1])
+    expect(attempts.get(`k${count - 3}`)).toEqual([1])
+    expect(attempts.get('throws')).toEqual([1, 2])
+    expect(dead).toEqual(['throws'])
+    expect(attempts.get('thenable')).toEqual([1])
+    expect(await queue.stats()).toEqual({ pending: 0, running: 0, done: count - 1, dead: 1 })
+    // A done key is not run again.
+    await queue.enqueue(event('k0'))
+    await queue.idle()
+    expect(attempts.get('k0')).toEqual([1])
+  })
+
   it('respects concurrency', async () => {
     const queue = memoryQueue({ concurrency: 2 })
     let running = 0

@@ -4,8 +4,14 @@ import type { ReceiverOptions } from '../../../src/index.js'
 /**
  * bare: read the body, answer 200. inline: bare + hand-written HMAC check + JSON.parse. queued: inline +
  * a hand-written dedupe by delivery id and in-memory queue (bench/lib/inline.ts, HandQueue). hookguard: the adapter.
+ * hookguard-verify and hookguard-dedupe: the adapter with a store that remembers nothing and a queue that drops
+ * every event (bench/lib/ablation.ts), then with memoryStore and that queue: what the path costs without each
+ * guarantee (bench:perf only).
  */
-export type ServerKind = 'bare' | 'inline' | 'queued' | 'hookguard'
+export type ServerKind = 'bare' | 'inline' | 'queued' | 'hookguard' | 'hookguard-verify' | 'hookguard-dedupe'
+
+/** The servers an app builds: the hookguard variants are one app with different receivers. */
+export type AppKind = Exclude<ServerKind, 'hookguard-verify' | 'hookguard-dedupe'>
 
 /** How tables name each server, in the order they are shown; the results file carries it to the docs page. */
 export const SERVER_LABELS: Record<ServerKind, string> = {
@@ -13,10 +19,12 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   inline: 'inline HMAC',
   queued: 'queued by hand',
   hookguard: 'hookguard',
+  'hookguard-verify': 'hookguard, no dedupe or queue',
+  'hookguard-dedupe': 'hookguard, dedupe, no queue',
 }
 
 export interface AppOptions {
-  kind: ServerKind
+  kind: AppKind
   /** The webhook route. */
   path: string
   /** GitHub secret of the inline check. */

@@ -5,6 +5,7 @@
  */
 import { FRAMEWORKS, type FrameworkName } from '../apps/index.js'
 import type { ServerKind } from '../apps/types.js'
+import { droppingQueue, forgetfulStore } from '../ablation.js'
 import { GITHUB_PATH, GITHUB_SECRET } from '../deliveries.js'
 import { load } from '../dist.js'
 import type { BuiltServer } from './index.js'
@@ -18,10 +19,10 @@ export async function buildHttpServer({ framework, kind }: HttpServerOptions): P
   const { github, memoryQueue, memoryStore } = await load('index')
   let handled = 0
   let handledAtMark = 0
-  const queue = memoryQueue()
+  const queue = kind === 'hookguard-verify' || kind === 'hookguard-dedupe' ? droppingQueue() : memoryQueue()
   const receiver = {
     provider: github({ secret: GITHUB_SECRET }),
-    store: memoryStore(),
+    store: kind === 'hookguard-verify' ? forgetfulStore() : memoryStore(),
     queue,
     handler: () => {
       handled++
@@ -29,7 +30,8 @@ export async function buildHttpServer({ framework, kind }: HttpServerOptions): P
     logger: false as const,
   }
   const { createApp } = await FRAMEWORKS[framework].load()
-  const listener = await createApp({ kind, path: GITHUB_PATH, secret: GITHUB_SECRET, receiver })
+  const appKind = kind === 'hookguard-verify' || kind === 'hookguard-dedupe' ? 'hookguard' : kind
+  const listener = await createApp({ kind: appKind, path: GITHUB_PATH, secret: GITHUB_SECRET, receiver })
   return {
     listener,
     // The previous phase's events finish first, so `handled` counts this phase's only.

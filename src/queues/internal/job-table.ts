@@ -12,55 +12,58 @@
  * about 1.3 KB promoted per event, and 3–4× the GC time of the same queue
  * whose Map held numbers.
  *
- * So the Map holds only small integers (slot numbers, which V8 stores
- * inline), and the jobs sit in a plain array whose slots are cleared when a
- * job ends and reused by the next one.
+ * So the index holds only slot numbers, and the jobs sit in a plain array
+ * whose slots are cleared when a job ends and reused by the next one.
  *
  * @module
  */
+import { KeyIndex } from '../../internal/key-index.js'
 
 export class JobTable<J> {
-  readonly #slots = new Map<string, number>()
+  /**
+   * Key → slot. A {@link KeyIndex}, not a `Map`: the receiver's store and the queue's done memory have just
+   * hashed the same key with the KeyIndex hash, which it reuses, where a `Map` would hash the string again.
+   */
+  readonly #index = new KeyIndex()
   readonly #jobs: (J | undefined)[] = []
+  /** When each slot's job was added, for {@link values} in that order. */
+  readonly #added: number[] = []
+  #sequence = 0
   /** Slots cleared and ready for reuse (at most as many as jobs were ever live at once). */
   readonly #free: number[] = []
 
   get size(): number {
-    return this.#slots.size
+    return this.#index.size
   }
 
   has(key: string): boolean {
-    return this.#slots.has(key)
+    return this.#index.find(key) >= 0
   }
 
   get(key: string): J | undefined {
-    const slot = this.#slots.get(key)
-    return slot === undefined ? undefined : this.#jobs[slot]
+    const slot = this.#index.find(key)
+    return slot < 0 ? undefined : this.#jobs[slot]
   }
 
   /** Adds or replaces the job of `key`. */
   set(key: string, job: J): void {
-    const existing = this.#slots.get(key)
-    if (existing !== undefined) {
-      this.#jobs[existing] = job
-      return
-    }
-    const slot = this.#free.length > 0 ? this.#free.pop()! : this.#jobs.length
-    this.#jobs[slot] = job
-    this.#slots.set(key, slot)
+    const existing = this.#index.find(key)
+    if (existing >= 0) this.#jobs[existing] = job
+    else this.add(key, job)
   }
 
   /** {@link set} for a key the caller just found absent (with {@link has}): one lookup fewer. */
   add(key: string, job: J): void {
     const slot = this.#free.length > 0 ? this.#free.pop()! : this.#jobs.length
     this.#jobs[slot] = job
-    this.#slots.set(key, slot)
+    this.#added[slot] = this.#sequence++
+    this.#index.add(key, slot)
   }
 
   delete(key: string): boolean {
-    const slot = this.#slots.get(key)
-    if (slot === undefined) return false
-    this.#slots.delete(key)
+    const slot = this.#index.find(key)
+    if (slot < 0) return false
+    this.#index.delete(slot)
     this.#jobs[slot] = undefined
     this.#free.push(slot)
     return true
@@ -68,6 +71,9 @@ export class JobTable<J> {
 
   /** The live jobs, in the order their keys were added. */
   *values(): IterableIterator<J> {
-    for (const slot of this.#slots.values()) yield this.#jobs[slot]!
+    const slots: number[] = []
+    for (let slot = 0; slot < this.#jobs.length; slot++) if (this.#jobs[slot] !== undefined) slots.push(slot)
+    slots.sort((a, b) => this.#added[a]! - this.#added[b]!)
+    for (const slot of slots) yield this.#jobs[slot]!
   }
 }
