@@ -451,7 +451,7 @@ async function main(): Promise<void> {
   const file = writeResults('http', machine, {
     config: CONFIG,
     target: TARGET,
-    servers: SERVER_LABELS,
+    servers: Object.fromEntries(KINDS.map((kind) => [kind, SERVER_LABELS[kind]])),
     summaries,
     runs,
   })
