@@ -34,8 +34,13 @@ export function runOf(name: RunName): Any | undefined {
   return runs[name]
 }
 
-const num = (value: number, digits = 0): string =>
-  value >= 10_000 ? `${(value / 1000).toFixed(1)} k` : value.toLocaleString('en-US', { maximumFractionDigits: digits })
+// A figure a run did not measure shows as a dash: a missing one threw while rendering, and the build still passed.
+const num = (value: number | undefined, digits = 0): string =>
+  typeof value !== 'number'
+    ? '–'
+    : value >= 10_000
+      ? `${(value / 1000).toFixed(1)} k`
+      : value.toLocaleString('en-US', { maximumFractionDigits: digits })
 const pct = (value: number): string => `${(value * 100).toFixed(1)} %`
 
 function chart(title: string, unit: string, groups: Group[]): Chart {
