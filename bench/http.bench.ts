@@ -66,26 +66,34 @@ const CONFIG = {
 }
 const TARGET = 0.8
 
-type Path = 'bare' | 'inline' | 'queued' | 'hookguard' | 'duplicate' | 'forged' | 'inline-forged'
+type Path = 'bare' | 'inline' | 'queued' | 'guarded' | 'hookguard' | 'duplicate' | 'forged' | 'inline-forged'
 type PoolName = 'fresh' | 'same' | 'forged'
 const PATHS: Record<Path, { pool: PoolName; status: number }> = {
   bare: { pool: 'fresh', status: 200 },
   inline: { pool: 'fresh', status: 200 },
   queued: { pool: 'fresh', status: 200 },
+  guarded: { pool: 'fresh', status: 200 },
   hookguard: { pool: 'fresh', status: 200 },
   duplicate: { pool: 'same', status: 200 },
   forged: { pool: 'forged', status: 401 },
   'inline-forged': { pool: 'forged', status: 401 },
 }
 const PATH_NAMES = Object.keys(PATHS) as Path[]
+/** The servers of every framework, and `guarded` (hookguard's guarantees by hand, bench/lib/guarded.ts) for node:http. */
+type HttpKind = AppKind | 'guarded'
 /** The phases each server process runs, in order; the first is the one the round's ratio uses. */
-const PHASES: Record<AppKind, Path[]> = {
+const PHASES: Record<HttpKind, Path[]> = {
   bare: ['bare'],
   inline: ['inline', 'inline-forged'],
   queued: ['queued'],
+  guarded: ['guarded'],
   hookguard: ['hookguard', 'duplicate', 'forged'],
 }
-const KINDS = Object.keys(PHASES) as AppKind[]
+const KINDS = Object.keys(PHASES) as HttpKind[]
+
+function kindsOf(framework: FrameworkName): HttpKind[] {
+  return framework === 'node' ? KINDS : KINDS.filter((kind) => kind !== 'guarded')
+}
 
 interface Run {
   round: number
@@ -191,13 +199,14 @@ function combine(windows: Window[]): Window {
  * server's other phases (duplicate, forged) on the same process.
  */
 async function measureFramework(round: number, framework: FrameworkName, pools: Pools): Promise<Run[]> {
-  const kinds = order(round)
-  const servers = new Map<AppKind, ServerHandle>()
+  const all = kindsOf(framework)
+  const kinds = order(all, round)
+  const servers = new Map<HttpKind, ServerHandle>()
   const runs: Run[] = []
   try {
     for (const kind of kinds) servers.set(kind, await startServer({ server: 'http', options: { framework, kind } }))
     const cursors = new Map(kinds.map((kind) => [kind, new RequestCursor(pools.fresh)]))
-    const load = (kind: AppKind, durationMs: number) =>
+    const load = (kind: HttpKind, durationMs: number) =>
       runLoad({
         url: servers.get(kind)!.url,
         path: GITHUB_PATH,
@@ -206,9 +215,9 @@ async function measureFramework(round: number, framework: FrameworkName, pools: 
         durationMs,
       })
     for (const kind of kinds) await load(kind, CONFIG.warmupMs)
-    const windows = new Map<AppKind, Window[]>(kinds.map((kind) => [kind, []]))
+    const windows = new Map<HttpKind, Window[]>(kinds.map((kind) => [kind, []]))
     for (let w = 0; w < CONFIG.windows; w++) {
-      for (const kind of order(round + w)) {
+      for (const kind of order(all, round + w)) {
         const server = servers.get(kind)!
         await load(kind, CONFIG.rewarmMs)
         await server.mark()
@@ -218,8 +227,8 @@ async function measureFramework(round: number, framework: FrameworkName, pools: 
     }
     for (const kind of kinds) {
       const [first, ...rest] = PHASES[kind]
-      const all = combine(windows.get(kind)!)
-      runs.push(runOf(round, framework, first!, all.load, all.usage))
+      const combined = combine(windows.get(kind)!)
+      runs.push(runOf(round, framework, first!, combined.load, combined.usage))
       for (const path of rest) {
         const measured = await phase(
           servers.get(kind)!,
@@ -237,9 +246,9 @@ async function measureFramework(round: number, framework: FrameworkName, pools: 
 }
 
 /** Rotates the kinds by `turn`, so no server always runs first or right after the same neighbour. */
-function order(turn: number): AppKind[] {
-  const shift = turn % KINDS.length
-  return [...KINDS.slice(shift), ...KINDS.slice(0, shift)]
+function order(kinds: HttpKind[], turn: number): HttpKind[] {
+  const shift = turn % kinds.length
+  return [...kinds.slice(shift), ...kinds.slice(0, shift)]
 }
 
 /** Raw requests: enough distinct deliveries for one server's warm-up and windows at a generous rate. */
@@ -267,6 +276,10 @@ interface Summary {
   queuedRatio: number
   /** Median over rounds of hookguard / queued req/s: hookguard against the same job written by hand. */
   vsQueued: number
+  /** node:http: median over rounds of guarded (hookguard's guarantees by hand) / inline req/s; NaN elsewhere. */
+  guardedRatio: number
+  /** node:http: median over rounds of hookguard / guarded req/s; NaN elsewhere. */
+  vsGuarded: number
   /** Median over rounds of inline / hookguard server CPU per request (≥ 1 means hookguard is cheaper). */
   cpuRatio: number
   /** Median over rounds of hookguard forged / hookguard valid server CPU per request (same process). */
@@ -281,9 +294,11 @@ function summarise(framework: FrameworkName, runs: Run[]): Summary {
       PATH_NAMES.map((path) => [path, median(mine.filter((run) => run.path === path).map(pick))]),
     ) as Record<Path, number>
   const rounds = [...new Set(mine.map((run) => run.round))]
+  // guarded runs on node:http only.
+  const has = (path: Path): boolean => mine.some((run) => run.path === path)
   const get = (round: number, path: Path): Run => mine.find((run) => run.round === round && run.path === path)!
   const perRound = (a: Path, b: Path, pick: (run: Run) => number): number[] =>
-    rounds.map((round) => pick(get(round, a)) / pick(get(round, b)))
+    has(a) && has(b) ? rounds.map((round) => pick(get(round, a)) / pick(get(round, b))) : []
   const ratios = perRound('hookguard', 'inline', (run) => run.load.rps)
   return {
     framework,
@@ -296,6 +311,8 @@ function summarise(framework: FrameworkName, runs: Run[]): Summary {
     ratios,
     queuedRatio: median(perRound('queued', 'inline', (run) => run.load.rps)),
     vsQueued: median(perRound('hookguard', 'queued', (run) => run.load.rps)),
+    guardedRatio: median(perRound('guarded', 'inline', (run) => run.load.rps)),
+    vsGuarded: median(perRound('hookguard', 'guarded', (run) => run.load.rps)),
     cpuRatio: median(perRound('inline', 'hookguard', (run) => run.cpuUsPerRequest)),
     forgedCost: median(perRound('forged', 'hookguard', (run) => run.cpuUsPerRequest)),
     problems: mine.flatMap((run) => run.problems.map((p) => `${framework} ${run.path} round ${run.round + 1}: ${p}`)),
@@ -314,6 +331,8 @@ function printThroughput(summaries: Summary[]): void {
         `≥ ${TARGET}`,
         'queued/inline',
         'hookguard/queued',
+        'by hand/inline',
+        'hookguard/by hand',
       ],
       summaries.map((s) => [
         s.label,
@@ -323,6 +342,8 @@ function printThroughput(summaries: Summary[]): void {
         s.ratio >= TARGET ? 'yes' : 'NO',
         fixed(s.queuedRatio, 2),
         fixed(s.vsQueued, 2),
+        fixed(s.guardedRatio, 2),
+        fixed(s.vsGuarded, 2),
       ]),
     ),
   )
@@ -337,6 +358,7 @@ function printCpu(summaries: Summary[]): void {
         'bare',
         'inline',
         'queued',
+        'by hand',
         'hookguard',
         'hg − inline',
         'inline/hg',
@@ -350,6 +372,7 @@ function printCpu(summaries: Summary[]): void {
         fixed(s.cpuUsPerRequest.bare),
         fixed(s.cpuUsPerRequest.inline),
         fixed(s.cpuUsPerRequest.queued),
+        fixed(s.cpuUsPerRequest.guarded),
         fixed(s.cpuUsPerRequest.hookguard),
         fixed(s.cpuUsPerRequest.hookguard - s.cpuUsPerRequest.inline),
         fixed(s.cpuRatio, 2),
@@ -366,18 +389,21 @@ function printPaths(summaries: Summary[], runs: Run[]): void {
   const pct = (share: number): string => `${fixed(share * 100, 0)} %`
   console.log('\nEvery path (medians): server and client CPU as a share of one core, client-side latency:\n')
   const rows = summaries.flatMap((s) =>
-    PATH_NAMES.map((path) => {
+    PATH_NAMES.flatMap((path) => {
       const mine = runs.filter((run) => run.framework === s.framework && run.path === path)
+      if (mine.length === 0) return []
       return [
-        s.framework,
-        path,
-        rate(s.rps[path]),
-        fixed(s.cpuUsPerRequest[path]),
-        pct(s.serverCpuShare[path]),
-        pct(s.clientCpuShare[path]),
-        fixed(median(mine.map((run) => run.load.clientCpuUsPerRequest))),
-        fixed(median(mine.map((run) => run.load.p50Ms)), 0),
-        fixed(median(mine.map((run) => run.load.p99Ms)), 0),
+        [
+          s.framework,
+          path,
+          rate(s.rps[path]),
+          fixed(s.cpuUsPerRequest[path]),
+          pct(s.serverCpuShare[path]),
+          pct(s.clientCpuShare[path]),
+          fixed(median(mine.map((run) => run.load.clientCpuUsPerRequest))),
+          fixed(median(mine.map((run) => run.load.p50Ms)), 0),
+          fixed(median(mine.map((run) => run.load.p99Ms)), 0),
+        ],
       ]
     }),
   )
@@ -408,6 +434,7 @@ function printBottlenecks(summaries: Summary[]): void {
   const starved: string[] = []
   for (const s of summaries) {
     for (const path of PATH_NAMES) {
+      if (!Number.isFinite(s.clientCpuShare[path])) continue
       if (s.clientCpuShare[path] >= 0.9) clientBound.push(`${s.framework} ${path}`)
       else if (s.serverCpuShare[path] < 0.85) starved.push(`${s.framework} ${path}`)
     }
@@ -428,7 +455,7 @@ async function main(): Promise<void> {
   const machine = describeMachine()
   console.log(machineHeader(machine))
   console.log(
-    `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × ${KINDS.length} servers (a fresh process each), ` +
+    `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × 4 servers (5 for node:http) in fresh processes, ` +
       `${CONFIG.warmupMs} ms warm-up, then ${CONFIG.windows} alternating windows of ${CONFIG.measureMs} ms per server, ` +
       `${CONFIG.connections} connections, ` +
       `${CONFIG.bodyBytes} B GitHub push, a new delivery id per request`,

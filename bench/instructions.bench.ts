@@ -313,18 +313,30 @@ async function main(): Promise<void> {
   console.log('\nThousands of instructions per request (steady state: without the optimising compilers), and ratios:\n')
   console.log(
     table(
-      ['framework', 'inline', 'queued', 'hookguard', 'inline/hookguard', 'queued/hookguard', 'hookguard − inline'],
+      [
+        'framework',
+        'inline',
+        'queued',
+        'by hand',
+        'hookguard',
+        'inline/hookguard',
+        'queued/hookguard',
+        'by hand/hookguard',
+        'hookguard − inline',
+      ],
       CONFIG.frameworks.map((framework) => {
-        const [inline, queued, hookguard] = (['inline', 'queued', 'hookguard'] as const).map(
+        const [inline, queued, guarded, hookguard] = (['inline', 'queued', 'guarded', 'hookguard'] as const).map(
           (kind) => of(framework, kind)?.steady,
         )
         return [
           frameworkLabel(framework),
           k(inline),
           k(queued),
+          k(guarded),
           k(hookguard),
           ratio(inline, hookguard),
           ratio(queued, hookguard),
+          ratio(guarded, hookguard),
           inline === undefined || hookguard === undefined ? '–' : k(hookguard - inline),
         ]
       }),

@@ -98,7 +98,11 @@ export class KeyIndex {
 
   /** Removes the key at `slot`; false when the slot holds none. */
   delete(slot: number): boolean {
-    if (this.#keys[slot] === undefined) return false
+    const key = this.#keys[slot]
+    if (key === undefined) return false
+    // The next table to see this key (a finished job's key goes to the done memory) skips hashing it.
+    lastKey = key
+    lastHash = this.#hashes[slot]!
     this.#keys[slot] = undefined
     const table = this.#table
     const mask = this.#mask

@@ -13,7 +13,7 @@
  */
 import { defaultCrypto, encodeBase64 } from '../crypto.js'
 import { HookguardError } from '../errors.js'
-import { keyFits, keyPartProblem, MAX_KEY_BYTES } from '../internal/keys.js'
+import { flat, keyFits, keyPartProblem, MAX_KEY_BYTES } from '../internal/keys.js'
 import type { EventDescription, QueuedEvent, Verification } from '../types/index.js'
 import type { NameRequest, ReceiverConfig } from './config.js'
 import type { Delivery } from './delivery.js'
@@ -94,7 +94,8 @@ function checkedKey(key: string): string {
   if (!keyFits(key)) {
     throw new HookguardError('id.invalid', { reason: `dedupe key is over ${MAX_KEY_BYTES} bytes` })
   }
-  return key
+  // Joined once here: every store and queue step hashes or compares it.
+  return flat(key)
 }
 
 function eventOf(

@@ -93,6 +93,8 @@ export interface MemoryQueue extends WebhookQueue {
 interface Job {
   event: QueuedEvent
   attempt: number
+  /** Where `jobs` keeps it: the job leaves by its slot, without hashing its key again. */
+  slot: number
   timer?: ReturnType<typeof setTimeout>
   /** Queued, but not to start until the receiver has made its answer (see DirectQueue.enqueueHeld). */
   held?: boolean
@@ -188,8 +190,8 @@ function checkRoom(s: State): void {
 
 /** A job for a key `enqueue` found neither queued nor done. */
 function addJob(s: State, event: QueuedEvent, held = false): Job {
-  const job: Job = { event, attempt: 0 }
-  s.jobs.add(event.key, job)
+  const job: Job = { event, attempt: 0, slot: -1 }
+  job.slot = s.jobs.add(event.key, job)
   if (held) job.held = true
   else makeReady(s, job)
   return job
@@ -281,7 +283,7 @@ function settle(s: State, job: Job, event: WebhookEvent, failed: boolean, failur
   try {
     if (failed) settleFailure(s, job, event, failure)
     else {
-      s.jobs.delete(job.event.key)
+      s.jobs.deleteAt(job.slot, job)
       rememberDone(s, job.event.key)
       s.hooks.success(event)
     }
@@ -304,7 +306,7 @@ function settleFailure(s: State, job: Job, event: WebhookEvent, error: unknown):
     s.hooks.retry(event, error, delayMs)
     return
   }
-  s.jobs.delete(job.event.key)
+  s.jobs.deleteAt(job.slot, job)
   keepDeadLetter(s, deadLetter(event, error, s.now()))
   s.hooks.dead(event, error)
 }

@@ -11,6 +11,7 @@ import { configError } from '../errors.js'
 import { resolveLogger } from '../internal/log.js'
 import type { DedupeStore, Logger, ReserveResult } from '../types/index.js'
 import { ExpiringLru } from '../internal/expiring-lru.js'
+import { flat } from '../internal/keys.js'
 
 export interface MemoryStoreOptions {
   /**
@@ -44,17 +45,6 @@ export interface MemoryStore extends DedupeStore {
   advance(entity: string, version: number, retentionMs: number): Promise<boolean>
   /** Keys held, and how many were evicted before their retention (or ordering record) ended. */
   stats(): { size: number; evictedUnexpired: number }
-}
-
-/**
- * V8 keeps a string built by concatenation (as the receiver builds keys) as a
- * tree of pieces. Reading a character joins it into one block, which the
- * garbage collector then puts in the tree's place: a kept key costs its
- * characters once, about 40 bytes less per key.
- */
-function flat(text: string): string {
-  text.charCodeAt(0)
-  return text
 }
 
 function checkMs(method: string, name: string, value: unknown): asserts value is number {
@@ -147,13 +137,15 @@ function directCalls(s: State): DirectCalls {
   return {
     reserve(key, leaseMs): ReserveResult {
       checkMs('reserve', 'leaseMs', leaseMs)
+      // Joined before the lookup hashes it (the receiver's keys already are).
+      key = flat(key)
       const slot = live(s, key)
       if (slot >= 0 && s.keys.value(slot) === 0) return { status: 'duplicate' }
       if (slot >= 0) return { status: 'in_flight', retryAfterMs: s.keys.expiresAt(slot) - s.now() }
       // The prefix is drawn on first use: Workers forbid random values at module scope, where stores are built.
       s.tokenPrefix ||= `${randomToken(6)}.`
       const lease = ++s.tokenSeq
-      s.lastSlot = s.keys.insert(flat(key), s.now() + leaseMs, lease)
+      s.lastSlot = s.keys.insert(key, s.now() + leaseMs, lease)
       return { status: 'reserved', token: tokenFor(s, lease) }
     },
     complete(key, token, retentionMs) {

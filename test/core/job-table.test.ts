@@ -27,21 +27,44 @@ describe('JobTable (memoryQueue live jobs by key)', () => {
     expect([...table.values()]).toEqual([b2, c])
   })
 
-  it('behaves as a Map under any sequence of sets and deletes', () => {
+  it('behaves as a Map under any sequence of sets, deletes by key and deletes by slot', () => {
     // 40 keys: enough for the index to grow and to shift entries back on delete.
     const keys = Array.from({ length: 40 }, (_, i) => `github:default:${i}`)
-    const op = fc.record({ del: fc.boolean(), key: fc.constantFrom(...keys), value: fc.nat() })
+    const op = fc.record({
+      kind: fc.constantFrom('set', 'delete', 'deleteAt', 'deleteAtStale'),
+      key: fc.constantFrom(...keys),
+      value: fc.nat(),
+    })
     fc.assert(
       fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
         const table = new JobTable<{ value: number }>()
         const model = new Map<string, { value: number }>()
-        for (const { del, key, value } of ops) {
-          if (del) expect(table.delete(key)).toBe(model.delete(key))
-          else {
+        // The slot add() gave each job, and jobs that have left (their slot may hold another job by now).
+        const slots = new Map<{ value: number }, number>()
+        const gone: { value: number }[] = []
+        for (const { kind, key, value } of ops) {
+          const current = model.get(key)
+          if (kind === 'delete') {
+            expect(table.delete(key)).toBe(model.delete(key))
+            if (current) gone.push(current)
+          } else if (kind === 'deleteAt') {
+            const slot = current ? slots.get(current) : undefined
+            // A job replaced by set() keeps no slot of its own: only add()ed jobs leave by slot.
+            if (current === undefined || slot === undefined) continue
+            expect(table.deleteAt(slot, current)).toBe(true)
+            model.delete(key)
+            gone.push(current)
+          } else if (kind === 'deleteAtStale') {
+            // A job that already left must not take out whatever now sits at its old slot.
+            const stale = gone[value % Math.max(1, gone.length)]
+            if (stale !== undefined && slots.has(stale)) expect(table.deleteAt(slots.get(stale)!, stale)).toBe(false)
+          } else {
             const job = { value }
             // add() is for a key found absent, as memoryQueue's enqueue uses it; set() otherwise.
-            if (table.has(key)) table.set(key, job)
-            else table.add(key, job)
+            if (table.has(key)) {
+              table.set(key, job)
+              if (current) gone.push(current)
+            } else slots.set(job, table.add(key, job))
             model.set(key, job)
           }
           expect(table.size).toBe(model.size)

@@ -6,12 +6,14 @@ import type { ReceiverOptions } from '../../../src/index.js'
  * a hand-written dedupe by delivery id and in-memory queue (bench/lib/inline.ts, HandQueue). hookguard: the adapter.
  * hookguard-verify and hookguard-dedupe: the adapter with a store that remembers nothing and a queue that drops
  * every event (bench/lib/ablation.ts), then with memoryStore and that queue: what the path costs without each
- * guarantee (bench:perf only).
+ * guarantee. guarded: hookguard's guarantees written by hand, node:http only (bench/lib/guarded.ts). These three
+ * run in bench:perf and bench:instructions.
  */
-export type ServerKind = 'bare' | 'inline' | 'queued' | 'hookguard' | 'hookguard-verify' | 'hookguard-dedupe'
+export type ServerKind =
+  'bare' | 'inline' | 'queued' | 'hookguard' | 'hookguard-verify' | 'hookguard-dedupe' | 'guarded'
 
-/** The servers an app builds: the hookguard variants are one app with different receivers. */
-export type AppKind = Exclude<ServerKind, 'hookguard-verify' | 'hookguard-dedupe'>
+/** The servers an app builds: the hookguard variants are one app with different receivers; guarded is node:http's. */
+export type AppKind = Exclude<ServerKind, 'hookguard-verify' | 'hookguard-dedupe' | 'guarded'>
 
 /** How tables name each server, in the order they are shown; the results file carries it to the docs page. */
 export const SERVER_LABELS: Record<ServerKind, string> = {
@@ -21,6 +23,7 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   hookguard: 'hookguard',
   'hookguard-verify': 'hookguard, no dedupe or queue',
   'hookguard-dedupe': 'hookguard, dedupe, no queue',
+  guarded: 'guarantees by hand',
 }
 
 export interface AppOptions {

@@ -8,6 +8,7 @@ import type { ServerKind } from '../apps/types.js'
 import { droppingQueue, forgetfulStore } from '../ablation.js'
 import { GITHUB_PATH, GITHUB_SECRET } from '../deliveries.js'
 import { load } from '../dist.js'
+import { counts, guardedListener } from '../guarded.js'
 import type { BuiltServer } from './index.js'
 
 export interface HttpServerOptions {
@@ -16,6 +17,17 @@ export interface HttpServerOptions {
 }
 
 export async function buildHttpServer({ framework, kind }: HttpServerOptions): Promise<BuiltServer> {
+  if (kind === 'guarded') {
+    if (framework !== 'node') throw new Error('bench: the guarded server is written for node:http only')
+    let handledAtMark = 0
+    return {
+      listener: guardedListener(GITHUB_SECRET),
+      mark() {
+        handledAtMark = counts.handled
+      },
+      stats: () => ({ handled: counts.handled - handledAtMark }),
+    }
+  }
   const { github, memoryQueue, memoryStore } = await load('index')
   let handled = 0
   let handledAtMark = 0

@@ -52,21 +52,36 @@ export class JobTable<J> {
     else this.add(key, job)
   }
 
-  /** {@link set} for a key the caller just found absent (with {@link has}): one lookup fewer. */
-  add(key: string, job: J): void {
+  /** {@link set} for a key the caller just found absent (with {@link has}): one lookup fewer. Returns its slot. */
+  add(key: string, job: J): number {
     const slot = this.#free.length > 0 ? this.#free.pop()! : this.#jobs.length
     this.#jobs[slot] = job
     this.#added[slot] = this.#sequence++
     this.#index.add(key, slot)
+    return slot
   }
 
   delete(key: string): boolean {
     const slot = this.#index.find(key)
     if (slot < 0) return false
+    this.#clear(slot)
+    return true
+  }
+
+  /**
+   * Deletes `job` from the slot {@link add} returned for it, without hashing its key again (the job's end comes
+   * long after the key was last hashed). False when the slot no longer holds `job`.
+   */
+  deleteAt(slot: number, job: J): boolean {
+    if (this.#jobs[slot] !== job) return false
+    this.#clear(slot)
+    return true
+  }
+
+  #clear(slot: number): void {
     this.#index.delete(slot)
     this.#jobs[slot] = undefined
     this.#free.push(slot)
-    return true
   }
 
   /** The live jobs, in the order their keys were added. */
