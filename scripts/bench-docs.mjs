@@ -42,6 +42,8 @@ const SECTIONS = {
       cpuRatio: round(s.cpuRatio, 2),
       queuedRatio: round(s.queuedRatio, 2),
       vsQueued: round(s.vsQueued, 2),
+      guardedRatio: round(s.guardedRatio, 2),
+      vsGuarded: round(s.vsGuarded, 2),
     })),
   }),
   handle: (r) => ({

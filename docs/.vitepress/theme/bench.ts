@@ -120,6 +120,7 @@ export function tableOf(name: RunName): Table | undefined {
         'hookguard/inline',
         'queued/inline',
         'hookguard/queued',
+        'hookguard/by hand',
         'CPU µs: inline',
         'CPU µs: hookguard',
         'duplicate',
@@ -131,6 +132,8 @@ export function tableOf(name: RunName): Table | undefined {
         r.ratio.toFixed(2),
         r.queuedRatio.toFixed(2),
         r.vsQueued.toFixed(2),
+        // Only node:http runs the guarantees-by-hand server.
+        typeof r.vsGuarded === 'number' ? r.vsGuarded.toFixed(2) : '–',
         num(r.cpuUs.inline, 1),
         num(r.cpuUs.hookguard, 1),
         num(r.rps.duplicate),
