@@ -32,7 +32,7 @@
  *   BENCH_FRAMEWORKS=node,hono BENCH_ROUNDS=5 npm run bench:http
  */
 import { frameworkLabel, type FrameworkName } from './lib/apps/index.js'
-import { SERVER_LABELS, type AppKind } from './lib/apps/types.js'
+import { GUARDED_FRAMEWORKS, SERVER_LABELS, type AppKind } from './lib/apps/types.js'
 import { forged, GITHUB_PATH, signedPool } from './lib/deliveries.js'
 import { rawRequest, RequestCursor, runLoad, type LoadResult } from './lib/load.js'
 import { applyNice, describeMachine, loadNow, machineHeader } from './lib/machine.js'
@@ -79,8 +79,8 @@ const PATHS: Record<Path, { pool: PoolName; status: number }> = {
   'inline-forged': { pool: 'forged', status: 401 },
 }
 const PATH_NAMES = Object.keys(PATHS) as Path[]
-/** The servers of every framework, and `guarded` (hookguard's guarantees by hand, bench/lib/guarded.ts) for node:http. */
-type HttpKind = AppKind | 'guarded'
+/** The servers of every framework; `guarded` (hookguard's guarantees by hand, bench/lib/guarded.ts) where it exists. */
+type HttpKind = AppKind
 /** The phases each server process runs, in order; the first is the one the round's ratio uses. */
 const PHASES: Record<HttpKind, Path[]> = {
   bare: ['bare'],
@@ -92,7 +92,7 @@ const PHASES: Record<HttpKind, Path[]> = {
 const KINDS = Object.keys(PHASES) as HttpKind[]
 
 function kindsOf(framework: FrameworkName): HttpKind[] {
-  return framework === 'node' ? KINDS : KINDS.filter((kind) => kind !== 'guarded')
+  return GUARDED_FRAMEWORKS.includes(framework) ? KINDS : KINDS.filter((kind) => kind !== 'guarded')
 }
 
 interface Run {
@@ -276,9 +276,9 @@ interface Summary {
   queuedRatio: number
   /** Median over rounds of hookguard / queued req/s: hookguard against the same job written by hand. */
   vsQueued: number
-  /** node:http: median over rounds of guarded (hookguard's guarantees by hand) / inline req/s; NaN elsewhere. */
+  /** Median over rounds of guarded (hookguard's guarantees by hand) / inline req/s; NaN without that server. */
   guardedRatio: number
-  /** node:http: median over rounds of hookguard / guarded req/s; NaN elsewhere. */
+  /** Median over rounds of hookguard / guarded req/s; NaN without that server. */
   vsGuarded: number
   /** Median over rounds of inline / hookguard server CPU per request (≥ 1 means hookguard is cheaper). */
   cpuRatio: number
@@ -294,7 +294,7 @@ function summarise(framework: FrameworkName, runs: Run[]): Summary {
       PATH_NAMES.map((path) => [path, median(mine.filter((run) => run.path === path).map(pick))]),
     ) as Record<Path, number>
   const rounds = [...new Set(mine.map((run) => run.round))]
-  // guarded runs on node:http only.
+  // guarded runs on GUARDED_FRAMEWORKS only.
   const has = (path: Path): boolean => mine.some((run) => run.path === path)
   const get = (round: number, path: Path): Run => mine.find((run) => run.round === round && run.path === path)!
   const perRound = (a: Path, b: Path, pick: (run: Run) => number): number[] =>
@@ -455,7 +455,7 @@ async function main(): Promise<void> {
   const machine = describeMachine()
   console.log(machineHeader(machine))
   console.log(
-    `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × 4 servers (5 for node:http) in fresh processes, ` +
+    `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × 4 servers (5 for node:http and Fastify) in fresh processes, ` +
       `${CONFIG.warmupMs} ms warm-up, then ${CONFIG.windows} alternating windows of ${CONFIG.measureMs} ms per server, ` +
       `${CONFIG.connections} connections, ` +
       `${CONFIG.bodyBytes} B GitHub push, a new delivery id per request`,

@@ -24,6 +24,7 @@
  */
 import { createHmac, hash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 
 const MAX_BODY_BYTES = 1024 * 1024
 const BODY_TIMEOUT_MS = 10_000
@@ -207,8 +208,10 @@ function handler(_event: Event): void {
   counts.handled++
 }
 
-function answer(res: ServerResponse, status: number, outcome: string, body: string): void {
-  res
+/** Where an answer goes: a node:http response, or a Fastify reply (one server per process, so set once). */
+type Target = ServerResponse | FastifyReply
+let write = (target: Target, status: number, outcome: string, body: string): void => {
+  ;(target as ServerResponse)
     .writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-store',
@@ -217,12 +220,16 @@ function answer(res: ServerResponse, status: number, outcome: string, body: stri
     .end(body)
 }
 
-function refuse(res: ServerResponse, status: number, code: string): void {
-  if (status === 413 || status === 408) res.setHeader('connection', 'close')
+function answer(target: Target, status: number, outcome: string, body: string): void {
+  write(target, status, outcome, body)
+}
+
+function refuse(res: Target, status: number, code: string): void {
+  if (status === 413 || status === 408) (res as ServerResponse).setHeader('connection', 'close')
   answer(res, status, 'rejected', `{"ok":false,"error":{"code":"${code}"}}`)
 }
 
-function accept(res: ServerResponse, headers: Headers, body: Buffer, receivedAt: number): void {
+function accept(res: Target, headers: Headers, body: Buffer, receivedAt: number): void {
   const signature = headers['x-hub-signature-256']
   if (typeof signature !== 'string' || !signature.startsWith('sha256=')) return refuse(res, 401, 'unauthorized')
   const hex = signature.slice(7)
@@ -281,4 +288,37 @@ export function guardedListener(secret: string): (req: IncomingMessage, res: Ser
       accept(res, headers, body, receivedAt)
     })
   }
+}
+
+/**
+ * The same server on Fastify: a content-type parser reads the raw body under the same limit and deadline (as
+ * hookguard's Fastify plugin reads it itself), and the route answers through the reply.
+ */
+export function guardedFastify(app: FastifyInstance, path: string, secret: string): void {
+  SECRET = secret
+  write = (target, status, outcome, body) => {
+    ;(target as FastifyReply)
+      .code(status)
+      .headers({
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'hookguard-outcome': outcome,
+      })
+      .send(body)
+  }
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (request, payload, done) => {
+    const headers = headersOf(request.raw.rawHeaders)
+    const encoding = headers['content-encoding']
+    const declared = headers['content-length']
+    const refused = (status: number): void => done(Object.assign(new Error('refused'), { statusCode: status }))
+    if (encoding !== undefined && encoding !== 'identity') return refused(415)
+    if (typeof declared === 'string' && Number(declared) > MAX_BODY_BYTES) return refused(413)
+    readBody(payload, (body) => (typeof body === 'number' ? refused(body) : done(null, { headers, body })))
+  })
+  app.post(path, (request, reply) => {
+    const { headers, body } = request.body as { headers: Headers; body: Buffer }
+    accept(reply, headers, body, Date.now())
+    return reply
+  })
 }

@@ -6,6 +6,7 @@ import type { AppFactory } from './types.js'
 /** The idiomatic inline version: express.raw() keeps the bytes, res.json() answers. */
 export const createApp: AppFactory = async ({ kind, path, secret, receiver }) => {
   const app = express()
+  if (kind === 'guarded') throw new Error('bench: no guarantees-by-hand server for Express')
   if (kind === 'hookguard') {
     app.post(path, (await load('express')).hookguard(receiver))
     return app

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener } from 'node:http'
 import Fastify from 'fastify'
 import { load } from '../dist.js'
+import { guardedFastify } from '../guarded.js'
 import { baselineStatus, HandQueue } from '../inline.js'
 import type { AppFactory } from './types.js'
 
@@ -20,6 +21,8 @@ export const createApp: AppFactory = async ({ kind, path, secret, receiver }) =>
   })
   if (kind === 'hookguard') {
     await app.register((await load('fastify')).hookguard(receiver, { path }))
+  } else if (kind === 'guarded') {
+    guardedFastify(app, path, secret)
   } else {
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
     const queue = new HandQueue()

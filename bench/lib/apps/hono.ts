@@ -7,6 +7,7 @@ import type { AppFactory } from './types.js'
 /** Served by @hono/node-server's listener; the inline version reads c.req.arrayBuffer(), as Hono's docs do. */
 export const createApp: AppFactory = async ({ kind, path, secret, receiver }) => {
   const app = new Hono()
+  if (kind === 'guarded') throw new Error('bench: no guarantees-by-hand server for Hono')
   if (kind === 'hookguard') {
     app.post(path, (await load('hono')).hookguard(receiver) as any)
     return getRequestListener(app.fetch)

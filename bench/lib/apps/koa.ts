@@ -6,6 +6,7 @@ import type { AppFactory } from './types.js'
 /** Koa has no raw-body reader of its own: the inline version reads ctx.req, as raw-body would. */
 export const createApp: AppFactory = async ({ kind, path, secret, receiver }) => {
   const app = new Koa()
+  if (kind === 'guarded') throw new Error('bench: no guarantees-by-hand server for Koa')
   if (kind === 'hookguard') {
     app.use((await load('koa')).hookguard(receiver, { path }))
     return app.callback()

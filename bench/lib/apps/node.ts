@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { load } from '../dist.js'
+import { guardedListener } from '../guarded.js'
 import { baselineStatus, HandQueue, OK_BODY, readBody, UNAUTHORIZED_BODY } from '../inline.js'
 import type { AppFactory } from './types.js'
 
@@ -9,6 +10,7 @@ function send(res: ServerResponse, status: number, body: string): void {
 
 export const createApp: AppFactory = async ({ kind, secret, receiver }) => {
   if (kind === 'hookguard') return (await load('node')).hookguard(receiver)
+  if (kind === 'guarded') return guardedListener(secret)
   const queue = new HandQueue()
   return function nodeBaseline(req, res) {
     readBody(req).then(

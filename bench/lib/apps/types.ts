@@ -6,14 +6,17 @@ import type { ReceiverOptions } from '../../../src/index.js'
  * a hand-written dedupe by delivery id and in-memory queue (bench/lib/inline.ts, HandQueue). hookguard: the adapter.
  * hookguard-verify and hookguard-dedupe: the adapter with a store that remembers nothing and a queue that drops
  * every event (bench/lib/ablation.ts), then with memoryStore and that queue: what the path costs without each
- * guarantee. guarded: hookguard's guarantees written by hand, node:http only (bench/lib/guarded.ts). These three
- * run in bench:perf and bench:instructions.
+ * guarantee (bench:perf and bench:instructions only). guarded: hookguard's guarantees written by hand, for node:http
+ * and Fastify (bench/lib/guarded.ts).
  */
 export type ServerKind =
   'bare' | 'inline' | 'queued' | 'hookguard' | 'hookguard-verify' | 'hookguard-dedupe' | 'guarded'
 
-/** The servers an app builds: the hookguard variants are one app with different receivers; guarded is node:http's. */
-export type AppKind = Exclude<ServerKind, 'hookguard-verify' | 'hookguard-dedupe' | 'guarded'>
+/** The servers an app builds: the hookguard variants are one app with different receivers. */
+export type AppKind = Exclude<ServerKind, 'hookguard-verify' | 'hookguard-dedupe'>
+
+/** The frameworks that have a guarantees-by-hand server. */
+export const GUARDED_FRAMEWORKS: readonly string[] = ['node', 'fastify']
 
 /** How tables name each server, in the order they are shown; the results file carries it to the docs page. */
 export const SERVER_LABELS: Record<ServerKind, string> = {

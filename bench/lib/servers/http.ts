@@ -4,11 +4,11 @@
  * memoryQueue whose handler only counts).
  */
 import { FRAMEWORKS, type FrameworkName } from '../apps/index.js'
-import type { ServerKind } from '../apps/types.js'
+import { GUARDED_FRAMEWORKS, type ServerKind } from '../apps/types.js'
 import { droppingQueue, forgetfulStore } from '../ablation.js'
 import { GITHUB_PATH, GITHUB_SECRET } from '../deliveries.js'
 import { load } from '../dist.js'
-import { counts, guardedListener } from '../guarded.js'
+import { counts } from '../guarded.js'
 import type { BuiltServer } from './index.js'
 
 export interface HttpServerOptions {
@@ -17,17 +17,6 @@ export interface HttpServerOptions {
 }
 
 export async function buildHttpServer({ framework, kind }: HttpServerOptions): Promise<BuiltServer> {
-  if (kind === 'guarded') {
-    if (framework !== 'node') throw new Error('bench: the guarded server is written for node:http only')
-    let handledAtMark = 0
-    return {
-      listener: guardedListener(GITHUB_SECRET),
-      mark() {
-        handledAtMark = counts.handled
-      },
-      stats: () => ({ handled: counts.handled - handledAtMark }),
-    }
-  }
   const { github, memoryQueue, memoryStore } = await load('index')
   let handled = 0
   let handledAtMark = 0
@@ -41,9 +30,21 @@ export async function buildHttpServer({ framework, kind }: HttpServerOptions): P
     },
     logger: false as const,
   }
+  if (kind === 'guarded' && !GUARDED_FRAMEWORKS.includes(framework))
+    throw new Error(`bench: the guarantees-by-hand server exists for ${GUARDED_FRAMEWORKS.join(', ')} only`)
   const { createApp } = await FRAMEWORKS[framework].load()
   const appKind = kind === 'hookguard-verify' || kind === 'hookguard-dedupe' ? 'hookguard' : kind
   const listener = await createApp({ kind: appKind, path: GITHUB_PATH, secret: GITHUB_SECRET, receiver })
+  if (kind === 'guarded') {
+    let markedAt = 0
+    return {
+      listener,
+      mark() {
+        markedAt = counts.handled
+      },
+      stats: () => ({ handled: counts.handled - markedAt }),
+    }
+  }
   return {
     listener,
     // The previous phase's events finish first, so `handled` counts this phase's only.
