@@ -56,7 +56,7 @@ const CONFIG = {
   /** Unmeasured load before each window: new connections and the server back in its steady state. */
   rewarmMs: QUICK ? 100 : 200,
   /**
-   * Warm-up of the duplicate and forged phases, whose code path is new to the warmed-up process: with 250 ms,
+   * Warm-up of the duplicate and forged paths, whose code is new to the warmed-up process: with 250 ms,
    * V8 was still optimising the rejection path inside the forged window on some runs (Koa forged/valid 0.72–1.09).
    */
   phaseWarmupMs: QUICK ? 150 : 1000,
@@ -81,7 +81,7 @@ const PATHS: Record<Path, { pool: PoolName; status: number }> = {
 const PATH_NAMES = Object.keys(PATHS) as Path[]
 /** The servers of every framework; `guarded` (hookguard's guarantees by hand, bench/lib/guarded.ts) where it exists. */
 type HttpKind = AppKind
-/** The phases each server process runs, in order; the first is the one the round's ratio uses. */
+/** The paths each server process serves; the first is the one the round's ratio uses. */
 const PHASES: Record<HttpKind, Path[]> = {
   bare: ['bare'],
   inline: ['inline', 'inline-forged'],
@@ -120,16 +120,6 @@ function problems(path: Path, load: LoadResult): string[] {
 }
 
 type Pools = Record<PoolName, Buffer[]>
-
-/** One measured phase on a running server: a warm-up, then the window between mark() and report(). */
-async function phase(server: ServerHandle, path: Path, cursor: RequestCursor, warmupMs: number) {
-  const base = { url: server.url, path: GITHUB_PATH, connections: CONFIG.connections, cursor }
-  await runLoad({ ...base, durationMs: warmupMs })
-  await server.mark()
-  const load = await runLoad({ ...base, durationMs: CONFIG.measureMs })
-  const usage = await server.report()
-  return { load, usage }
-}
 
 function runOf(round: number, framework: FrameworkName, path: Path, load: LoadResult, usage: ServerUsage): Run {
   const found = problems(path, load)
@@ -194,61 +184,53 @@ function combine(windows: Window[]): Window {
 }
 
 /**
- * One round of one framework: its four servers in fresh processes side by
- * side, each warmed up, then their valid-path windows in turn, then each
- * server's other phases (duplicate, forged) on the same process.
+ * One round of one framework: its servers in fresh processes side by side,
+ * each warmed up, then every path in turn (each server's valid path, and the
+ * duplicate and forged paths on the same processes) in alternating windows,
+ * so drift of the host over the round lands on every path alike.
  */
 async function measureFramework(round: number, framework: FrameworkName, pools: Pools): Promise<Run[]> {
-  const all = kindsOf(framework)
-  const kinds = order(all, round)
+  const kinds = order(kindsOf(framework), round)
+  const paths = kinds.flatMap((kind) => PHASES[kind])
   const servers = new Map<HttpKind, ServerHandle>()
-  const runs: Run[] = []
   try {
     for (const kind of kinds) servers.set(kind, await startServer({ server: 'http', options: { framework, kind } }))
-    const cursors = new Map(kinds.map((kind) => [kind, new RequestCursor(pools.fresh)]))
-    const load = (kind: HttpKind, durationMs: number) =>
+    const serverOf = (path: Path): ServerHandle => servers.get(kinds.find((kind) => PHASES[kind].includes(path))!)!
+    const cursors = new Map(paths.map((path) => [path, new RequestCursor(pools[PATHS[path].pool])]))
+    const load = (path: Path, durationMs: number) =>
       runLoad({
-        url: servers.get(kind)!.url,
+        url: serverOf(path).url,
         path: GITHUB_PATH,
         connections: CONFIG.connections,
-        cursor: cursors.get(kind)!,
+        cursor: cursors.get(path)!,
         durationMs,
       })
-    for (const kind of kinds) await load(kind, CONFIG.warmupMs)
-    const windows = new Map<HttpKind, Window[]>(kinds.map((kind) => [kind, []]))
+    // Each server's valid path first: the duplicate path's delivery is then one the server accepted before.
+    for (const kind of kinds) await load(PHASES[kind][0]!, CONFIG.warmupMs)
+    for (const kind of kinds) for (const path of PHASES[kind].slice(1)) await load(path, CONFIG.phaseWarmupMs)
+    const windows = new Map<Path, Window[]>(paths.map((path) => [path, []]))
     for (let w = 0; w < CONFIG.windows; w++) {
-      for (const kind of order(all, round + w)) {
-        const server = servers.get(kind)!
-        await load(kind, CONFIG.rewarmMs)
+      for (const path of order(paths, round + w)) {
+        const server = serverOf(path)
+        await load(path, CONFIG.rewarmMs)
         await server.mark()
-        const measured = await load(kind, CONFIG.measureMs)
-        windows.get(kind)!.push({ load: measured, usage: await server.report() })
+        const measured = await load(path, CONFIG.measureMs)
+        windows.get(path)!.push({ load: measured, usage: await server.report() })
       }
     }
-    for (const kind of kinds) {
-      const [first, ...rest] = PHASES[kind]
-      const combined = combine(windows.get(kind)!)
-      runs.push(runOf(round, framework, first!, combined.load, combined.usage))
-      for (const path of rest) {
-        const measured = await phase(
-          servers.get(kind)!,
-          path,
-          new RequestCursor(pools[PATHS[path].pool]),
-          CONFIG.phaseWarmupMs,
-        )
-        runs.push(runOf(round, framework, path, measured.load, measured.usage))
-      }
-    }
+    return paths.map((path) => {
+      const combined = combine(windows.get(path)!)
+      return runOf(round, framework, path, combined.load, combined.usage)
+    })
   } finally {
     await Promise.all([...servers.values()].map((server) => server.stop()))
   }
-  return runs
 }
 
-/** Rotates the kinds by `turn`, so no server always runs first or right after the same neighbour. */
-function order(kinds: HttpKind[], turn: number): HttpKind[] {
-  const shift = turn % kinds.length
-  return [...kinds.slice(shift), ...kinds.slice(0, shift)]
+/** Rotates `items` by `turn`, so no server or path always runs first or right after the same neighbour. */
+function order<T>(items: T[], turn: number): T[] {
+  const shift = turn % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
 }
 
 /** Raw requests: enough distinct deliveries for one server's warm-up and windows at a generous rate. */
@@ -456,7 +438,7 @@ async function main(): Promise<void> {
   console.log(machineHeader(machine))
   console.log(
     `bench:http: ${CONFIG.rounds} round(s) × ${CONFIG.frameworks.length} frameworks × 4 servers (5 for node:http and Fastify) in fresh processes, ` +
-      `${CONFIG.warmupMs} ms warm-up, then ${CONFIG.windows} alternating windows of ${CONFIG.measureMs} ms per server, ` +
+      `${CONFIG.warmupMs} ms warm-up, then ${CONFIG.windows} alternating windows of ${CONFIG.measureMs} ms per path (valid, duplicate, forged), ` +
       `${CONFIG.connections} connections, ` +
       `${CONFIG.bodyBytes} B GitHub push, a new delivery id per request`,
   )
